@@ -1,0 +1,117 @@
+"""The one error tree of the package.
+
+Every failure a user can cause is one of these; each edge (the CLI, later the web app) translates
+them once: the CLI prints one line per problem and exits 1.
+
+    DtiError                      anything the package raises on purpose
+    ├── InputError                a file or table that cannot be used; carries ``problems``
+    │   ├── FrameworkError        a framework file (YAML or table) with problems
+    │   ├── RecipeError           a recipe file or recipe value that is not valid
+    │   └── DataError             an indicator-value file with problems
+    ├── UnknownUnitError          a unit name that resolves to nothing; carries ``suggestions``
+    ├── UnknownEditionError       an edition id that is not shipped; carries ``known``
+    └── ComputeError              a build that cannot run on valid inputs (e.g. nothing to rank)
+
+Validation never stops at the first problem: it collects :class:`Problem` values, each with a
+stable ``code``, a sentence a provincial officer can act on and where it is (file, row, column,
+unit, indicator, value).  ``InputError`` holds them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input."""
+
+    code: str
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    unit: str | None = None
+    indicator: str | None = None
+    value: Any = None
+
+    def where(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column!r}")
+        if self.unit:
+            parts.append(f"province {self.unit!r}")
+        if self.indicator:
+            parts.append(f"indicator {self.indicator!r}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message} [{self.code}]" if where else f"{self.message} [{self.code}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class DtiError(Exception):
+    """Base of every error the package raises on purpose."""
+
+
+@dataclass
+class InputError(DtiError):
+    """An input with one or more problems; nothing from it has been used."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        n = len(self.problems)
+        head = str(self.problems[0]) if self.problems else "invalid input"
+        return head if n <= 1 else f"{head} (and {n - 1} more problem{'s' if n > 2 else ''})"
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+class FrameworkError(InputError):
+    """A framework file or table with problems."""
+
+
+class RecipeError(InputError):
+    """A recipe with problems."""
+
+
+class DataError(InputError):
+    """An indicator-value file with problems."""
+
+
+class UnknownUnitError(DtiError):
+    """A unit (province) name that matches nothing in the unit set."""
+
+    def __init__(self, name: str, suggestions: list[str], unit_set: str = "") -> None:
+        self.name = name
+        self.suggestions = suggestions
+        self.unit_set = unit_set
+        hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
+        where = f" in {unit_set}" if unit_set else ""
+        super().__init__(f"unknown province {name!r}{where}{hint}")
+
+
+class UnknownEditionError(DtiError):
+    """An edition id that is not shipped."""
+
+    def __init__(self, edition: str, known: list[str]) -> None:
+        self.edition = edition
+        self.known = known
+        super().__init__(f"unknown edition {edition!r}; known editions: {', '.join(known)}")
+
+
+class ComputeError(DtiError):
+    """A build that cannot run on the given (valid) inputs."""

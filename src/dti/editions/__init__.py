@@ -1,0 +1,168 @@
+"""The shipped DTI editions: framework, recipe, unit set and published results of each year.
+
+Published results are kept as published: an empty cell is *not published* (``None`` / absent),
+never 0.  Source notes for every file are in ``SOURCES.md`` beside this module and in each row's
+``source_note``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import yaml
+
+from dti.engine.data import Dataset
+from dti.engine.recipe import Recipe
+from dti.errors import DataError, Problem, UnknownEditionError, UnknownUnitError
+from dti.framework.load import framework_from_dict
+from dti.framework.model import Framework
+from dti.tabular import read_table
+from dti.units import UnitSet, load_unit_set
+
+# Layout of the published-results CSVs: column -> node code (scores) and rank column -> node code.
+SCORE_COLUMNS = {
+    "total_score": "DTI", "score_cqs": "CQS", "score_kts": "KTS", "score_xhs": "XHS",
+    "ind_nhan_thuc_so": "NTS", "ind_the_che_so": "TCS", "ind_ha_tang_so": "HTS",
+    "ind_nhan_luc_so": "NLS", "ind_an_toan_thong_tin_mang": "ATTT",
+    "ind_hd_chinh_quyen_so": "HDCQS", "ind_hd_kinh_te_so": "HDKTS", "ind_hd_xa_hoi_so": "HDXHS",
+}
+RANK_COLUMNS = {"rank": "DTI", "rank_cqs": "CQS", "rank_kts": "KTS", "rank_xhs": "XHS"} | {
+    f"rank_{k}": v for k, v in SCORE_COLUMNS.items() if k.startswith("ind_")}
+
+
+@dataclass(frozen=True)
+class PublishedResults:
+    """Figures as published for one unit basis; absent keys mean *not published*."""
+
+    basis: str
+    file: str
+    units: tuple[str, ...]
+    scores: Mapping[str, Mapping[str, float]]
+    ranks: Mapping[str, Mapping[str, int]]
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    def score(self, code: str, unit: str) -> float | None:
+        return self.scores.get(code, {}).get(unit)
+
+    def rank(self, code: str, unit: str) -> int | None:
+        return self.ranks.get(code, {}).get(unit)
+
+    def dataset(self, framework: Framework, unit_set: UnitSet) -> Dataset:
+        """The published values of the framework's data nodes, one row per unit of the set."""
+        nodes = framework.data_nodes
+        values = np.array([[self.scores.get(n.code, {}).get(u, math.nan) for n in nodes]
+                           for u in unit_set.codes], dtype=float).reshape(len(unit_set), len(nodes))
+        return Dataset(unit_set.codes, tuple(n.data_column for n in nodes), values,
+                       {"region": tuple(unit_set.get(u).region for u in unit_set.codes)},
+                       unit_set.id, self.file)
+
+
+@dataclass(frozen=True)
+class Edition:
+    id: str
+    year: int
+    name_vi: str
+    name_en: str
+    framework: Framework
+    recipe: Recipe
+    unit_set: str
+    previous: str | None
+    published_on: str
+    legal_basis: str
+    note: str
+    merge_rule: str | None
+    published: tuple[PublishedResults, ...]
+
+    def name(self, lang: str = "vi") -> str:
+        return self.name_en if lang == "en" else self.name_vi
+
+    @property
+    def bases(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.unit_set, *(p.basis for p in self.published)]))
+
+    def results(self, basis: str | None = None) -> PublishedResults | None:
+        basis = basis or self.unit_set
+        return next((p for p in self.published if p.basis == basis), None)
+
+    def dataset(self, basis: str | None = None) -> Dataset:
+        """The published values as engine input (all-missing when nothing was published)."""
+        basis = basis or self.unit_set
+        units = load_unit_set(basis)
+        results = self.results(basis) or PublishedResults(basis, "", units.codes, {}, {})
+        return results.dataset(self.framework, units)
+
+
+def _package_dir() -> Path:
+    return Path(str(resources.files("dti.editions")))
+
+
+def edition_ids() -> tuple[str, ...]:
+    return tuple(sorted(p.stem for p in _package_dir().glob("dti-*.yaml")))
+
+
+@lru_cache(maxsize=None)
+def load_edition(edition_id: str) -> Edition:
+    known = edition_ids()
+    if edition_id not in known:
+        raise UnknownEditionError(edition_id, list(known))
+    base = _package_dir()
+    raw = yaml.safe_load((base / f"{edition_id}.yaml").read_text(encoding="utf-8"))
+    framework = _load_framework(raw["framework"])
+    recipe = Recipe.from_dict(raw.get("recipe"), file=f"{edition_id}.yaml")
+    published = tuple(read_published(base / p["file"], p["basis"]) for p in raw.get("published", []))
+    return Edition(
+        id=raw["id"], year=int(raw["year"]), name_vi=raw["name_vi"], name_en=raw["name_en"],
+        framework=framework, recipe=recipe, unit_set=raw["unit_set"], previous=raw.get("previous"),
+        published_on=str(raw.get("published_on", "")), legal_basis=raw.get("legal_basis", ""),
+        note=raw.get("note", ""), merge_rule=raw.get("merge_rule"), published=published)
+
+
+@lru_cache(maxsize=None)
+def _load_framework(relative: str) -> Framework:
+    path = _package_dir() / relative
+    return framework_from_dict(yaml.safe_load(path.read_text(encoding="utf-8")), file=path.name)
+
+
+def read_published(path: Path, basis: str) -> PublishedResults:
+    """Read a published-results CSV; every province name must resolve in ``basis``."""
+    rows, problems = read_table(path)
+    units = load_unit_set(basis)
+    scores: dict[str, dict[str, float]] = {}
+    ranks: dict[str, dict[str, int]] = {}
+    sources: dict[str, str] = {}
+    order: list[str] = []
+    for row in rows:
+        try:
+            unit = units.resolve(str(row.get("province_vi", "")))
+        except UnknownUnitError as exc:
+            problems.append(Problem("data.unknown_unit", str(exc), file=path.name, row=row["__row__"],
+                                    column="province_vi"))
+            continue
+        order.append(unit)
+        sources[unit] = str(row.get("source_note") or "")
+        for column, code in SCORE_COLUMNS.items():
+            if str(row.get(column) or "").strip():
+                scores.setdefault(code, {})[unit] = float(row[column])
+        for column, code in RANK_COLUMNS.items():
+            if str(row.get(column) or "").strip():
+                ranks.setdefault(code, {})[unit] = int(row[column])
+    if problems:
+        raise DataError(problems)
+    return PublishedResults(basis, path.name, tuple(order), scores, ranks, sources)
+
+
+def edition_summary(edition: Edition) -> dict[str, Any]:
+    """What ``dti editions`` lists for one edition."""
+    fw = edition.framework
+    return {"id": edition.id, "year": edition.year, "name_vi": edition.name_vi,
+            "name_en": edition.name_en, "framework": fw.id, "legal_basis": edition.legal_basis,
+            "unit_set": edition.unit_set, "bases": list(edition.bases),
+            "main_indicators": sum(1 for n in fw.indicators if n.scored and n.parents),
+            "published_on": edition.published_on,
+            "published_ranks": sum(len(p.ranks.get("DTI", {})) for p in edition.published)}

@@ -46,6 +46,7 @@ class Node:
     compute: str = "children"
     column: str | None = None
     short: str = ""
+    role: str = ""
     note: str = ""
     source_row: int | None = None
 
@@ -90,6 +91,9 @@ class Framework:
     name_en: str = ""
     precision: int | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def name(self, lang: str = "vi") -> str:
+        return (self.name_en if lang == "en" and self.name_en else self.name_vi) or self.id
 
     @cached_property
     def by_code(self) -> dict[str, Node]:
@@ -149,7 +153,9 @@ class Framework:
 
     @cached_property
     def root(self) -> Node:
-        """The top aggregate: the one with no parent and the highest level."""
+        """The top aggregate: ``meta['root']`` or the parentless aggregate at the highest level."""
+        if self.meta.get("root") in self.by_code:
+            return self.by_code[self.meta["root"]]
         tops = [n for n in self.nodes if n.is_aggregate and not n.parents]
         if not tops:
             tops = [n for n in self.nodes if n.is_aggregate] or list(self.nodes)

@@ -1,0 +1,31 @@
+# Set-up and everyday commands.  `make run` and `make test` work on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: the built-in editions, the 2022 ranking recomputed from the published
+## main-indicator values (with the published figures beside it), and a province profile.
+run: install
+	$(BIN)/dti editions
+	$(BIN)/dti compute --edition dti-province-2022
+	$(BIN)/dti compare dti-province-2021 dti-province-2022
+	$(BIN)/dti province "Đà Nẵng" --edition dti-province-2022
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python benchmarks/engine.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

@@ -1,0 +1,340 @@
+"""The ``dti`` command.  Each command parses, calls one library function and renders.
+
+Errors from the library (``dti.errors``) become one line per problem on standard error and exit
+code 1, with no traceback; usage errors exit 2 as Click does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from dti.editions import edition_ids, edition_summary, load_edition
+from dti.engine.build import build
+from dti.engine.recipe import Recipe
+from dti.errors import DtiError, InputError, Problem, RecipeError
+from dti.formatting import format_number
+from dti.framework.checks import check_framework
+from dti.framework.load import load_framework
+from dti.io.export import to_csv, to_json, write_output, write_xlsx
+from dti.report.compare import edition_comparison
+from dti.report.profile import province_profile
+from dti.report.results import ResultTable, result_table
+from dti.units import UnitSet, load_unit_set, unit_set_ids
+
+# A pipe or a file gets wide lines rather than Rich's 80-column default, so tables stay readable.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+FORMAT = click.option("--format", "-f", "format", default="table", show_default=True,
+                      type=click.Choice(["table", "csv", "json", "xlsx"]), help="output format")
+LANG = click.option("--lang", default="vi", show_default=True, type=click.Choice(["vi", "en"]),
+                    help="interface language")
+OUT = click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
+                   help="write to this file instead of the screen")
+EDITION = click.option("--edition", "-e", default="", help="edition id (default: the latest)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dti")
+def app() -> None:
+    """Vietnam's Digital Transformation Index (DTI): editions, data, computation and ranking --
+    and any composite index of the same family."""
+
+
+@app.group("framework")
+def framework_app() -> None:
+    """Show or check an indicator framework."""
+
+
+@app.command("editions")
+@FORMAT
+def editions_command(format: str) -> None:
+    """List the built-in DTI editions."""
+    rows = [edition_summary(load_edition(e)) for e in edition_ids()]
+    if format == "json":
+        return write_output(to_json(rows), None)
+    table = Table(title="DTI editions")
+    for column in ("id", "year", "framework", "unit sets", "main indicators", "ranks published"):
+        table.add_column(column, no_wrap=True)
+    for r in rows:
+        table.add_row(r["id"], str(r["year"]), r["framework"], ", ".join(r["bases"]),
+                      str(r["main_indicators"]), str(r["published_ranks"]))
+    console.print(table)
+
+
+@framework_app.command("show")
+@click.argument("source")
+@LANG
+def framework_show(source: str, lang: str) -> None:
+    """Show a framework (an edition id or a framework file) as a tree with points or weights."""
+    fw = load_edition(source).framework if source in edition_ids() else load_framework(Path(source))
+    root = fw.root
+    tree = Tree(f"[bold]{fw.name(lang)}[/bold]")
+    _tree_add(tree, fw, root.code, lang, set())
+    others = [n for n in fw.nodes if n.is_aggregate and not n.parents and n.code != root.code]
+    for node in others:
+        _tree_add(tree, fw, node.code, lang, set())
+    console.print(tree)
+    for key in ("legal_basis", "formula", "unknown"):
+        if fw.meta.get(key):
+            console.print(f"{key.replace('_', ' ')}: {fw.meta[key]}")
+
+
+def _tree_add(parent: Tree, fw, code: str, lang: str, seen: set[str]) -> None:
+    node = fw[code]
+    label = f"{node.code}  {node.name(lang)}"
+    if node.max_points is not None:
+        label += f"  — {format_number(node.max_points, lang, 0)} " + ("điểm" if lang == "vi" else "points")
+    elif node.weight is not None:
+        label += f"  — weight {format_number(node.weight, lang, 4)}"
+    if not node.scored:
+        label += " (không tính điểm)" if lang == "vi" else " (not scored)"
+    if node.compute == "data":
+        label += " [nhập từ dữ liệu]" if lang == "vi" else " [read from data]"
+    branch = parent.add(label)
+    for child in fw.children[code]:
+        _tree_add(branch, fw, child, lang, seen)
+
+
+@framework_app.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="a data file whose header must hold every indicator")
+def framework_check(file: Path, data: Path | None) -> None:
+    """Check a framework file (YAML, CSV or XLSX) and report every problem at once."""
+    fw = load_framework(file)
+    if data is not None:
+        from dti.tabular import read_table
+        rows, problems = read_table(data)
+        if problems:
+            raise InputError(problems)
+        problems = check_framework(fw, file=file.name, data_columns=[k for k in rows[0] if k != "__row__"])
+        if problems:
+            raise InputError(problems)
+    console.print(f"{file.name}: OK — {len(fw.indicators)} indicators, {len(fw.aggregates)} "
+                  f"aggregates, {len(fw.levels)} levels, root {fw.root.code}")
+
+
+@app.command("validate")
+@click.argument("data", type=click.Path(path_type=Path))
+@EDITION
+@click.option("--basis", default="", help="unit set of the data, e.g. provinces-63")
+@click.option("--sheet", default=None, help="XLSX sheet")
+def validate_command(data: Path, edition: str, basis: str, sheet: str | None) -> None:
+    """Check an indicator-value file against an edition; report every problem at once."""
+    from dti.io.values import read_values
+
+    ed = load_edition(edition or edition_ids()[-1])
+    dataset = read_values(data, ed.framework, load_unit_set(basis or ed.unit_set), sheet=sheet)
+    console.print(f"{data.name}: OK — {len(dataset.units)} units, {len(dataset.columns)} columns, "
+                  f"valid for {ed.id}")
+
+
+@app.command("compute")
+@EDITION
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="CSV/XLSX indicator values (default: the edition's published values)")
+@click.option("--basis", default="", help="unit set, e.g. provinces-63")
+@click.option("--sheet", default=None, help="XLSX sheet of --data")
+@click.option("--framework", type=click.Path(path_type=Path), default=None,
+              help="your own framework file (YAML, CSV or XLSX)")
+@click.option("--recipe", type=click.Path(path_type=Path), default=None, help="recipe YAML/JSON file")
+@click.option("--units", default="", help="unit set id or a units CSV (with --framework)")
+@FORMAT
+@OUT
+@LANG
+def compute_command(edition: str, data: Path | None, basis: str, sheet: str | None,
+                    framework: Path | None, recipe: Path | None, units: str, format: str,
+                    out: Path | None, lang: str) -> None:
+    """Compute scores and ranks for the total, every pillar and every main indicator."""
+    from dti.io.values import read_values
+
+    ed = None
+    if framework is None:
+        ed = load_edition(edition or edition_ids()[-1])
+        fw, base_recipe, unit_set = ed.framework, ed.recipe, load_unit_set(basis or ed.unit_set)
+    else:
+        fw, base_recipe = load_framework(framework), Recipe()
+        unit_set = _unit_set(units or basis or "provinces-63")
+        if data is None:
+            raise InputError([Problem("cli.missing_data", "--framework needs --data with the "
+                                      "indicator values")])
+    the_recipe = _load_recipe(recipe, base_recipe) if recipe else base_recipe
+    allow_missing = the_recipe.impute.method != "none" or the_recipe.screen.min_availability is not None
+    dataset = (read_values(data, fw, unit_set, sheet=sheet, allow_missing=allow_missing)
+               if data is not None else ed.dataset(unit_set.id))
+    result = result_table(build(dataset, fw, the_recipe), unit_set, ed, lang)
+    _emit_results(result, format, out, lang)
+
+
+def _unit_set(spec: str) -> UnitSet:
+    if spec in unit_set_ids():
+        return load_unit_set(spec)
+    return UnitSet.from_csv(Path(spec), id=Path(spec).stem)
+
+
+def _load_recipe(path: Path, base: Recipe) -> Recipe:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RecipeError([Problem("recipe.unreadable", f"cannot read the recipe: {exc}",
+                                   file=path.name)]) from None
+    return Recipe.from_dict(raw, file=path.name, base=base)
+
+
+def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str) -> None:
+    if format == "json":
+        return write_output(to_json(result.as_dict()), out)
+    if format == "csv":
+        return write_output(to_csv(result.flat_rows()), out)
+    if format == "xlsx":
+        if out is None:
+            raise InputError([Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx")])
+        return write_xlsx(result.flat_rows(), out)
+    if format != "table":
+        raise InputError([Problem("cli.bad_format", f"unknown format {format!r}; use table, csv, "
+                                  "json or xlsx")])
+    _print_result_table(result, lang)
+
+
+def _print_result_table(result: ResultTable, lang: str) -> None:
+    root = result.nodes[0].code
+    shown = [n for n in result.nodes if n.role in ("total", "pillar", "main") or n.code == root]
+    table = Table(title=f"{result.title} — {result.basis}")
+    table.add_column("#", justify="right")
+    table.add_column("Tỉnh, thành phố" if lang == "vi" else "Province")
+    for n in shown:
+        table.add_column(n.short or n.code, justify="right")
+    has_published = any("published" in r for r in result.rows)
+    if has_published:
+        table.add_column("công bố" if lang == "vi" else "published", justify="right")
+    for r in result.rows:
+        if r["scores"][root] is None:
+            continue
+        cells = [str(r["ranks"][root] or ""), r["name"]]
+        cells += [_score_cell(r, n.code, lang, result.meta.get("precision")) for n in shown]
+        if has_published:
+            p = r.get("published", {}).get(root)
+            pr = r.get("published_ranks", {}).get(root)
+            cells.append(f"{format_number(p, lang, 4) if p is not None else '—'} ({pr or '—'})")
+        table.add_row(*cells)
+    console.print(table)
+    for note in result.notes:
+        console.print(note)
+    for gap in result.gaps:
+        console.print(f"{gap['name']} {gap['node']}: computed {format_number(gap['computed'], lang, 4)}"
+                      f", published {format_number(gap['published'], lang, 4)} — the published figure "
+                      "stands; the gap comes from the rounding of the published inputs.")
+
+
+def _score_cell(row: dict[str, Any], code: str, lang: str, decimals: int | None) -> str:
+    value, rank = row["scores"].get(code), row["ranks"].get(code)
+    if value is None:
+        return "—"
+    return f"{format_number(value, lang, decimals or 4)} ({rank})"
+
+
+@app.command("compare")
+@click.argument("before")
+@click.argument("after")
+@click.option("--node", default=None, help="node code (default: the total)")
+@FORMAT
+@OUT
+@LANG
+def compare_command(before: str, after: str, node: str | None, format: str, out: Path | None,
+                    lang: str) -> None:
+    """Rank and score changes of every province from one edition to another."""
+    result = edition_comparison(before, after, node, lang)
+    if format == "json":
+        return write_output(to_json(result), out)
+    if format == "csv":
+        return write_output(to_csv(result["results"]), out)
+    table = Table(title=f"{result['before']} → {result['after']} ({result['basis']}, {result['method']})")
+    for column in ("Tỉnh, thành phố" if lang == "vi" else "Province", result["before"], result["after"],
+                   "Δ điểm" if lang == "vi" else "Δ score", "Δ hạng" if lang == "vi" else "Δ rank"):
+        table.add_column(column, justify="right")
+    for r in result["results"]:
+        if r["rank_before"] is None and r["rank_after"] is None:
+            continue
+        table.add_row(r["name"], _value_rank(r["score_before"], r["rank_before"], lang),
+                      _value_rank(r["score_after"], r["rank_after"], lang),
+                      format_number(r["score_change"], lang, 4, signed=True)
+                      if r["score_change"] is not None else "—",
+                      _arrow(r["rank_change"]))
+    console.print(table)
+    console.print(f"{result['compared']} provinces have a rank in both editions.")
+
+
+def _value_rank(value: float | None, rank: int | None, lang: str) -> str:
+    v = format_number(value, lang, 4) if value is not None else "—"
+    return f"{v} ({rank})" if rank is not None else v
+
+
+def _arrow(change: int | None) -> str:
+    if change is None:
+        return "—"
+    return f"▲{change}" if change > 0 else f"▼{-change}" if change < 0 else "="
+
+
+@app.command("province")
+@click.argument("name")
+@EDITION
+@FORMAT
+@LANG
+def province_command(name: str, edition: str, format: str, lang: str) -> None:
+    """A one-screen profile: total, pillars, main indicators, ranks, change vs previous edition."""
+    profile = province_profile(name, edition or None, lang)
+    if format == "json":
+        return write_output(to_json(profile.as_dict()), None)
+    from dti.report.render import print_profile
+    print_profile(console, profile, lang)
+
+
+@app.command("template")
+@click.argument("out", type=click.Path(path_type=Path))
+@EDITION
+@click.option("--basis", default="", help="unit set, e.g. provinces-63")
+def template_command(out: Path, edition: str, basis: str) -> None:
+    """Write an empty data template (CSV or XLSX) for an edition, one row per province."""
+    from dti.io.values import write_template
+
+    ed = load_edition(edition or edition_ids()[-1])
+    write_template(out, ed.framework, load_unit_set(basis or ed.unit_set))
+    console.print(f"wrote {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the app; library errors become one line each and exit code 1.  Returns the code."""
+    try:
+        app.main(args=argv, standalone_mode=False, prog_name="dti")
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    except DtiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,167 @@
+"""``build(data, framework, recipe) -> Build``: the whole pipeline as one pure function.
+
+denominate → screen → impute → treat → normalise → aggregate → rank.  Every intermediate is kept
+on the returned value so any stage can be inspected, and a variant is a rebuild with
+``dataclasses.replace(recipe, …)`` on the same data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dti.engine.aggregate import Plan, aggregate, compile_plan
+from dti.engine.data import Dataset
+from dti.engine.denominate import denominate
+from dti.engine.impute import impute
+from dti.engine.normalise import ColumnInfo, normalise
+from dti.engine.rank import descending_ranks, group_ranks, round_half_up
+from dti.engine.recipe import Recipe
+from dti.engine.screen import screen
+from dti.engine.treat import Treatment, treat
+from dti.errors import ComputeError
+from dti.framework.model import Framework
+
+
+@dataclass(frozen=True)
+class Build:
+    """A finished build: inputs, every stage's matrix, final values and ranks.
+
+    Stage matrices (``raw`` … ``normalised``) have one column per data node (``plan.data_codes``);
+    ``values`` and ``ranks`` one column per node in ``codes`` (data nodes, then computed aggregates).
+    """
+
+    framework: Framework
+    recipe: Recipe
+    data: Dataset
+    plan: Plan
+    raw: np.ndarray
+    denominated: np.ndarray
+    availability: np.ndarray
+    included: np.ndarray
+    imputed: np.ndarray
+    imputed_mask: np.ndarray
+    treatment: Treatment
+    normalised: np.ndarray
+    values: np.ndarray
+    ranks: np.ndarray
+    group_ranks: dict[str, np.ndarray] = field(default_factory=dict)
+    decimals: int | None = None
+
+    @property
+    def units(self) -> tuple[str, ...]:
+        return self.data.units
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.plan.codes
+
+    def index(self, code: str) -> int:
+        try:
+            return self.codes.index(code)
+        except ValueError:
+            raise KeyError(f"{code!r} is not a node of {self.framework.id}") from None
+
+    def score(self, code: str | None = None) -> np.ndarray:
+        """Values of one node for every unit (the root when ``code`` is None)."""
+        return self.values[:, self.index(code or self.framework.root.code)]
+
+    def published_score(self, code: str | None = None) -> np.ndarray:
+        """Values rounded half-up at the edition's precision, as the ministry publishes them."""
+        return round_half_up(self.score(code), self.decimals)
+
+    def rank(self, code: str | None = None) -> np.ndarray:
+        return self.ranks[:, self.index(code or self.framework.root.code)]
+
+    def unit_row(self, unit: str) -> int:
+        return self.units.index(unit)
+
+    def records(self, codes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
+        """One mapping per unit: score and rank of each node (None where not computed)."""
+        codes = codes or self.codes
+        out = []
+        for i, unit in enumerate(self.units):
+            row: dict[str, Any] = {"unit": unit, "included": bool(self.included[i])}
+            for code in codes:
+                j = self.index(code)
+                value, rank = self.values[i, j], self.ranks[i, j]
+                row[code] = None if np.isnan(value) else float(value)
+                row[f"rank_{code}"] = None if np.isnan(rank) else int(rank)
+            out.append(row)
+        return out
+
+
+def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
+    """Run every stage of ``recipe`` over ``data`` for ``framework``."""
+    if not data.units:
+        raise ComputeError("there are no units in the data: nothing to compute")
+    plan = compile_plan(framework, recipe)
+    nodes = [framework[c] for c in plan.data_codes]
+    raw = data.matrix([n.data_column for n in nodes])
+    denominators = data.matrix([d.data_column for d in framework.denominators])
+    den_codes = [d.code for d in framework.denominators]
+    which = np.array([den_codes.index(n.denominator) if n.denominator in den_codes else -1
+                      for n in nodes], dtype=int)
+    denominated = denominate(raw, denominators, which, recipe.denominate)
+    required = _required_columns(framework, plan)
+    availability, included = screen(denominated, recipe.screen, required)
+    groups = data.groups.get(recipe.impute.group) if recipe.impute.group else None
+    if recipe.impute.method.startswith("group_") and groups is None:
+        raise ComputeError(f"imputation by group needs a grouping column {recipe.impute.group!r} "
+                           f"in the data; it has {', '.join(data.groups) or 'none'}")
+    imputed, imputed_mask = impute(denominated, recipe.impute, groups, _row_blocks(framework, plan))
+    treatment = treat(imputed, recipe.treat, np.array([n.direction for n in nodes]))
+    normalised = normalise(treatment.values, recipe.normalise, _column_info(nodes), included)
+    V = np.full((len(data.units), len(plan.codes)), np.nan)
+    V[:, : len(plan.data_codes)] = normalised
+    V = aggregate(V, plan, recipe.aggregate)
+    V[~included] = np.nan
+    decimals = recipe.rank.decimals if recipe.rank.decimals is not None else framework.precision
+    ranks = descending_ranks(V, included[:, None], recipe.rank.method, decimals)
+    by_group = {}
+    for column in recipe.rank.groups:
+        if column not in data.groups:
+            raise ComputeError(f"ranks within {column!r} need that grouping column in the data; "
+                               f"it has {', '.join(data.groups) or 'none'}")
+        by_group[column] = group_ranks(V, data.groups[column], included, recipe.rank.method, decimals)
+    for array in (raw, denominated, imputed, normalised, V, ranks):
+        array.setflags(write=False)
+    return Build(framework, recipe, data, plan, raw, denominated, availability, included, imputed,
+                 imputed_mask, treatment, normalised, V, ranks, by_group, decimals)
+
+
+def _required_columns(fw: Framework, plan: Plan) -> np.ndarray:
+    """Data columns that count for availability: scored ones that feed a computed aggregate,
+    and data-valued aggregates themselves."""
+    computed = set(plan.aggregate_codes)
+    out = []
+    for code in plan.data_codes:
+        node = fw[code]
+        feeds = any(p in computed for p in node.parents)
+        out.append(node.scored and (feeds or node.is_aggregate or not node.parents))
+    return np.array(out, dtype=bool)
+
+
+def _row_blocks(fw: Framework, plan: Plan) -> list[np.ndarray]:
+    """Column groups sharing a parent, for row-wise imputation within an aggregate."""
+    index = {c: i for i, c in enumerate(plan.data_codes)}
+    blocks: dict[str, list[int]] = {}
+    for code in plan.data_codes:
+        parents = fw[code].parents
+        if parents:
+            blocks.setdefault(parents[0], []).append(index[code])
+    return [np.array(b) for b in blocks.values()] or [np.arange(len(plan.data_codes))]
+
+
+def _column_info(nodes) -> ColumnInfo:
+    nan = np.nan
+    return ColumnInfo(
+        directions=np.array([n.direction for n in nodes], dtype=float),
+        scales=tuple(n.scale for n in nodes),
+        max_points=np.array([n.max_points if n.max_points is not None else nan for n in nodes]),
+        goal_lower=np.array([n.goalposts[0] if n.goalposts else nan for n in nodes]),
+        goal_upper=np.array([n.goalposts[1] if n.goalposts else nan for n in nodes]),
+        targets=np.array([n.target if n.target is not None else nan for n in nodes]),
+    )

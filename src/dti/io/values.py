@@ -1,0 +1,573 @@
+"""Read indicator values (one file per edition or per province) into a :class:`Dataset`, and
+write the empty template a provincial officer fills in.
+
+Two layouts are accepted, as CSV or XLSX:
+
+* **wide** — one row per unit: a unit column (``code``, ``province``, ``tỉnh``, ``name`` …),
+  then one column per data node, headed by its data column, its code or its Vietnamese name
+  (case-insensitive);
+* **long** — one row per unit and indicator: a unit column, an ``indicator`` (``chỉ số``)
+  column and a ``value`` (``giá trị``) column.
+
+Grouping columns (the framework's ``group`` nodes and ``region``) become ``Dataset.groups``;
+note columns (``source_note``, ``note``, ``ghi_chu``) are ignored; any other column is a problem.
+
+Validation follows :mod:`dti.errors`: every problem in the file is collected, each located by
+file, row (as a spreadsheet numbers it: the header is row 1), column, province and indicator,
+and raised together as one :class:`~dti.errors.DataError`.  Nothing is returned unless the whole
+file is valid.
+
+In the wide layout a row whose value cells are all empty is skipped: a template lists every unit
+of the set, and an officer fills in only the row of their own province.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dti.engine.data import Dataset
+from dti.errors import DataError, Problem, UnknownUnitError
+from dti.framework.model import Framework, Node
+from dti.tabular import read_table
+from dti.units import MergedUnitError, UnitSet
+from dti.units.unit_set import AmbiguousUnitError
+
+__all__ = ["read_values", "required_codes", "write_template"]
+
+# Header keys (see _key) of the columns that name the unit, in order of preference: when a file
+# has several (a template has ``code`` and ``name``), the first non-empty one names the row's
+# unit and the others must agree with it.
+UNIT_COLUMNS: tuple[str, ...] = (
+    "code", "ma", "mã", "province", "province_vi", "tinh", "tỉnh", "unit", "name", "don_vi",
+    "đơn_vị", "name_vi", "ten", "tên", "province_en", "name_en",
+)
+INDICATOR_COLUMNS: tuple[str, ...] = ("indicator", "chi_so", "chỉ_số")
+VALUE_COLUMNS: tuple[str, ...] = ("value", "gia_tri", "giá_trị")
+NOTE_COLUMNS: tuple[str, ...] = ("source_note", "note", "ghi_chu", "ghi_chú")
+REGION_COLUMN = "region"
+
+TEMPLATE_CODE_COLUMN = "code"
+TEMPLATE_NAME_COLUMN = "name"
+TEMPLATE_SHEET = "values"
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_SEPARATORS = re.compile(r"[\s_]+")
+
+
+# -- what counts ----------------------------------------------------------------------------------
+
+
+def required_codes(framework: Framework) -> tuple[str, ...]:
+    """Codes of the data nodes every unit needs a value for, in framework order.
+
+    The rule of ``dti.engine.build._required_columns`` (there applied to a compiled plan, whose
+    data and aggregate codes are exactly ``framework.data_nodes`` and ``framework.aggregates``):
+    a scored data node counts when it feeds an aggregate computed from its children, when it is
+    a data-valued aggregate itself, or when it has no parent.
+    """
+    computed = {node.code for node in framework.aggregates}
+    return tuple(
+        node.code for node in framework.data_nodes
+        if node.scored and (any(p in computed for p in node.parents) or node.is_aggregate
+                            or not node.parents))
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Context:
+    """What every check needs: the framework, the unit set, where problems go."""
+
+    framework: Framework
+    unit_set: UnitSet
+    file: str
+    allow_missing: bool
+    required: frozenset[str]
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, code: str, message: str, *, row: int | None = None, column: str | None = None,
+            unit: str | None = None, indicator: str | None = None, value: Any = None) -> None:
+        self.problems.append(Problem(code, message, file=self.file, row=row, column=column,
+                                     unit=unit, indicator=indicator, value=value))
+
+
+@dataclass
+class _Header:
+    """The columns of a file, sorted by role."""
+
+    unit: list[str] = field(default_factory=list)          # in order of preference
+    values: dict[str, Node] = field(default_factory=dict)  # column -> data node or denominator
+    groups: dict[str, str] = field(default_factory=dict)   # column -> group key in the Dataset
+    indicator: str | None = None                           # long layout only
+    value: str | None = None                               # long layout only
+
+
+@dataclass
+class _Unit:
+    """A row's unit, once resolved."""
+
+    code: str
+    label: str  # for Problem.unit: as written, plus the official name when it differs
+
+
+def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
+                sheet: str | None = None, allow_missing: bool = False) -> Dataset:
+    """Read the indicator values in ``path`` (CSV or XLSX, wide or long) for ``framework``.
+
+    Units are named by code or by any spelling ``unit_set`` resolves.  Returns one row per unit
+    in file order; columns are the data columns of ``framework.data_nodes`` then of its
+    denominators (all-NaN for a column the file lacks, allowed only for nodes not in
+    :func:`required_codes`).  Raises :class:`DataError` listing every problem in the file.
+    ``allow_missing`` accepts empty values of required nodes as NaN (for imputation).
+    """
+    path = Path(path)
+    rows, problems = read_table(path, sheet)
+    if problems:
+        raise DataError(problems)
+    ctx = _Context(framework, unit_set, _file_label(path, sheet), allow_missing,
+                   frozenset(required_codes(framework)))
+    columns = [c for c in rows[0] if c != "__row__"]
+    keys = {_key(c): c for c in columns}
+    indicator = next((keys[k] for k in INDICATOR_COLUMNS if k in keys), None)
+    value = next((keys[k] for k in VALUE_COLUMNS if k in keys), None)
+    if indicator is not None and value is not None:
+        units, matrix, groups = _read_long(rows, columns, indicator, value, ctx)
+    else:
+        units, matrix, groups = _read_wide(rows, columns, ctx)
+    if ctx.problems:
+        raise DataError(ctx.problems)
+    nodes = _value_nodes(framework)
+    values = np.array([[matrix[u].get(n.code, math.nan) for n in nodes] for u in units],
+                      dtype=float).reshape(len(units), len(nodes))
+    return Dataset(tuple(units), tuple(n.data_column for n in nodes), values,
+                   {g: tuple(labels.get(u, "") for u in units) for g, labels in groups.items()},
+                   unit_set.id, path.name)
+
+
+def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
+    header = _read_header(columns, ctx, long=False)
+    fw = ctx.framework
+    for node in _value_nodes(fw):
+        if node.code in ctx.required and node not in header.values.values():
+            ctx.add("data.missing_column", f"there is no column for {node.code} "
+                    f"({node.name_vi}), which counts in the score; add a column headed "
+                    f"{node.data_column!r} with one value per province", row=1,
+                    column=node.data_column, indicator=node.code)
+    units: list[str] = []
+    matrix: dict[str, dict[str, float]] = {}
+    groups: dict[str, dict[str, str]] = {key: {} for key in header.groups.values()}
+    first_row: dict[str, tuple[int, str]] = {}
+    for row in rows:
+        number = row["__row__"]
+        if all(_text(row[c]) == "" for c in header.values):
+            continue  # a template row nobody filled in
+        unit = _row_unit(row, header, ctx) if header.unit else None
+        label = unit.label if unit else None
+        if unit is not None:
+            if unit.code in first_row:
+                _duplicate_unit(unit, number, first_row[unit.code], header.unit, ctx)
+                unit = None
+            else:
+                first_row[unit.code] = (number, label)
+                units.append(unit.code)
+                matrix[unit.code] = {}
+        for column, node in header.values.items():
+            number_value = _cell_value(row[column], node, ctx, row=number, column=column,
+                                       unit=label)
+            if unit is not None and number_value is not None:
+                matrix[unit.code][node.code] = number_value
+        if unit is not None:
+            for column, key in header.groups.items():
+                groups[key][unit.code] = _text(row[column])
+    return units, matrix, groups
+
+
+def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, value: str,
+               ctx: _Context):
+    header = _read_header(columns, ctx, long=True)
+    header.indicator, header.value = indicator, value
+    fw = ctx.framework
+    lookup = _column_lookup(fw)
+    units: list[str] = []
+    matrix: dict[str, dict[str, float]] = {}
+    groups: dict[str, dict[str, str]] = {key: {} for key in header.groups.values()}
+    labels: dict[str, str] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    seen_nodes: set[str] = set()
+    for row in rows:
+        number = row["__row__"]
+        unit = _row_unit(row, header, ctx) if header.unit else None
+        label = unit.label if unit else None
+        written = _text(row[indicator])
+        node = lookup.get(_key(written)) if written else None
+        if node is None or node.type == "group" or (node.is_aggregate and node.compute != "data"):
+            _unknown_indicator(written, node, number, indicator, label, ctx)
+            node = None
+        else:
+            seen_nodes.add(node.code)
+        if unit is not None and unit.code not in matrix:
+            units.append(unit.code)
+            matrix[unit.code] = {}
+            labels[unit.code] = unit.label
+        if unit is not None and node is not None:
+            key = (unit.code, node.code)
+            if key in first_row:
+                ctx.add("data.duplicate_value", f"{node.code} of {_official(unit.code, ctx)} "
+                        f"already has a row (row {first_row[key]}); keep one row per province "
+                        "and indicator and delete the other", row=number, column=indicator,
+                        unit=label, indicator=node.code, value=row[value])
+                node = None
+            else:
+                first_row[key] = number
+        if node is not None:
+            number_value = _cell_value(row[value], node, ctx, row=number, column=value, unit=label)
+            if unit is not None and number_value is not None:
+                matrix[unit.code][node.code] = number_value
+        if unit is not None:
+            for column, group in header.groups.items():
+                if _text(row[column]) and not groups[group].get(unit.code):
+                    groups[group][unit.code] = _text(row[column])
+    for node in _value_nodes(fw):
+        if node.code not in ctx.required:
+            continue
+        if node.code not in seen_nodes:
+            ctx.add("data.missing_indicator", f"no row has indicator {node.code} "
+                    f"({node.name_vi}), which counts in the score; add one row per province "
+                    f"with {node.code} in column {indicator!r}", column=indicator,
+                    indicator=node.code)
+        elif not ctx.allow_missing:
+            for unit_code in units:
+                if (unit_code, node.code) not in first_row:
+                    ctx.add("data.missing_value", f"there is no row for {node.code} "
+                            f"({node.name_vi}) of this province, and it counts in the score; add "
+                            "the row, or read the file with missing values allowed to have them "
+                            "imputed", unit=labels[unit_code], indicator=node.code)
+    return units, matrix, groups
+
+
+def _read_header(columns: list[str], ctx: _Context, *, long: bool) -> _Header:
+    """Sort the columns by role; report the unknown, repeated and missing ones."""
+    header = _Header()
+    fw = ctx.framework
+    lookup = _column_lookup(fw)
+    by_node: dict[str, str] = {}
+    for column in columns:
+        key = _key(column)
+        if key in UNIT_COLUMNS:
+            header.unit.append(column)
+            continue
+        if long and key in INDICATOR_COLUMNS + VALUE_COLUMNS or key in NOTE_COLUMNS:
+            continue
+        node = lookup.get(key)
+        if node is not None and node.type == "group":
+            header.groups[column] = node.data_column
+        elif node is not None and (long or (node.is_aggregate and node.compute != "data")):
+            _unknown_column(column, node, ctx)
+        elif node is not None:
+            if node.code in by_node:
+                ctx.add("data.duplicate_column", f"this column and column {by_node[node.code]!r} "
+                        f"are both {node.code} ({node.name_vi}); keep one of them", row=1,
+                        column=column, indicator=node.code)
+                continue
+            by_node[node.code] = column
+            header.values[column] = node
+        elif key == REGION_COLUMN:
+            header.groups[column] = REGION_COLUMN
+        else:
+            _unknown_column(column, None, ctx)
+    header.unit.sort(key=lambda c: UNIT_COLUMNS.index(_key(c)))
+    if not header.unit:
+        ctx.add("data.no_unit_column", "no column names the province; head the column of "
+                "province codes or names 'code' or 'province' (also accepted: "
+                f"{', '.join(c for c in UNIT_COLUMNS if c not in ('code', 'province'))})",
+                row=1)
+    return header
+
+
+def _unknown_column(column: str, node: Node | None, ctx: _Context) -> None:
+    fw = ctx.framework
+    if node is not None and node.type == "group":
+        message = (f"{node.code} is a grouping column; in a long file put it beside the unit "
+                   "column, not in the indicator column")
+    elif node is not None and not node.is_aggregate:
+        # Only in the long layout: indicators go in rows there.
+        message = (f"in a file with an indicator column and a value column, {node.code} goes in "
+                   "the indicator column, one row per province; delete this column")
+    elif node is not None:
+        message = (f"{node.code} ({node.name_vi}) is computed from its indicators, not read from "
+                   "the file; delete the column")
+    else:
+        hint = _did_you_mean(column, fw)
+        message = (f"{column!r} is not an indicator of {fw.id}{hint}; head each value column "
+                   f"with an indicator code ({', '.join(_accepted_codes(fw))}) or delete the "
+                   "column")
+    ctx.add("data.unknown_column", message, row=1, column=column,
+            indicator=node.code if node is not None else None)
+
+
+def _unknown_indicator(written: str, node: Node | None, number: int, column: str,
+                       label: str | None, ctx: _Context) -> None:
+    fw = ctx.framework
+    if not written:
+        message = f"the indicator is empty; write one of {', '.join(_accepted_codes(fw))}"
+    elif node is not None and node.type == "group":
+        message = (f"{node.code} is a grouping column, not an indicator; give it as a column "
+                   "beside the unit column")
+    elif node is not None:
+        message = (f"{node.code} ({node.name_vi}) is computed from its indicators, not read from "
+                   "the file; delete the row")
+    else:
+        message = (f"{written!r} is not an indicator of {fw.id}{_did_you_mean(written, fw)}; "
+                   f"write one of {', '.join(_accepted_codes(fw))}")
+    ctx.add("data.unknown_indicator", message, row=number, column=column, unit=label,
+            value=written or None)
+
+
+def _row_unit(row: dict[str, Any], header: _Header, ctx: _Context) -> _Unit | None:
+    """Resolve the unit of a row from its first non-empty unit column; the others must agree."""
+    number = row["__row__"]
+    named = [(c, _text(row[c])) for c in header.unit if _text(row[c])]
+    if not named:
+        ctx.add("data.missing_unit", "the row has values but no province; write the province "
+                f"code or name in column {header.unit[0]!r}", row=number, column=header.unit[0])
+        return None
+    column, written = named[0]
+    try:
+        code = ctx.unit_set.resolve(written)
+    except UnknownUnitError as error:
+        ctx.add("data.unknown_unit", _unknown_unit_message(written, error, ctx), row=number,
+                column=column, unit=written, value=row[column])
+        return None
+    official = ctx.unit_set.get(code).name_vi
+    label = written if written == official else f"{written} ({official})"
+    for other, text in named[1:]:
+        try:
+            other_code = ctx.unit_set.resolve(text)
+        except UnknownUnitError:
+            continue  # a second name column only checks the first; a typo in it is harmless
+        if other_code != code:
+            ctx.add("data.unit_mismatch", f"the row names two provinces: {column!r} is "
+                    f"{official} (code {code}) but {other!r} {text!r} is "
+                    f"{_official(other_code, ctx)} (code {other_code}); correct one of them",
+                    row=number, column=other, unit=label, value=row[other])
+    return _Unit(code, label)
+
+
+def _unknown_unit_message(written: str, error: UnknownUnitError, ctx: _Context) -> str:
+    if isinstance(error, (MergedUnitError, AmbiguousUnitError)):
+        return str(error)  # the resolver's own explanation, which says what to write instead
+    if error.suggestions:
+        return (f"{written!r} matches no province of {ctx.unit_set.id}; did you mean "
+                f"{_or(error.suggestions)}? Correct the name or write the province code")
+    return (f"{written!r} matches no province of {ctx.unit_set.id}; correct the name or write "
+            "the province code")
+
+
+def _duplicate_unit(unit: _Unit, number: int, first: tuple[int, str], columns: list[str],
+                    ctx: _Context) -> None:
+    first_number, first_label = first
+    official = _official(unit.code, ctx)
+    as_written = "" if first_label == unit.label else f", written {first_label!r}"
+    ctx.add("data.duplicate_unit", f"{official} already has a row (row {first_number}"
+            f"{as_written}); keep one row per province and delete the other", row=number,
+            column=columns[0], unit=unit.label)
+
+
+def _cell_value(cell: Any, node: Node, ctx: _Context, *, row: int, column: str,
+                unit: str | None) -> float | None:
+    """The number in ``cell`` for ``node``, or None (empty, or a problem was reported)."""
+    where = dict(row=row, column=column, unit=unit, indicator=node.code, value=cell)
+    number = _number(cell)
+    if number is None:
+        if node.code in ctx.required and not ctx.allow_missing:
+            ctx.add("data.missing_value", f"the value is empty; {node.code} ({node.name_vi}) "
+                    "counts in the score, so every province needs it; fill it in, or read the "
+                    "file with missing values allowed to have them imputed", **where)
+        return None
+    if isinstance(number, str):
+        ctx.add("data.not_a_number", _not_a_number_message(number, node), **where)
+        return None
+    if node.scale == "ratio" and not 0.0 <= number <= 1.0:
+        ctx.add("data.ratio_out_of_range", f"ratio {_g(number)} is outside 0..1; "
+                f"{_ratio_example(node)}", **where)
+        return None
+    if node.scale == "points" and number < 0:
+        ctx.add("data.negative_points", f"{_g(number)} points is negative; {node.code} is scored "
+                f"from 0 to {_g(node.max_points) if node.max_points is not None else 'its maximum'}"
+                " points", **where)
+        return None
+    if node.scale == "points" and node.max_points is not None and number > node.max_points:
+        ctx.add("data.points_above_max", f"{_g(number)} points is above the maximum of "
+                f"{_g(node.max_points)}; {node.code} is scored from 0 to {_g(node.max_points)} "
+                "points", **where)
+        return None
+    return number
+
+
+def _not_a_number_message(text: str, node: Node) -> str:
+    if text.endswith("%") and _number(text[:-1]) is not None and node.scale == "ratio":
+        return (f"{text!r} is not a number; write percentages as ratios "
+                f"({text} = {_g(float(_number(text[:-1])) / 100)})")
+    return (f"{text!r} is not a number; write a number such as 0.8002 (a decimal point or a "
+            "decimal comma), or leave the cell empty if the value is missing")
+
+
+def _ratio_example(node: Node) -> str:
+    what = "main-indicator values" if node.is_indicator else f"values of {node.code}"
+    if node.max_points:
+        return (f"{what} are ratios (0.9000 = {_g(0.9 * node.max_points)} of "
+                f"{_g(node.max_points)} points)")
+    return f"{what} are ratios (0.9000 = 90%)"
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+
+def write_template(path: str | Path, framework: Framework, unit_set: UnitSet) -> Path:
+    """Write an empty wide values file for ``framework`` (CSV or XLSX, by the suffix of
+    ``path``): a code column, a name column (Vietnamese names) and one column per data node
+    and denominator, one row per unit of ``unit_set``.  Returns the path written.
+
+    The CSV is UTF-8 with a byte-order mark so spreadsheet programs show the diacritics.
+    """
+    path = Path(path)
+    header = [TEMPLATE_CODE_COLUMN, TEMPLATE_NAME_COLUMN,
+              *(n.data_column for n in _value_nodes(framework))]
+    body = [[unit.code, unit.name_vi, *([""] * (len(header) - 2))] for unit in unit_set]
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        import openpyxl  # imported here: only XLSX output needs it
+        from openpyxl.styles import Font
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = TEMPLATE_SHEET
+        sheet.append(header)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in body:
+            sheet.append([c if c != "" else None for c in row])
+        for cell in sheet["A"]:
+            cell.number_format = "@"  # codes are text: "01" must stay "01"
+        sheet.freeze_panes = "C2"
+        sheet.column_dimensions["B"].width = 24
+        book.save(path)
+    elif suffix == ".csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(body)
+    else:
+        raise ValueError(f"cannot write a template as {path.suffix or 'a file without suffix'}; "
+                         "name it .csv or .xlsx")
+    return path
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _value_nodes(fw: Framework) -> tuple[Node, ...]:
+    """The numeric columns of the Dataset: data nodes, then denominators."""
+    return fw.data_nodes + fw.denominators
+
+
+def _column_lookup(fw: Framework) -> dict[str, Node]:
+    """Header key -> node, for every node that may head a column or name an indicator.
+
+    Data columns win over codes, codes over Vietnamese names, when two nodes would share a key.
+    Computed aggregates are included so that their columns get a specific message.
+    """
+    lookup: dict[str, Node] = {}
+    for attribute in ("data_column", "code", "name_vi"):
+        for node in fw.nodes:
+            text = getattr(node, attribute)
+            if text:
+                lookup.setdefault(_key(text), node)
+    return lookup
+
+
+def _accepted_codes(fw: Framework) -> list[str]:
+    return [n.code for n in _value_nodes(fw)]
+
+
+def _did_you_mean(text: str, fw: Framework) -> str:
+    candidates = {_key(n.code): n.code for n in _value_nodes(fw)}
+    candidates |= {_key(n.data_column): n.code for n in _value_nodes(fw)}
+    candidates |= {_key(n.name_vi): n.code for n in _value_nodes(fw) if n.name_vi}
+    close = difflib.get_close_matches(_key(text), list(candidates), n=3, cutoff=0.6)
+    codes = list(dict.fromkeys(candidates[c] for c in close))
+    return f" (did you mean {_or(codes)}?)" if codes else ""
+
+
+def _official(code: str, ctx: _Context) -> str:
+    return ctx.unit_set.get(code).name_vi
+
+
+def _file_label(path: Path, sheet: str | None) -> str:
+    """The file as problems name it: with the sheet for a workbook, as read_table does."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return path.name
+    if sheet is None:
+        import openpyxl
+
+        book = openpyxl.load_workbook(path, read_only=True)
+        try:
+            sheet = book.worksheets[0].title
+        finally:
+            book.close()
+    return f"{path.name}[{sheet}]"
+
+
+def _key(text: str) -> str:
+    """The matching key of a header: NFC, case-folded, spaces and underscores as one '_'."""
+    folded = unicodedata.normalize("NFC", str(text)).casefold()
+    return _SEPARATORS.sub("_", folded).strip("_")
+
+
+def _text(cell: Any) -> str:
+    """A cell as text: numbers from a workbook without a spurious '.0', spaces trimmed."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return unicodedata.normalize("NFC", str(cell)).strip()
+
+
+def _number(cell: Any) -> float | str | None:
+    """A cell's number; None when empty; the cell as text when it is not a number.
+
+    Workbook numbers pass as they are; text may use a decimal point or, when there is no
+    point, one decimal comma ("0,8002", as vi-VN spreadsheets write it).
+    """
+    if isinstance(cell, Real) and not isinstance(cell, bool):
+        number = float(cell)
+        return number if math.isfinite(number) else str(cell)
+    if cell is None:
+        return None
+    text = unicodedata.normalize("NFC", str(cell)).strip().replace("\u00a0", "").strip()
+    if text == "":
+        return None
+    candidate = text.replace(",", ".") if "." not in text and text.count(",") == 1 else text
+    if _NUMBER.fullmatch(candidate):
+        return float(candidate)
+    return text
+
+
+def _g(number: float) -> str:
+    """A number for a message: as short as it can be without losing digits (1.3, 120, 0.8002)."""
+    return f"{number:.10g}"
+
+
+def _or(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"

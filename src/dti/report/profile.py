@@ -1,0 +1,155 @@
+"""A one-screen province profile: total, pillars, main indicators, ranks, history and change.
+
+Figures come from the published results of the shipped editions; where the main-indicator values
+were published, the computed figures are shown too.  Across the 1 July 2025 reform a 34-unit
+province is followed back through its former provinces, and ranks on different bases (63 vs 34)
+are never subtracted from each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from dti.editions import Edition, edition_ids, load_edition
+from dti.engine.build import Build, build
+from dti.units import MergedUnitError, load_crosswalk, load_unit_set
+
+
+@dataclass(frozen=True)
+class Figure:
+    code: str
+    name: str
+    role: str
+    value: float | None
+    rank: int | None
+    source: str  # "published", "computed" or "" when neither exists
+
+
+@dataclass(frozen=True)
+class ProvinceProfile:
+    code: str
+    name: str
+    basis: str
+    region: str
+    edition: str
+    figures: tuple[Figure, ...]
+    history: tuple[dict[str, Any], ...]
+    change: dict[str, Any] | None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "basis": self.basis, "region": self.region,
+                "edition": self.edition, "figures": [f.__dict__ for f in self.figures],
+                "history": list(self.history), "change": self.change, "notes": list(self.notes)}
+
+
+@lru_cache(maxsize=None)
+def edition_build(edition_id: str, basis: str) -> Build:
+    """The build of an edition on its published values (cached: editions are immutable)."""
+    edition = load_edition(edition_id)
+    return build(edition.dataset(basis), edition.framework, edition.recipe)
+
+
+def resolve_province(name: str, edition: Edition) -> tuple[str, str]:
+    """(code, basis): the edition's own unit set first, its other bases for a merged-away name."""
+    try:
+        return load_unit_set(edition.unit_set).resolve(name), edition.unit_set
+    except MergedUnitError:
+        for basis in edition.bases:
+            if basis != edition.unit_set:
+                return load_unit_set(basis).resolve(name), basis
+        raise
+
+
+def figure_for(edition: Edition, basis: str, code: str, node_code: str) -> tuple[float | None, int | None, str]:
+    """The published figure when there is one, otherwise the computed one."""
+    results = edition.results(basis)
+    value = results.score(node_code, code) if results else None
+    rank = results.rank(node_code, code) if results else None
+    if value is not None or rank is not None:
+        return value, rank, "published"
+    b = edition_build(edition.id, basis)
+    if code in b.units and node_code in b.codes:
+        i = b.unit_row(code)
+        v, r = b.published_score(node_code)[i], b.rank(node_code)[i]
+        if not np.isnan(v):
+            return float(v), None if np.isnan(r) else int(r), "computed"
+    return None, None, ""
+
+
+def province_profile(name: str, edition_id: str | None = None, lang: str = "vi") -> ProvinceProfile:
+    edition = load_edition(edition_id or edition_ids()[-1])
+    code, basis = resolve_province(name, edition)
+    units = load_unit_set(basis)
+    unit = units.get(code)
+    figures = []
+    for node in _profile_nodes(edition):
+        value, rank, source = figure_for(edition, basis, code, node.code)
+        figures.append(Figure(node.code, node.name(lang), node.role or node.type, value, rank, source))
+    history = tuple(_history(code, basis))
+    return ProvinceProfile(code, unit.name(lang), basis, unit.region, edition.id, tuple(figures),
+                           history, _change(history, edition), _notes(edition, basis))
+
+
+def _profile_nodes(edition: Edition):
+    fw = edition.framework
+    pillars = [n for n in fw.nodes if n.role == "pillar"]
+    return [fw.root, *pillars, *[n for n in fw.indicators if n.role == "main" and n.scored]]
+
+
+def _history(code: str, basis: str) -> list[dict[str, Any]]:
+    """Total and rank in every edition, on this basis or through the crosswalk."""
+    crosswalk = load_crosswalk()
+    rows = []
+    for eid in edition_ids():
+        edition = load_edition(eid)
+        for b in edition.bases:
+            if b == basis:
+                targets = [code]
+            elif basis == "provinces-34" and b == "provinces-63":
+                targets = list(crosswalk.new_to_old.get(code, ()))
+            elif basis == "provinces-63" and b == "provinces-34":
+                targets = [crosswalk.old_to_new[code]] if code in crosswalk.old_to_new else []
+            else:
+                targets = []
+            for target in targets:
+                value, rank, source = figure_for(edition, b, target, edition.framework.root.code)
+                unit = load_unit_set(b).get(target)
+                rows.append({"edition": eid, "year": edition.year, "basis": b, "unit": target,
+                             "unit_name": unit.name_vi, "same_unit": b == basis,
+                             "value": value, "rank": rank, "of": len(load_unit_set(b)),
+                             "source": source})
+    return rows
+
+
+def _change(history: tuple[dict[str, Any], ...], edition: Edition) -> dict[str, Any] | None:
+    """Rank and score change against the previous edition, on one basis only."""
+    if not edition.previous:
+        return None
+    now = [h for h in history if h["edition"] == edition.id]
+    before = [h for h in history if h["edition"] == edition.previous]
+    for a in now:
+        for b in before:
+            if a["basis"] == b["basis"] and a["unit"] == b["unit"] and a["rank"] and b["rank"]:
+                return {"previous": edition.previous, "basis": a["basis"], "unit": a["unit"],
+                        "rank_before": b["rank"], "rank_after": a["rank"],
+                        "places": b["rank"] - a["rank"],
+                        "value_before": b["value"], "value_after": a["value"],
+                        "value_change": None if a["value"] is None or b["value"] is None
+                        else round(a["value"] - b["value"], 4)}
+    return {"previous": edition.previous, "basis": None, "places": None,
+            "reason": "no rank on a common basis in both editions"}
+
+
+def _notes(edition: Edition, basis: str) -> tuple[str, ...]:
+    notes = []
+    if edition.framework.meta.get("unknown"):
+        notes.append(str(edition.framework.meta["unknown"]))
+    if basis != edition.unit_set:
+        notes.append(f"Shown on the {basis} basis: the name is a province before the 1 July 2025 "
+                     "reform.")
+    return tuple(notes)

@@ -1,0 +1,57 @@
+"""Terminal rendering of a province profile (Rich), Vietnamese first."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from dti.formatting import format_number
+from dti.report.profile import ProvinceProfile
+
+LABELS = {
+    "vi": {"indicator": "Chỉ số", "value": "Giá trị", "rank": "Hạng", "source": "Nguồn",
+           "history": "Lịch sử", "edition": "Kỳ đánh giá", "basis": "Cơ sở", "unit": "Đơn vị",
+           "published": "công bố", "computed": "tính lại", "region": "Vùng",
+           "no_change": "Không có hạng trên cùng một cơ sở ở cả hai kỳ để so sánh.",
+           "rose": "tăng {n} bậc", "fell": "giảm {n} bậc", "same": "giữ nguyên hạng",
+           "not_published": "chưa công bố", "code": "mã"},
+    "en": {"indicator": "Indicator", "value": "Value", "rank": "Rank", "source": "Source",
+           "history": "History", "edition": "Edition", "basis": "Basis", "unit": "Unit",
+           "published": "published", "computed": "computed", "region": "Region",
+           "no_change": "No rank on a common basis in both editions to compare.",
+           "rose": "up {n} places", "fell": "down {n} places", "same": "same rank",
+           "not_published": "not published", "code": "code"},
+}
+
+
+def print_profile(console: Console, profile: ProvinceProfile, lang: str = "vi") -> None:
+    t = LABELS["en" if lang == "en" else "vi"]
+    region = profile.region or "—"
+    console.print(f"[bold]{profile.name}[/bold] ({t['code']} {profile.code}) — {profile.basis}, "
+                  f"{t['region']}: {region} — {profile.edition}")
+    table = Table()
+    for column in (t["indicator"], t["value"], t["rank"], t["source"]):
+        table.add_column(column)
+    for f in profile.figures:
+        table.add_row(f.name, format_number(f.value, lang, 4) if f.value is not None
+                      else t["not_published"], str(f.rank) if f.rank else "—",
+                      t.get(f.source, "—"))
+    console.print(table)
+    history = Table(title=t["history"])
+    for column in (t["edition"], t["basis"], t["unit"], t["value"], t["rank"]):
+        history.add_column(column)
+    for h in profile.history:
+        value = format_number(h["value"], lang, 4) if h["value"] is not None else "—"
+        rank = f"{h['rank']}/{h['of']}" if h["rank"] else "—"
+        history.add_row(h["edition"], h["basis"], h["unit_name"], value, rank)
+    console.print(history)
+    change = profile.change
+    if change and change.get("places") is not None:
+        n = change["places"]
+        words = t["rose"] if n > 0 else t["fell"] if n < 0 else t["same"]
+        console.print(f"{change['previous']} → {profile.edition} ({change['basis']}): "
+                      f"{change['rank_before']} → {change['rank_after']}, {words.format(n=abs(n))}")
+    elif change:
+        console.print(t["no_change"])
+    for note in profile.notes:
+        console.print(note)

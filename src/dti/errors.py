@@ -101,7 +101,8 @@ class UnknownUnitError(DtiError):
         self.unit_set = unit_set
         hint = f"; did you mean {', '.join(suggestions)}?" if suggestions else ""
         where = f" in {unit_set}" if unit_set else ""
-        super().__init__(f"unknown province {name!r}{where}{hint}")
+        kind = "province" if not unit_set or unit_set.startswith("provinces") else "unit"
+        super().__init__(f"unknown {kind} {name!r}{where}{hint}")
 
 
 class UnknownEditionError(DtiError):

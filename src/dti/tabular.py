@@ -96,10 +96,19 @@ def _rows_from_table(table: list[list[Any]], name: str) -> tuple[list[Row], list
     for number, cells in enumerate(table[1:], start=2):
         if all(str(c).strip() == "" for c in cells):
             continue
+        extra = [c for c in cells[len(header):] if str(c).strip() != ""]
+        if extra:
+            problems.append(Problem("table.unheaded_value", f"value {extra[0]!r} stands in a column "
+                                    "with no header (often an unquoted comma); give the column a "
+                                    "header or remove the value", file=name, row=number,
+                                    column=f"#{len(header) + 1}", value=extra[0]))
+            continue
         row: Row = {"__row__": number}
         for h, c in zip(header, list(cells) + [""] * (len(header) - len(cells))):
             row[h] = c
         rows.append(row)
+    if problems:
+        return [], problems
     if not rows:
         return [], [Problem("file.no_rows", "the file has a header but no data rows", file=name)]
     return rows, []

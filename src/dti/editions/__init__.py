@@ -138,20 +138,30 @@ def read_published(path: Path, basis: str) -> PublishedResults:
     sources: dict[str, str] = {}
     order: list[str] = []
     for row in rows:
+        where = {"file": path.name, "row": row["__row__"]}
         try:
             unit = units.resolve(str(row.get("province_vi", "")))
         except UnknownUnitError as exc:
-            problems.append(Problem("data.unknown_unit", str(exc), file=path.name, row=row["__row__"],
-                                    column="province_vi"))
+            problems.append(Problem("published.unknown_unit", str(exc), column="province_vi",
+                                    unit=str(row.get("province_vi", "")), **where))
+            continue
+        if unit in sources:
+            problems.append(Problem("published.duplicate_unit", f"{unit} appears twice",
+                                    column="province_vi", unit=unit, **where))
             continue
         order.append(unit)
         sources[unit] = str(row.get("source_note") or "")
-        for column, code in SCORE_COLUMNS.items():
-            if str(row.get(column) or "").strip():
-                scores.setdefault(code, {})[unit] = float(row[column])
-        for column, code in RANK_COLUMNS.items():
-            if str(row.get(column) or "").strip():
-                ranks.setdefault(code, {})[unit] = int(row[column])
+        for columns, target, kind in ((SCORE_COLUMNS, scores, float), (RANK_COLUMNS, ranks, int)):
+            for column, code in columns.items():
+                text = str(row.get(column) or "").strip()
+                if not text:
+                    continue
+                try:
+                    target.setdefault(code, {})[unit] = kind(text)
+                except ValueError:
+                    problems.append(Problem("published.not_a_number", f"{text!r} is not a "
+                                            f"{'whole ' if kind is int else ''}number",
+                                            column=column, unit=unit, value=text, **where))
     if problems:
         raise DataError(problems)
     return PublishedResults(basis, path.name, tuple(order), scores, ranks, sources)

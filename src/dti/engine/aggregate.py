@@ -86,21 +86,32 @@ def _weighted_mean(V: np.ndarray, step: Step, min_availability: float | None) ->
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if step.method in ("points", "arithmetic"):
             out = np.where(ok, X, 0.0) @ W / available
-        elif step.method == "geometric":
-            bad = (ok & (X <= 0)).astype(float) @ (W > 0)
-            out = np.exp(np.where(ok & (X > 0), np.log(np.where(X > 0, X, 1.0)), 0.0) @ W / available)
-            out = np.where(bad > 0, np.nan, out)
-        elif step.method == "harmonic":
-            bad = (ok & (X <= 0)).astype(float) @ (W > 0)
-            out = available / (np.where(ok & (X > 0), 1.0 / np.where(X > 0, X, 1.0), 0.0) @ W)
-            out = np.where(bad > 0, np.nan, out)
-        elif step.method == "generalised":
-            bad = (ok & (X < 0)).astype(float) @ (W > 0)
-            powered = np.where(ok & (X >= 0), np.abs(X) ** step.p, 0.0)
-            out = (powered @ W / available) ** (1.0 / step.p)
-            out = np.where(bad > 0, np.nan, out)
+        elif step.method in ("geometric", "harmonic", "generalised"):
+            out = _power_mean(X, W, ok, available, step)
         else:
             raise ValueError(f"unknown aggregation {step.method!r}")
         share = available / np.where(total > 0, total, np.nan)
     threshold = 1e-12 if min_availability is None else min_availability - 1e-12
     return np.where((share >= threshold) & (available > 0), out, np.nan)
+
+
+def _power_mean(X: np.ndarray, W: np.ndarray, ok: np.ndarray, available: np.ndarray,
+                step: Step) -> np.ndarray:
+    """Weighted power mean (geometric p → 0, harmonic p = −1) over the available children.
+
+    A negative child makes it undefined (NaN).  A zero child is its limit: it adds 0 to the sum
+    when p > 0 and makes the mean 0 when p ≤ 0 (geometric, harmonic), so a zero can never drop an
+    aggregate out of its parent.  Only positive cells are transformed, so no inf × 0 weight occurs.
+    """
+    p = {"geometric": 0.0, "harmonic": -1.0}.get(step.method, step.p)
+    positive = ok & (X > 0)
+    safe = np.where(positive, X, 1.0)
+    negative = (ok & (X < 0)).astype(float) @ (W > 0)
+    zero = (ok & (X == 0)).astype(float) @ (W > 0)
+    if p == 0:
+        out = np.exp(np.where(positive, np.log(safe), 0.0) @ W / available)
+    else:
+        out = (np.where(positive, safe ** p, 0.0) @ W / available) ** (1.0 / p)
+    if p <= 0:
+        out = np.where(zero > 0, 0.0, out)
+    return np.where(negative > 0, np.nan, out)

@@ -48,11 +48,18 @@ class Comparison:
                  "rank_change": clean(self.rank_change[i], True)} for i, u in enumerate(self.units)]
 
 
-def rebase(data: Dataset, new_to_old: Mapping[str, tuple[str, ...]], unit_set: str | None = None
-           ) -> Dataset:
-    """Values on a new unit set: each new unit = plain mean of its old units' available values."""
+def rebase(data: Dataset, new_to_old: Mapping[str, tuple[str, ...]], unit_set: str | None = None,
+           groups: Mapping[str, tuple[str, ...]] | None = None) -> Dataset:
+    """Values on a new unit set: each new unit = plain mean of its old units' available values.
+
+    ``groups`` gives the grouping labels (region …) of the new units, in ``new_to_old`` order;
+    without it a new unit keeps a label its former units all share, else gets "" (no group).
+    """
     index = {u: i for i, u in enumerate(data.units)}
     units = tuple(new_to_old)
+    if groups is None:
+        groups = {g: tuple(_shared_label(labels, [index[o] for o in new_to_old[new] if o in index])
+                           for new in units) for g, labels in data.groups.items()}
     out = np.full((len(units), len(data.columns)), np.nan)
     for k, new in enumerate(units):
         rows = [index[o] for o in new_to_old[new] if o in index]
@@ -62,7 +69,12 @@ def rebase(data: Dataset, new_to_old: Mapping[str, tuple[str, ...]], unit_set: s
             counts = ok.sum(axis=0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out[k] = np.where(counts > 0, np.where(ok, block, 0.0).sum(axis=0) / counts, np.nan)
-    return Dataset(units, data.columns, out, {}, unit_set, data.source)
+    return Dataset(units, data.columns, out, dict(groups), unit_set, data.source)
+
+
+def _shared_label(labels: tuple[str, ...], rows: list[int]) -> str:
+    found = {labels[i] for i in rows}
+    return found.pop() if len(found) == 1 else ""
 
 
 def compare(before: Build, after: Build, code: str | None = None,
@@ -70,8 +82,13 @@ def compare(before: Build, after: Build, code: str | None = None,
     """Score and rank change of ``code`` (the root by default) from ``before`` to ``after``."""
     rebased = False
     if new_to_old is not None and set(before.units) != set(after.units):
-        before = build(rebase(before.data, new_to_old, after.data.unit_set), before.framework,
-                       before.recipe)
+        # the new units' grouping labels (for group imputation or ranks) are the later data's
+        new_units = tuple(new_to_old)
+        row = {u: i for i, u in enumerate(after.units)}
+        groups = {g: tuple(labels[row[u]] if u in row else "" for u in new_units)
+                  for g, labels in after.data.groups.items()}
+        before = build(rebase(before.data, new_to_old, after.data.unit_set, groups),
+                       before.framework, before.recipe)
         rebased = True
     code_after = code or after.framework.root.code
     code_before = code or before.framework.root.code

@@ -7,6 +7,7 @@ Every problem is collected and located; nothing is returned unless the whole fil
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -193,6 +194,9 @@ def _number(value: Any, column: str, bad, integer: bool = False) -> Any:
         number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
         bad("node.not_a_number", column, f"{column} must be a number, got {value!r}", value)
+        return None
+    if not math.isfinite(number):
+        bad("node.not_a_number", column, f"{column} must be a finite number, got {value!r}", value)
         return None
     if integer:
         if not number.is_integer():

@@ -1,0 +1,5 @@
+"""Reading and writing the files users bring: indicator values (and their templates)."""
+
+from dti.io.values import read_values, required_codes, write_template
+
+__all__ = ["read_values", "required_codes", "write_template"]

@@ -28,7 +28,7 @@ import difflib
 import math
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -96,10 +96,10 @@ class _Context:
     required: frozenset[str]
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, code: str, message: str, *, row: int | None = None, column: str | None = None,
-            unit: str | None = None, indicator: str | None = None, value: Any = None) -> None:
-        self.problems.append(Problem(code, message, file=self.file, row=row, column=column,
-                                     unit=unit, indicator=indicator, value=value))
+    def add(self, problem: Problem) -> None:
+        """Keep ``problem``, located in this file.  Callers write ``Problem("code", …)`` in full
+        so that the check of documented problem codes finds every code in the source."""
+        self.problems.append(replace(problem, file=self.file))
 
 
 @dataclass
@@ -109,11 +109,9 @@ class _Header:
     unit: list[str] = field(default_factory=list)          # in order of preference
     values: dict[str, Node] = field(default_factory=dict)  # column -> data node or denominator
     groups: dict[str, str] = field(default_factory=dict)   # column -> group key in the Dataset
-    indicator: str | None = None                           # long layout only
-    value: str | None = None                               # long layout only
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Unit:
     """A row's unit, once resolved."""
 
@@ -129,7 +127,8 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
     in file order; columns are the data columns of ``framework.data_nodes`` then of its
     denominators (all-NaN for a column the file lacks, allowed only for nodes not in
     :func:`required_codes`).  Raises :class:`DataError` listing every problem in the file.
-    ``allow_missing`` accepts empty values of required nodes as NaN (for imputation).
+    ``allow_missing`` accepts empty values of required nodes as NaN (for imputation); a
+    required column that is absent altogether is still a problem.
     """
     path = Path(path)
     rows, problems = read_table(path, sheet)
@@ -150,20 +149,26 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
     nodes = _value_nodes(framework)
     values = np.array([[matrix[u].get(n.code, math.nan) for n in nodes] for u in units],
                       dtype=float).reshape(len(units), len(nodes))
-    return Dataset(tuple(units), tuple(n.data_column for n in nodes), values,
-                   {g: tuple(labels.get(u, "") for u in units) for g, labels in groups.items()},
+    labels = {g: tuple(by_unit.get(u, "") for u in units) for g, by_unit in groups.items()}
+    for column in unit_set.group_columns:
+        # The unit set's own groups (region …) fill in where the file has no such column, so a
+        # recipe that imputes or ranks by region works on a file of values alone.
+        if column not in labels:
+            known = unit_set.group_of(column)
+            labels[column] = tuple(known.get(u, "") for u in units)
+    return Dataset(tuple(units), tuple(n.data_column for n in nodes), values, labels,
                    unit_set.id, path.name)
 
 
 def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
     header = _read_header(columns, ctx, long=False)
-    fw = ctx.framework
-    for node in _value_nodes(fw):
+    for node in _value_nodes(ctx.framework):
         if node.code in ctx.required and node not in header.values.values():
-            ctx.add("data.missing_column", f"there is no column for {node.code} "
-                    f"({node.name_vi}), which counts in the score; add a column headed "
-                    f"{node.data_column!r} with one value per province", row=1,
-                    column=node.data_column, indicator=node.code)
+            ctx.add(Problem(
+                "data.missing_column",
+                f"there is no column for {node.code} ({node.name_vi}), which counts in the "
+                f"score; add a column headed {node.data_column!r} with one value per province",
+                row=1, column=node.data_column, indicator=node.code))
     units: list[str] = []
     matrix: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, str]] = {key: {} for key in header.groups.values()}
@@ -172,14 +177,13 @@ def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
         number = row["__row__"]
         if all(_text(row[c]) == "" for c in header.values):
             continue  # a template row nobody filled in
-        unit = _row_unit(row, header, ctx) if header.unit else None
-        label = unit.label if unit else None
+        unit, label = _row_unit(row, header, ctx) if header.unit else (None, None)
         if unit is not None:
             if unit.code in first_row:
-                _duplicate_unit(unit, number, first_row[unit.code], header.unit, ctx)
+                _duplicate_unit(unit, number, first_row[unit.code], header.unit[0], ctx)
                 unit = None
             else:
-                first_row[unit.code] = (number, label)
+                first_row[unit.code] = (number, unit.label)
                 units.append(unit.code)
                 matrix[unit.code] = {}
         for column, node in header.values.items():
@@ -190,15 +194,16 @@ def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
         if unit is not None:
             for column, key in header.groups.items():
                 groups[key][unit.code] = _text(row[column])
+    if not units and not ctx.problems:
+        ctx.add(Problem("data.no_values", "no row has any value; fill in the values of at "
+                        "least one province"))
     return units, matrix, groups
 
 
 def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, value: str,
                ctx: _Context):
     header = _read_header(columns, ctx, long=True)
-    header.indicator, header.value = indicator, value
-    fw = ctx.framework
-    lookup = _column_lookup(fw)
+    lookup = _column_lookup(ctx.framework)
     units: list[str] = []
     matrix: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, str]] = {key: {} for key in header.groups.values()}
@@ -207,8 +212,7 @@ def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, v
     seen_nodes: set[str] = set()
     for row in rows:
         number = row["__row__"]
-        unit = _row_unit(row, header, ctx) if header.unit else None
-        label = unit.label if unit else None
+        unit, label = _row_unit(row, header, ctx) if header.unit else (None, None)
         written = _text(row[indicator])
         node = lookup.get(_key(written)) if written else None
         if node is None or node.type == "group" or (node.is_aggregate and node.compute != "data"):
@@ -223,97 +227,108 @@ def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, v
         if unit is not None and node is not None:
             key = (unit.code, node.code)
             if key in first_row:
-                ctx.add("data.duplicate_value", f"{node.code} of {_official(unit.code, ctx)} "
-                        f"already has a row (row {first_row[key]}); keep one row per province "
-                        "and indicator and delete the other", row=number, column=indicator,
-                        unit=label, indicator=node.code, value=row[value])
+                ctx.add(Problem(
+                    "data.duplicate_value",
+                    f"{node.code} of {_official(unit.code, ctx)} already has a row (row "
+                    f"{first_row[key]}); keep one row per province and indicator and delete "
+                    "the other",
+                    row=number, column=indicator, unit=label, indicator=node.code,
+                    value=row[value]))
                 node = None
             else:
                 first_row[key] = number
         if node is not None:
-            number_value = _cell_value(row[value], node, ctx, row=number, column=value, unit=label)
+            number_value = _cell_value(row[value], node, ctx, row=number, column=value,
+                                       unit=label)
             if unit is not None and number_value is not None:
                 matrix[unit.code][node.code] = number_value
         if unit is not None:
             for column, group in header.groups.items():
                 if _text(row[column]) and not groups[group].get(unit.code):
                     groups[group][unit.code] = _text(row[column])
-    for node in _value_nodes(fw):
+    for node in _value_nodes(ctx.framework):
         if node.code not in ctx.required:
             continue
         if node.code not in seen_nodes:
-            ctx.add("data.missing_indicator", f"no row has indicator {node.code} "
-                    f"({node.name_vi}), which counts in the score; add one row per province "
-                    f"with {node.code} in column {indicator!r}", column=indicator,
-                    indicator=node.code)
+            ctx.add(Problem(
+                "data.missing_indicator",
+                f"no row has indicator {node.code} ({node.name_vi}), which counts in the "
+                f"score; add one row per province with {node.code} in column {indicator!r}",
+                column=indicator, indicator=node.code))
         elif not ctx.allow_missing:
             for unit_code in units:
                 if (unit_code, node.code) not in first_row:
-                    ctx.add("data.missing_value", f"there is no row for {node.code} "
-                            f"({node.name_vi}) of this province, and it counts in the score; add "
-                            "the row, or read the file with missing values allowed to have them "
-                            "imputed", unit=labels[unit_code], indicator=node.code)
+                    ctx.add(Problem(
+                        "data.missing_value",
+                        f"there is no row for {node.code} ({node.name_vi}) of this province, "
+                        "and it counts in the score; add the row, or use a recipe that imputes "
+                        "missing values",
+                        unit=labels[unit_code], indicator=node.code))
     return units, matrix, groups
 
 
 def _read_header(columns: list[str], ctx: _Context, *, long: bool) -> _Header:
-    """Sort the columns by role; report the unknown, repeated and missing ones."""
+    """Sort the columns by role; report the unknown and repeated ones and a missing unit column."""
     header = _Header()
-    fw = ctx.framework
-    lookup = _column_lookup(fw)
+    lookup = _column_lookup(ctx.framework)
     by_node: dict[str, str] = {}
     for column in columns:
         key = _key(column)
         if key in UNIT_COLUMNS:
             header.unit.append(column)
             continue
-        if long and key in INDICATOR_COLUMNS + VALUE_COLUMNS or key in NOTE_COLUMNS:
+        if key in NOTE_COLUMNS or (long and key in INDICATOR_COLUMNS + VALUE_COLUMNS):
             continue
         node = lookup.get(key)
         if node is not None and node.type == "group":
             header.groups[column] = node.data_column
         elif node is not None and (long or (node.is_aggregate and node.compute != "data")):
-            _unknown_column(column, node, ctx)
+            _unknown_column(column, node, ctx, long=long)
+        elif node is not None and node.code in by_node:
+            ctx.add(Problem(
+                "data.duplicate_column",
+                f"this column and column {by_node[node.code]!r} are both {node.code} "
+                f"({node.name_vi}); keep one of them",
+                row=1, column=column, indicator=node.code))
         elif node is not None:
-            if node.code in by_node:
-                ctx.add("data.duplicate_column", f"this column and column {by_node[node.code]!r} "
-                        f"are both {node.code} ({node.name_vi}); keep one of them", row=1,
-                        column=column, indicator=node.code)
-                continue
             by_node[node.code] = column
             header.values[column] = node
         elif key == REGION_COLUMN:
             header.groups[column] = REGION_COLUMN
         else:
-            _unknown_column(column, None, ctx)
+            _unknown_column(column, None, ctx, long=long)
     header.unit.sort(key=lambda c: UNIT_COLUMNS.index(_key(c)))
     if not header.unit:
-        ctx.add("data.no_unit_column", "no column names the province; head the column of "
-                "province codes or names 'code' or 'province' (also accepted: "
-                f"{', '.join(c for c in UNIT_COLUMNS if c not in ('code', 'province'))})",
-                row=1)
+        others = ", ".join(c for c in UNIT_COLUMNS if c not in ("code", "province"))
+        ctx.add(Problem(
+            "data.no_unit_column",
+            "no column names the province; head the column of province codes or names 'code' "
+            f"or 'province' (also accepted: {others})",
+            row=1))
     return header
 
 
-def _unknown_column(column: str, node: Node | None, ctx: _Context) -> None:
+def _unknown_column(column: str, node: Node | None, ctx: _Context, *, long: bool) -> None:
     fw = ctx.framework
-    if node is not None and node.type == "group":
-        message = (f"{node.code} is a grouping column; in a long file put it beside the unit "
-                   "column, not in the indicator column")
-    elif node is not None and not node.is_aggregate:
-        # Only in the long layout: indicators go in rows there.
+    if node is not None and node.is_aggregate and node.compute != "data":
+        message = (f"{node.code} ({node.name_vi}) is a computed score, not an input; delete "
+                   "the column")
+    elif node is None and _key(column) in INDICATOR_COLUMNS:
+        message = ("a file with an indicator column also needs a value column (headed 'value', "
+                   "'gia_tri' or 'giá trị'); add it, or put one column per indicator instead")
+    elif node is None and _key(column) in VALUE_COLUMNS:
+        message = ("a file with a value column also needs an indicator column (headed "
+                   "'indicator', 'chi_so' or 'chỉ số'); add it, or put one column per indicator "
+                   "instead")
+    elif node is not None and long:
         message = (f"in a file with an indicator column and a value column, {node.code} goes in "
                    "the indicator column, one row per province; delete this column")
-    elif node is not None:
-        message = (f"{node.code} ({node.name_vi}) is computed from its indicators, not read from "
-                   "the file; delete the column")
     else:
-        hint = _did_you_mean(column, fw)
-        message = (f"{column!r} is not an indicator of {fw.id}{hint}; head each value column "
-                   f"with an indicator code ({', '.join(_accepted_codes(fw))}) or delete the "
-                   "column")
-    ctx.add("data.unknown_column", message, row=1, column=column,
-            indicator=node.code if node is not None else None)
+        message = (f"{column!r} is not an indicator of {fw.id}{_did_you_mean(column, fw)}; "
+                   "head each value column with an indicator code "
+                   f"({', '.join(_accepted_codes(fw))}) or delete the column")
+    ctx.add(Problem("data.unknown_column", message, row=1, column=column,
+                    indicator=node.code if node is not None else None))
 
 
 def _unknown_indicator(written: str, node: Node | None, number: int, column: str,
@@ -325,31 +340,39 @@ def _unknown_indicator(written: str, node: Node | None, number: int, column: str
         message = (f"{node.code} is a grouping column, not an indicator; give it as a column "
                    "beside the unit column")
     elif node is not None:
-        message = (f"{node.code} ({node.name_vi}) is computed from its indicators, not read from "
-                   "the file; delete the row")
+        message = (f"{node.code} ({node.name_vi}) is a computed score, not an input; delete "
+                   "the row")
     else:
         message = (f"{written!r} is not an indicator of {fw.id}{_did_you_mean(written, fw)}; "
                    f"write one of {', '.join(_accepted_codes(fw))}")
-    ctx.add("data.unknown_indicator", message, row=number, column=column, unit=label,
-            value=written or None)
+    ctx.add(Problem("data.unknown_indicator", message, row=number, column=column, unit=label,
+                    value=written or None))
 
 
-def _row_unit(row: dict[str, Any], header: _Header, ctx: _Context) -> _Unit | None:
-    """Resolve the unit of a row from its first non-empty unit column; the others must agree."""
+def _row_unit(row: dict[str, Any], header: _Header,
+              ctx: _Context) -> tuple[_Unit | None, str | None]:
+    """Resolve the unit of a row from its first non-empty unit column; the others must agree.
+
+    Returns the unit (None when it cannot be resolved) and the label the row's problems carry:
+    the name as written, with the official name when it differs.
+    """
     number = row["__row__"]
     named = [(c, _text(row[c])) for c in header.unit if _text(row[c])]
     if not named:
-        ctx.add("data.missing_unit", "the row has values but no province; write the province "
-                f"code or name in column {header.unit[0]!r}", row=number, column=header.unit[0])
-        return None
+        ctx.add(Problem(
+            "data.missing_unit",
+            "the row has values but no province; write the province code or name in column "
+            f"{header.unit[0]!r}",
+            row=number, column=header.unit[0]))
+        return None, None
     column, written = named[0]
     try:
         code = ctx.unit_set.resolve(written)
     except UnknownUnitError as error:
-        ctx.add("data.unknown_unit", _unknown_unit_message(written, error, ctx), row=number,
-                column=column, unit=written, value=row[column])
-        return None
-    official = ctx.unit_set.get(code).name_vi
+        ctx.add(Problem("data.unknown_unit", _unknown_unit_message(written, error, ctx),
+                        row=number, column=column, unit=written, value=row[column]))
+        return None, written
+    official = _official(code, ctx)
     label = written if written == official else f"{written} ({official})"
     for other, text in named[1:]:
         try:
@@ -357,11 +380,13 @@ def _row_unit(row: dict[str, Any], header: _Header, ctx: _Context) -> _Unit | No
         except UnknownUnitError:
             continue  # a second name column only checks the first; a typo in it is harmless
         if other_code != code:
-            ctx.add("data.unit_mismatch", f"the row names two provinces: {column!r} is "
-                    f"{official} (code {code}) but {other!r} {text!r} is "
-                    f"{_official(other_code, ctx)} (code {other_code}); correct one of them",
-                    row=number, column=other, unit=label, value=row[other])
-    return _Unit(code, label)
+            ctx.add(Problem(
+                "data.unit_mismatch",
+                f"the row names two provinces: {column} {written!r} is {official} (code {code}) "
+                f"but {other} {text!r} is {_official(other_code, ctx)} (code {other_code}); "
+                "correct one of them",
+                row=number, column=other, unit=label, value=row[other]))
+    return _Unit(code, label), label
 
 
 def _unknown_unit_message(written: str, error: UnknownUnitError, ctx: _Context) -> str:
@@ -374,14 +399,15 @@ def _unknown_unit_message(written: str, error: UnknownUnitError, ctx: _Context) 
             "the province code")
 
 
-def _duplicate_unit(unit: _Unit, number: int, first: tuple[int, str], columns: list[str],
+def _duplicate_unit(unit: _Unit, number: int, first: tuple[int, str], column: str,
                     ctx: _Context) -> None:
     first_number, first_label = first
-    official = _official(unit.code, ctx)
     as_written = "" if first_label == unit.label else f", written {first_label!r}"
-    ctx.add("data.duplicate_unit", f"{official} already has a row (row {first_number}"
-            f"{as_written}); keep one row per province and delete the other", row=number,
-            column=columns[0], unit=unit.label)
+    ctx.add(Problem(
+        "data.duplicate_unit",
+        f"{_official(unit.code, ctx)} already has a row (row {first_number}{as_written}); keep "
+        "one row per province and delete the other",
+        row=number, column=column, unit=unit.label))
 
 
 def _cell_value(cell: Any, node: Node, ctx: _Context, *, row: int, column: str,
@@ -391,34 +417,37 @@ def _cell_value(cell: Any, node: Node, ctx: _Context, *, row: int, column: str,
     number = _number(cell)
     if number is None:
         if node.code in ctx.required and not ctx.allow_missing:
-            ctx.add("data.missing_value", f"the value is empty; {node.code} ({node.name_vi}) "
-                    "counts in the score, so every province needs it; fill it in, or read the "
-                    "file with missing values allowed to have them imputed", **where)
+            ctx.add(Problem(
+                "data.missing_value",
+                f"the value is empty; {node.code} ({node.name_vi}) counts in the score, so "
+                "every province needs it; fill it in, or use a recipe that imputes missing "
+                "values",
+                **where))
         return None
     if isinstance(number, str):
-        ctx.add("data.not_a_number", _not_a_number_message(number, node), **where)
+        ctx.add(Problem("data.not_a_number", _not_a_number_message(number, node), **where))
         return None
+    top = _g(node.max_points) if node.max_points is not None else "its maximum"
     if node.scale == "ratio" and not 0.0 <= number <= 1.0:
-        ctx.add("data.ratio_out_of_range", f"ratio {_g(number)} is outside 0..1; "
-                f"{_ratio_example(node)}", **where)
+        ctx.add(Problem("data.ratio_out_of_range",
+                        f"ratio {_g(number)} is outside 0..1; {_ratio_example(node)}", **where))
         return None
     if node.scale == "points" and number < 0:
-        ctx.add("data.negative_points", f"{_g(number)} points is negative; {node.code} is scored "
-                f"from 0 to {_g(node.max_points) if node.max_points is not None else 'its maximum'}"
-                " points", **where)
+        ctx.add(Problem("data.negative_points", f"{_g(number)} points is negative; {node.code} "
+                        f"is scored from 0 to {top} points", **where))
         return None
     if node.scale == "points" and node.max_points is not None and number > node.max_points:
-        ctx.add("data.points_above_max", f"{_g(number)} points is above the maximum of "
-                f"{_g(node.max_points)}; {node.code} is scored from 0 to {_g(node.max_points)} "
-                "points", **where)
+        ctx.add(Problem("data.points_above_max", f"{_g(number)} points is above the maximum of "
+                        f"{top}; {node.code} is scored from 0 to {top} points", **where))
         return None
     return number
 
 
 def _not_a_number_message(text: str, node: Node) -> str:
-    if text.endswith("%") and _number(text[:-1]) is not None and node.scale == "ratio":
+    percent = _number(text[:-1]) if text.endswith("%") else None
+    if isinstance(percent, float) and node.scale == "ratio":
         return (f"{text!r} is not a number; write percentages as ratios "
-                f"({text} = {_g(float(_number(text[:-1])) / 100)})")
+                f"({text} = {_g(percent / 100)})")
     return (f"{text!r} is not a number; write a number such as 0.8002 (a decimal point or a "
             "decimal comma), or leave the cell empty if the value is missing")
 

@@ -1,0 +1,63 @@
+"""Layering, packaging and documentation rules that code review alone would let slip."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).parents[1] / "src" / "dti"
+DOCS = Path(__file__).parents[1] / "docs"
+PURE = ("framework", "units", "engine")
+FORBIDDEN_IN_PURE = ("sqlalchemy", "fastapi", "click", "typer", "rich", "dti.io", "dti.report",
+                     "dti.cli", "dti.editions", "dti.store", "dti.web")
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("package", PURE)
+def test_pure_layers_import_no_outer_layer(package):
+    offenders = []
+    for path in (SRC / package).rglob("*.py"):
+        for name in imports_of(path):
+            if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_PURE):
+                offenders.append(f"{path.relative_to(SRC)} imports {name}")
+    assert offenders == []
+
+
+def test_the_package_never_reads_the_shared_folder():
+    hits = [p for p in SRC.rglob("*.py") if "../shared" in p.read_text(encoding="utf-8")]
+    assert hits == []
+
+
+def problem_codes_in_source() -> set[str]:
+    # codes are written literally where a Problem is made (directly or through a local helper)
+    pattern = re.compile(r'(?:Problem|add|bad)\(\s*"([a-z_]+\.[a-z_]+)"|return "([a-z_]+\.[a-z_]+)"')
+    codes: set[str] = set()
+    for path in SRC.rglob("*.py"):
+        for direct, returned in pattern.findall(path.read_text(encoding="utf-8")):
+            codes.add(direct or returned)
+    return codes
+
+
+def test_every_problem_code_is_documented():
+    documented = set(re.findall(r"`([a-z_]+\.[a-z_]+)`", (DOCS / "issue-codes.md").read_text("utf-8")))
+    codes = problem_codes_in_source()
+    assert len(codes) > 20
+    assert sorted(codes - documented) == []
+    assert sorted(documented - codes) == []
+
+
+def test_shipped_data_carries_source_notes():
+    for folder in ("units/data", "editions"):
+        assert (SRC / folder / "SOURCES.md").is_file()

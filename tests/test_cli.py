@@ -1,0 +1,172 @@
+"""The `dti` command: golden DTI figures, province names, and one-line errors with exit code 1."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dti.cli import main
+from dti.editions import load_edition
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def results_by_code(payload: dict) -> dict[str, dict]:
+    return {r["code"]: r for r in payload["results"]}
+
+
+def test_compute_2022_reproduces_published_totals(capsys):
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--format", "json")
+    assert code == 0
+    payload = json.loads(out)
+    rows = results_by_code(payload)
+    published = load_edition("dti-province-2022").results()
+    # Đà Nẵng, Quảng Ninh, Thừa Thiên Huế, Cần Thơ: exactly the published totals and ranks.
+    for unit, expected in (("48", 0.8002), ("22", 0.7024), ("46", 0.6975), ("92", 0.6924)):
+        assert rows[unit]["scores"]["DTI"] == expected == published.score("DTI", unit)
+        assert rows[unit]["published"]["DTI"] == expected
+    assert [rows[u]["ranks"]["DTI"] for u in ("48", "79", "22", "46", "92")] == [1, 2, 3, 4, 5]
+    # Quảng Ninh's pillars as published.
+    assert rows["22"]["scores"]["CQS"] == 0.7804 == published.score("CQS", "22")
+    assert rows["22"]["scores"]["KTS"] == 0.7187 == published.score("KTS", "22")
+
+
+def test_hcm_gap_is_reported_not_fudged(capsys):
+    _, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--format", "json")
+    payload = json.loads(out)
+    hcm = results_by_code(payload)["79"]
+    assert hcm["scores"]["DTI"] == 0.7164 and hcm["published"]["DTI"] == 0.7163
+    assert payload["gaps_to_published"] == [
+        {"code": "79", "name": "Hồ Chí Minh", "node": "DTI", "computed": 0.7164,
+         "published": 0.7163, "difference": 0.0001}]
+
+
+def test_compute_table_uses_vietnamese_number_format(capsys):
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022")
+    assert code == 0
+    assert "0,8002 (1)" in out and "Đà Nẵng" in out
+    assert "computed 0,7164, published 0,7163" in out
+
+
+def test_compute_csv_and_xlsx(capsys, tmp_path):
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--format", "csv")
+    assert code == 0
+    header, first = out.splitlines()[:2]
+    assert header.startswith("code,name,DTI,rank_DTI,")
+    assert first.startswith("48,Đà Nẵng,0.8002,1,")
+    target = tmp_path / "out.xlsx"
+    assert run(capsys, "compute", "--edition", "dti-province-2022", "--format", "xlsx",
+               "--out", str(target))[0] == 0
+    import openpyxl
+    sheet = openpyxl.load_workbook(target).active
+    assert sheet["A2"].value == "48" and sheet["C2"].value == 0.8002
+
+
+@pytest.mark.parametrize("name, code, official", [
+    ("thai nguyen", "19", "Thái Nguyên"),
+    ("TP HCM", "79", "Hồ Chí Minh"),
+    ("Khánh Hoà", "56", "Khánh Hòa"),
+])
+def test_province_names_resolve(capsys, name, code, official):
+    exit_code, out, _ = run(capsys, "province", name, "--format", "json")
+    assert exit_code == 0
+    profile = json.loads(out)
+    assert profile["code"] == code and profile["name"] == official
+
+
+def test_unknown_province_fails_with_suggestions(capsys):
+    code, out, err = run(capsys, "province", "Hà Nam Ninh", "--edition", "dti-province-2022")
+    assert code == 1 and out == ""
+    assert err.strip() == ("error: unknown province 'Hà Nam Ninh' in provinces-63; did you mean "
+                           "Nam Định, Hà Nam, Quảng Ninh?")
+    assert "Traceback" not in err
+
+
+def test_province_profile_history_and_change(capsys):
+    code, out, _ = run(capsys, "province", "Đà Nẵng", "--edition", "dti-province-2022",
+                       "--format", "json")
+    assert code == 0
+    profile = json.loads(out)
+    total = profile["figures"][0]
+    assert total["code"] == "DTI" and total["value"] == 0.8002 and total["rank"] == 1
+    assert total["source"] == "published"
+    assert profile["change"]["previous"] == "dti-province-2021"
+    assert profile["change"]["rank_before"] == 1 and profile["change"]["places"] == 0
+
+
+def test_province_profile_rose_places(capsys):
+    # Thái Nguyên: 8th in 2021 and 8th in 2022 (published); Bình Phước: 9th → 12th.
+    code, out, _ = run(capsys, "province", "Bình Phước", "--edition", "dti-province-2022",
+                       "--format", "json")
+    change = json.loads(out)["change"]
+    assert (change["rank_before"], change["rank_after"], change["places"]) == (9, 12, -3)
+
+
+def test_merged_province_in_2024_falls_back_to_old_basis(capsys):
+    code, out, _ = run(capsys, "province", "Quảng Nam", "--format", "json")
+    assert code == 0
+    profile = json.loads(out)
+    assert profile["basis"] == "provinces-63" and profile["code"] == "49"
+    assert profile["figures"][0]["value"] == 0.5803 and profile["figures"][0]["rank"] == 57
+
+
+def test_editions_lists_all(capsys):
+    code, out, _ = run(capsys, "editions", "--format", "json")
+    ids = [e["id"] for e in json.loads(out)]
+    assert code == 0 and ids == [f"dti-province-{y}" for y in range(2020, 2025)]
+
+
+def test_framework_show_tree_with_points(capsys):
+    code, out, _ = run(capsys, "framework", "show", "dti-province-2022")
+    assert code == 0
+    assert "HDCQS  Hoạt động chính quyền số  — 200 điểm" in out
+    assert "DTTM  Đô thị thông minh  — 0 điểm (không tính điểm)" in out
+
+
+def test_framework_check_reports_every_problem(capsys, tmp_path):
+    path = tmp_path / "fw.csv"
+    path.write_text("code,name,level,parent,weight,direction,type\n"
+                    "a,A,1,X,1,1,indicator\nb,B,1,X,1,1,indicator\nP,P,2,,1,,aggregate\n",
+                    encoding="utf-8")
+    code, out, err = run(capsys, "framework", "check", str(path))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines == [
+        "error: fw.csv, row 2, column 'parent', indicator 'a': parent 'X' of 'a' is not a code in "
+        "this framework [node.unknown_parent]",
+        "error: fw.csv, row 3, column 'parent', indicator 'b': parent 'X' of 'b' is not a code in "
+        "this framework [node.unknown_parent]",
+        "error: fw.csv, row 4, column 'parent', indicator 'P': aggregate 'P' has no children and "
+        "no data (set compute: data, or give nodes this parent) [aggregate.no_children]",
+    ]
+
+
+def test_compare_editions(capsys):
+    code, out, _ = run(capsys, "compare", "dti-province-2021", "dti-province-2022", "--format", "json")
+    assert code == 0
+    rows = results_by_code(json.loads(out))
+    assert rows["70"]["rank_change"] == -3  # Bình Phước 9 → 12
+    assert rows["48"]["rank_change"] == 0
+    assert rows["68"]["rank_before"] == 20 and rows["68"]["rank_after"] is not None
+
+
+def test_unknown_edition_is_one_line(capsys):
+    code, _, err = run(capsys, "compute", "--edition", "dti-province-1999")
+    assert code == 1
+    assert err.startswith("error: unknown edition 'dti-province-1999'; known editions: ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_help_lists_every_documented_command(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for command in ("editions", "framework", "validate", "compute", "compare", "province", "template"):
+        assert command in out
+        assert f"dti {command}" in docs

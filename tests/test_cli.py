@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,91 @@ def test_help_lists_every_documented_command(capsys):
     for command in ("editions", "framework", "validate", "compute", "compare", "province", "template"):
         assert command in out
         assert f"dti {command}" in docs
+
+
+# -- malformed inputs through the command: one located line each, exit code 1 --------------------
+
+HEADER = "province,NTS,TCS,HTS,NLS,ATTT,HDCQS,HDKTS,HDXHS"
+GOOD = "0.9,0.8,0.7,0.6,0.5,0.8,0.7,0.3"
+POINTS_FRAMEWORK = ("code,name,level,parent,max_points,direction,type,scale,method\n"
+                    "A,Chỉ số A,1,T,100,1,indicator,points,\nB,Chỉ số B,1,T,100,1,indicator,points,\n"
+                    "T,Tổng,2,,,,aggregate,,points\n")
+
+
+def bad_file(tmp_path: Path, case: str) -> tuple[list[str], str]:
+    """Write the malformed file of ``case``; return the extra arguments and its file name."""
+    edition = ["--edition", "dti-province-2022"]
+    if case == "encoding":
+        text = unicodedata.normalize("NFD", f"{HEADER}\nKhánh Hòa,{GOOD}\n")  # Windows-1258
+        (tmp_path / "v.csv").write_bytes(text.encode("cp1258"))
+    elif case == "empty":
+        (tmp_path / "v.csv").write_bytes(b"")
+    elif case == "sheet":
+        import openpyxl
+        book = openpyxl.Workbook()
+        book.active.title = "DTI 2022"
+        book.save(tmp_path / "v.xlsx")
+        return [*edition, "--sheet", "Sheet1"], "v.xlsx"
+    elif case == "text":
+        (tmp_path / "v.csv").write_text(f"{HEADER}\nĐà Nẵng,0.9,abc,0.7,0.6,0.5,0.8,0.7,0.3\n", "utf-8")
+    elif case == "duplicate":
+        (tmp_path / "v.csv").write_text(f"{HEADER}\nHà Nội,{GOOD}\nHN,{GOOD}\n", "utf-8")
+    elif case == "unknown":
+        (tmp_path / "v.csv").write_text(f"{HEADER}\nHà Nam Ninh,{GOOD}\n", "utf-8")
+    elif case == "ratio":
+        (tmp_path / "v.csv").write_text(f"{HEADER}\nĐà Nẵng,0.9,1.3,0.7,0.6,0.5,0.8,0.7,0.3\n", "utf-8")
+    elif case in ("points", "negative"):
+        (tmp_path / "fw.csv").write_text(POINTS_FRAMEWORK, "utf-8")
+        value = "120" if case == "points" else "-5"
+        (tmp_path / "v.csv").write_text(f"code,A,B\n01,{value},50\n", "utf-8")
+        return ["--framework", str(tmp_path / "fw.csv")], "v.csv"
+    return edition, "v.csv"
+
+
+MALFORMED = {
+    "encoding": "error: v.csv, row 2: the file is not UTF-8 (bad byte 0xec at line 2); save it as "
+                "'CSV UTF-8' [file.encoding]",
+    "empty": "error: v.csv: the file is empty; it needs a header row and data rows [file.empty]",
+    "sheet": "error: v.xlsx: there is no sheet 'Sheet1'; the sheets are 'DTI 2022'; name one of them "
+             "with --sheet [file.no_sheet]",
+    "text": "error: v.csv, row 2, column 'TCS', province 'Đà Nẵng', indicator 'TCS': 'abc' is not a "
+            "number; write a number such as 0.8002 (a decimal point or a decimal comma), or leave "
+            "the cell empty if the value is missing [data.not_a_number]",
+    "duplicate": "error: v.csv, row 3, column 'province', province 'HN (Hà Nội)': Hà Nội already has "
+                 "a row (row 2, written 'Hà Nội'); keep one row per province and delete the other "
+                 "[data.duplicate_unit]",
+    "unknown": "error: v.csv, row 2, column 'province', province 'Hà Nam Ninh': 'Hà Nam Ninh' matches "
+               "no province of provinces-63; did you mean Nam Định, Hà Nam or Quảng Ninh? Correct "
+               "the name or write the province code [data.unknown_unit]",
+    "ratio": "error: v.csv, row 2, column 'TCS', province 'Đà Nẵng', indicator 'TCS': ratio 1.3 is "
+             "outside 0..1; main-indicator values are ratios (0.9000 = 90 of 100 points) "
+             "[data.ratio_out_of_range]",
+    "points": "error: v.csv, row 2, column 'A', province '01 (Hà Nội)', indicator 'A': 120 points is "
+              "above the maximum of 100; A is scored from 0 to 100 points [data.points_above_max]",
+    "negative": "error: v.csv, row 2, column 'A', province '01 (Hà Nội)', indicator 'A': -5 points is "
+                "negative; A is scored from 0 to 100 points [data.negative_points]",
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_input_gives_one_located_line_and_exit_1(capsys, tmp_path, case):
+    extra, name = bad_file(tmp_path, case)
+    for command in ("validate", "compute"):
+        argv = [command, str(tmp_path / name), *extra] if command == "validate" else \
+            [command, "--data", str(tmp_path / name), *extra]
+        code, out, err = run(capsys, *argv)
+        assert code == 1, command
+        assert err.strip() == MALFORMED[case], command
+        assert "Traceback" not in err and out == ""
+
+
+def test_valid_file_validates_and_computes(capsys, tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text(f"{HEADER}\nĐà Nẵng,1.0000,0.9000,0.8253,0.8487,0.7578,0.8575,0.7836,0.5197\n"
+                    f"Cần Thơ,0.9000,0.8000,0.7233,0.7376,0.7226,0.7325,0.7556,0.2947\n", "utf-8")
+    code, out, _ = run(capsys, "validate", str(path), "--edition", "dti-province-2022")
+    assert code == 0 and "v.csv: OK — 2 units" in out
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--data", str(path),
+                       "--format", "json")
+    rows = results_by_code(json.loads(out))
+    assert (rows["48"]["scores"]["DTI"], rows["92"]["scores"]["DTI"]) == (0.8002, 0.6924)

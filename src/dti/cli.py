@@ -126,14 +126,23 @@ def framework_check(file: Path, data: Path | None) -> None:
 @EDITION
 @click.option("--basis", default="", help="unit set of the data, e.g. provinces-63")
 @click.option("--sheet", default=None, help="XLSX sheet")
-def validate_command(data: Path, edition: str, basis: str, sheet: str | None) -> None:
-    """Check an indicator-value file against an edition; report every problem at once."""
+@click.option("--framework", type=click.Path(path_type=Path), default=None,
+              help="check against your own framework file instead of an edition")
+@click.option("--units", default="", help="unit set id or a units CSV (with --framework)")
+def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
+                     framework: Path | None, units: str) -> None:
+    """Check an indicator-value file; report every problem at once."""
     from dti.io.values import read_values
 
-    ed = load_edition(edition or edition_ids()[-1])
-    dataset = read_values(data, ed.framework, load_unit_set(basis or ed.unit_set), sheet=sheet)
+    if framework is not None:
+        fw, unit_set, label = load_framework(framework), _unit_set(units or basis or "provinces-63"), \
+            framework.name
+    else:
+        ed = load_edition(edition or edition_ids()[-1])
+        fw, unit_set, label = ed.framework, load_unit_set(basis or ed.unit_set), ed.id
+    dataset = read_values(data, fw, unit_set, sheet=sheet)
     console.print(f"{data.name}: OK — {len(dataset.units)} units, {len(dataset.columns)} columns, "
-                  f"valid for {ed.id}")
+                  f"valid for {label}")
 
 
 @app.command("compute")

@@ -61,8 +61,8 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[list[Row], list[Problem]]
     try:
         if sheet is not None and sheet not in book.sheetnames:
             return [], [Problem("file.no_sheet", f"there is no sheet {sheet!r}; the sheets are "
-                                f"{', '.join(repr(s) for s in book.sheetnames)}", file=path.name,
-                                column=sheet)]
+                                f"{', '.join(repr(s) for s in book.sheetnames)}; name one of them with --sheet",
+                                file=path.name, value=sheet)]
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         table = [["" if c is None else (unicodedata.normalize("NFC", c) if isinstance(c, str) else c)
                   for c in row] for row in ws.iter_rows(values_only=True)]

@@ -197,8 +197,8 @@ def test_xlsx_other_sheet_and_missing_sheet(tmp_path, fw, units):
     assert read_values(path, fw, units, sheet="DTI 2022").units == ("22",)
     problem = only(problems_of(path, fw, units, sheet="Nope"))
     assert problem.code == "file.no_sheet"
-    assert str(problem) == ("dti.xlsx, column 'Nope': there is no sheet 'Nope'; the sheets are "
-                            "'Ghi chú', 'DTI 2022' [file.no_sheet]")
+    assert str(problem) == ("dti.xlsx: there is no sheet 'Nope'; the sheets are 'Ghi chú', "
+                            "'DTI 2022'; name one of them with --sheet [file.no_sheet]")
 
 
 def test_xlsx_problems_name_the_sheet(tmp_path, fw, units):

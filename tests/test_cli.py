@@ -259,3 +259,21 @@ def test_valid_file_validates_and_computes(capsys, tmp_path):
                        "--format", "json")
     rows = results_by_code(json.loads(out))
     assert (rows["48"]["scores"]["DTI"], rows["92"]["scores"]["DTI"]) == (0.8002, 0.6924)
+
+
+def test_compute_rebases_63_values_onto_34_provinces(capsys, tmp_path):
+    # Ninh Bình (34) = plain mean of Hà Nam, Nam Định and Ninh Bình (63), indicator by indicator.
+    values = {"Hà Nam": 0.3, "Nam Định": 0.6, "Ninh Bình": 0.9, "Hà Nội": 0.5}
+    header = "province,NTS,TCS,HTS,NLS,ATTT,HDCQS,HDKTS,HDXHS"
+    lines = [header] + [f"{name},{','.join([str(v)] * 8)}" for name, v in values.items()]
+    path = tmp_path / "v63.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--data", str(path),
+                       "--basis", "provinces-63", "--to", "provinces-34", "--format", "json")
+    assert code == 0
+    payload = json.loads(out)
+    rows = results_by_code(payload)
+    assert payload["basis"] == "provinces-34"
+    assert rows["37"]["scores"]["NTS"] == 0.6 and rows["37"]["scores"]["DTI"] == 0.6
+    assert rows["01"]["scores"]["DTI"] == 0.5
+    assert rows["37"]["ranks"]["DTI"] == 1 and rows["01"]["ranks"]["DTI"] == 2

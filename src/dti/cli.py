@@ -18,6 +18,7 @@ from rich.tree import Tree
 
 from dti.editions import edition_ids, edition_summary, load_edition
 from dti.engine.build import build
+from dti.engine.compare import rebase
 from dti.engine.recipe import Recipe
 from dti.errors import DtiError, InputError, Problem, RecipeError
 from dti.formatting import format_number
@@ -27,7 +28,7 @@ from dti.io.export import to_csv, to_json, write_output, write_xlsx
 from dti.report.compare import edition_comparison
 from dti.report.profile import province_profile
 from dti.report.results import ResultTable, result_table
-from dti.units import UnitSet, load_unit_set, unit_set_ids
+from dti.units import UnitSet, load_crosswalk, load_unit_set, unit_set_ids
 
 # A pipe or a file gets wide lines rather than Rich's 80-column default, so tables stay readable.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -155,12 +156,14 @@ def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
               help="your own framework file (YAML, CSV or XLSX)")
 @click.option("--recipe", type=click.Path(path_type=Path), default=None, help="recipe YAML/JSON file")
 @click.option("--units", default="", help="unit set id or a units CSV (with --framework)")
+@click.option("--to", "to_basis", default="", help="rebase the data onto this unit set first "
+              "(a merged province = plain mean of its former provinces), e.g. provinces-34")
 @FORMAT
 @OUT
 @LANG
 def compute_command(edition: str, data: Path | None, basis: str, sheet: str | None,
-                    framework: Path | None, recipe: Path | None, units: str, format: str,
-                    out: Path | None, lang: str) -> None:
+                    framework: Path | None, recipe: Path | None, units: str, to_basis: str,
+                    format: str, out: Path | None, lang: str) -> None:
     """Compute scores and ranks for the total, every pillar and every main indicator."""
     from dti.io.values import read_values
 
@@ -178,6 +181,9 @@ def compute_command(edition: str, data: Path | None, basis: str, sheet: str | No
     allow_missing = the_recipe.impute.method != "none" or the_recipe.screen.min_availability is not None
     dataset = (read_values(data, fw, unit_set, sheet=sheet, allow_missing=allow_missing)
                if data is not None else ed.dataset(unit_set.id))
+    if to_basis and to_basis != unit_set.id:
+        dataset = rebase(dataset, load_crosswalk(unit_set.id, to_basis).new_to_old, to_basis)
+        unit_set = load_unit_set(to_basis)
     result = result_table(build(dataset, fw, the_recipe), unit_set, ed, lang)
     _emit_results(result, format, out, lang)
 

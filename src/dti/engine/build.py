@@ -7,7 +7,7 @@ on the returned value so any stage can be inspected, and a variant is a rebuild 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -112,7 +112,7 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
         raise ComputeError(f"imputation by group needs a grouping column {recipe.impute.group!r} "
                            f"in the data; it has {', '.join(data.groups) or 'none'}")
     imputed, imputed_mask = impute(denominated, recipe.impute, groups, _row_blocks(framework, plan))
-    treatment = treat(imputed, recipe.treat, np.array([n.direction for n in nodes]))
+    treatment = _treat_included(imputed, included, recipe, nodes)
     normalised = normalise(treatment.values, recipe.normalise, _column_info(nodes), included)
     V = np.full((len(data.units), len(plan.codes)), np.nan)
     V[:, : len(plan.data_codes)] = normalised
@@ -130,6 +130,17 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
         array.setflags(write=False)
     return Build(framework, recipe, data, plan, raw, denominated, availability, included, imputed,
                  imputed_mask, treatment, normalised, V, ranks, by_group, decimals)
+
+
+def _treat_included(X: np.ndarray, included: np.ndarray, recipe: Recipe, nodes) -> Treatment:
+    """Outlier treatment over the units that stay in: a screened-out unit moves no one's values."""
+    directions = np.array([n.direction for n in nodes])
+    if included.all():
+        return treat(X, recipe.treat, directions)
+    inner = treat(X[included], recipe.treat, directions)
+    values, mask = X.copy(), np.zeros(X.shape, dtype=bool)
+    values[included], mask[included] = inner.values, inner.winsorised
+    return replace(inner, values=values, winsorised=mask)
 
 
 def _required_columns(fw: Framework, plan: Plan) -> np.ndarray:

@@ -290,8 +290,6 @@ def test_at_80_percent_the_imputed_units_are_ranked_too(tmp_path):
     assert {u: b.rank()[b.unit_row(u)] for u in UNITS} == expect["rank"]
 
 
-@pytest.mark.xfail(strict=True, reason="build.py treats outliers over screened-out units too "
-                   "(reported); remove this mark when treat() gets only the included rows")
 def test_a_screened_out_unit_does_not_change_the_outlier_treatment(tmp_path):
     # U05 (screened out: a gap in i5) gets i4 = 30.  Over the kept units i4 still fails the JRC
     # test and U07's 40 must still become 5; with U05's 30 counted the column would pass.

@@ -454,3 +454,24 @@ def test_compare_across_the_reform_rebases_and_keeps_group_ranks():
         assert change.score_after[i] == 0.5
     best = max(expected, key=expected.get)
     assert change.rank_before[change.units.index(best)] == 1
+
+
+def test_recipe_method_overrides_the_framework_and_keeps_points_as_weights():
+    """A variant of the DTI recipe (geometric mean) must change the scores, weighting by points."""
+    from dataclasses import replace
+
+    edition = load_edition("dti-province-2022")
+    geometric = replace(edition.recipe, aggregate=replace(edition.recipe.aggregate, method="geometric"))
+    b = build(edition.dataset(), edition.framework, geometric)
+    i = b.units.index("48")
+    ratios = {c: edition.results().score(c, "48") for c in
+              ("NTS", "TCS", "HTS", "NLS", "ATTT", "HDCQS", "HDKTS", "HDXHS")}
+    points = {"NTS": 100, "TCS": 100, "HTS": 100, "NLS": 100, "ATTT": 100, "HDCQS": 200,
+              "HDKTS": 150, "HDXHS": 150}
+    # DTI = geometric mean of the two groups (500 points each), each the points-weighted
+    # geometric mean of its indicators.
+    foundation = math.exp(sum(points[c] * math.log(ratios[c]) for c in list(points)[:5]) / 500)
+    activity = math.exp(sum(points[c] * math.log(ratios[c]) for c in list(points)[5:]) / 500)
+    expected = math.exp((500 * math.log(foundation) + 500 * math.log(activity)) / 1000)
+    assert b.score("DTI")[i] == pytest.approx(expected, abs=1e-12)
+    assert b.published_score("DTI")[i] != 0.8002

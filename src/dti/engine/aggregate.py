@@ -50,9 +50,9 @@ def compile_plan(fw: Framework, recipe: Recipe) -> Plan:
         depth[node.code] = 1 + max((depth.get(c, 0) for c in fw.children[node.code]), default=0)
     groups: dict[tuple[int, str, float], list[str]] = {}
     for node in fw.aggregates:
-        method = node.method or recipe.aggregate.method
-        if recipe.aggregate.method != "points" and method == "points" and node.method is None:
-            method = recipe.aggregate.method
+        # A recipe method overrides every aggregate (a Monte Carlo variant switches them all);
+        # without one, each aggregate keeps the framework's own method.
+        method = recipe.aggregate.method or node.method or "arithmetic"
         groups.setdefault((depth[node.code], method, recipe.aggregate.p), []).append(node.code)
     steps = []
     for (level, method, p), targets in sorted(groups.items()):

@@ -105,7 +105,7 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
     which = np.array([den_codes.index(n.denominator) if n.denominator in den_codes else -1
                       for n in nodes], dtype=int)
     denominated = denominate(raw, denominators, which, recipe.denominate)
-    required = _required_columns(framework, plan)
+    required = np.array([c in framework.required_codes for c in plan.data_codes], dtype=bool)
     availability, included = screen(denominated, recipe.screen, required)
     groups = data.groups.get(recipe.impute.group) if recipe.impute.group else None
     if recipe.impute.method.startswith("group_") and groups is None:
@@ -141,18 +141,6 @@ def _treat_included(X: np.ndarray, included: np.ndarray, recipe: Recipe, nodes) 
     values, mask = X.copy(), np.zeros(X.shape, dtype=bool)
     values[included], mask[included] = inner.values, inner.winsorised
     return replace(inner, values=values, winsorised=mask)
-
-
-def _required_columns(fw: Framework, plan: Plan) -> np.ndarray:
-    """Data columns that count for availability: scored ones that feed a computed aggregate,
-    and data-valued aggregates themselves."""
-    computed = set(plan.aggregate_codes)
-    out = []
-    for code in plan.data_codes:
-        node = fw[code]
-        feeds = any(p in computed for p in node.parents)
-        out.append(node.scored and (feeds or node.is_aggregate or not node.parents))
-    return np.array(out, dtype=bool)
 
 
 def _row_blocks(fw: Framework, plan: Plan) -> list[np.ndarray]:

@@ -64,9 +64,11 @@ class NormaliseSpec:
 
 @dataclass(frozen=True)
 class AggregateSpec:
-    """``min_availability``: share of an aggregate's (weighted) children that must be present."""
+    """``method``: None keeps each aggregate's own method from the framework (``arithmetic`` when
+    it names none); a method here overrides them all.  ``min_availability``: share of an
+    aggregate's (weighted) children that must be present."""
 
-    method: str = "arithmetic"
+    method: str | None = None
     p: float = 1.0
     min_availability: float | None = None
 
@@ -168,7 +170,7 @@ class Recipe:
                    ("treat.method", self.treat.method, TREAT_METHODS),
                    ("treat.fallback", self.treat.fallback, ("log", "none")),
                    ("normalise.method", self.normalise.method, NORMALISE_METHODS),
-                   ("aggregate.method", self.aggregate.method, AGGREGATE_METHODS),
+                   ("aggregate.method", self.aggregate.method or "arithmetic", AGGREGATE_METHODS),
                    ("rank.method", self.rank.method, RANK_METHODS)]
         for where, value, allowed in choices:
             if value not in allowed:

@@ -86,7 +86,8 @@ def _check_aggregates(fw: Framework, add) -> list[Problem]:
             if method == "points" and kid.max_points is None:
                 add("node.missing_weight", kid, f"{kid.code!r} has no max_points, needed by the points "
                     f"aggregation of {node.code!r}", "max_points")
-            elif method != "points" and kid.weight is None and fw.meta.get("require_weights", True):
+            elif method != "points" and kid.weight is None and kid.max_points is None \
+                    and fw.meta.get("require_weights", True):
                 add("node.missing_weight", kid, f"{kid.code!r} has no weight inside {node.code!r}",
                     "weight")
     tops = [n for n in fw.nodes if n.is_aggregate and not n.parents]

@@ -73,12 +73,17 @@ class Node:
         return self.name_en if lang == "en" and self.name_en else self.name_vi
 
     def effective_weight(self, method: str) -> float:
-        """The weight used inside a parent aggregated by ``method``."""
+        """The weight used inside a parent aggregated by ``method``: max points for ``points``;
+        otherwise the weight, else the max points (a DTI variant keeps the points as weights),
+        else 1."""
         if not self.scored:
             return 0.0
         if method == "points":
             return float(self.max_points if self.max_points is not None else 0.0)
-        return float(self.weight if self.weight is not None else 1.0)
+        for value in (self.weight, self.max_points):
+            if value is not None:
+                return float(value)
+        return 1.0
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,15 @@ class Framework:
     def data_nodes(self) -> tuple[Node, ...]:
         """Indicators and data-valued aggregates, in file order: the columns of the value matrix."""
         return tuple(n for n in self.nodes if n.is_indicator or (n.is_aggregate and n.compute == "data"))
+
+    @cached_property
+    def required_codes(self) -> tuple[str, ...]:
+        """Data nodes every unit needs a value for: scored ones that feed an aggregate computed
+        from its children, data-valued aggregates, and parentless indicators."""
+        computed = {n.code for n in self.aggregates}
+        return tuple(n.code for n in self.data_nodes
+                     if n.scored and (any(p in computed for p in n.parents) or n.is_aggregate
+                                      or not n.parents))
 
     @cached_property
     def denominators(self) -> tuple[Node, ...]:

@@ -68,18 +68,8 @@ _SEPARATORS = re.compile(r"[\s_]+")
 
 
 def required_codes(framework: Framework) -> tuple[str, ...]:
-    """Codes of the data nodes every unit needs a value for, in framework order.
-
-    The rule of ``dti.engine.build._required_columns`` (there applied to a compiled plan, whose
-    data and aggregate codes are exactly ``framework.data_nodes`` and ``framework.aggregates``):
-    a scored data node counts when it feeds an aggregate computed from its children, when it is
-    a data-valued aggregate itself, or when it has no parent.
-    """
-    computed = {node.code for node in framework.aggregates}
-    return tuple(
-        node.code for node in framework.data_nodes
-        if node.scored and (any(p in computed for p in node.parents) or node.is_aggregate
-                            or not node.parents))
+    """Codes of the data nodes every unit needs a value for (``Framework.required_codes``)."""
+    return framework.required_codes
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -97,6 +97,11 @@ def test_province_profile_history_and_change(capsys):
     total = profile["figures"][0]
     assert total["code"] == "DTI" and total["value"] == 0.8002 and total["rank"] == 1
     assert total["source"] == "published"
+    cqs = next(f for f in profile["figures"] if f["code"] == "CQS")
+    # rank published, value not: the value is recomputed from the published indicators
+    assert (cqs["value"], cqs["rank"], cqs["source"]) == (0.8638, 1, "published+computed")
+    nts = next(f for f in profile["figures"] if f["code"] == "NTS")
+    assert (nts["value"], nts["rank"]) == (1.0, None)  # no rank among only 5 units with data
     assert profile["change"]["previous"] == "dti-province-2021"
     assert profile["change"]["rank_before"] == 1 and profile["change"]["places"] == 0
 

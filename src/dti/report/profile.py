@@ -66,19 +66,24 @@ def resolve_province(name: str, edition: Edition) -> tuple[str, str]:
 
 
 def figure_for(edition: Edition, basis: str, code: str, node_code: str) -> tuple[float | None, int | None, str]:
-    """The published figure when there is one, otherwise the computed one."""
+    """(value, rank, source): published figures first; a value not published is filled in from
+    the computation when the inputs were published.  A computed rank is given only when every
+    unit of the basis has a computed score — a rank among the few units with data would mislead.
+    """
     results = edition.results(basis)
     value = results.score(node_code, code) if results else None
     rank = results.rank(node_code, code) if results else None
-    if value is not None or rank is not None:
-        return value, rank, "published"
+    sources = ["published"] if value is not None or rank is not None else []
     b = edition_build(edition.id, basis)
     if code in b.units and node_code in b.codes:
         i = b.unit_row(code)
-        v, r = b.published_score(node_code)[i], b.rank(node_code)[i]
-        if not np.isnan(v):
-            return float(v), None if np.isnan(r) else int(r), "computed"
-    return None, None, ""
+        computed = b.published_score(node_code)
+        if value is None and not np.isnan(computed[i]):
+            value = float(computed[i])
+            sources.append("computed")
+        if rank is None and not np.isnan(computed).any():
+            rank = int(b.rank(node_code)[i])
+    return value, rank, "+".join(sources)
 
 
 def province_profile(name: str, edition_id: str | None = None, lang: str = "vi") -> ProvinceProfile:

@@ -35,7 +35,7 @@ def print_profile(console: Console, profile: ProvinceProfile, lang: str = "vi") 
     for f in profile.figures:
         table.add_row(f.name, format_number(f.value, lang, 4) if f.value is not None
                       else t["not_published"], str(f.rank) if f.rank else "—",
-                      t.get(f.source, "—"))
+                      ", ".join(t[part] for part in f.source.split("+")) if f.source else "—")
     console.print(table)
     history = Table(title=t["history"])
     for column in (t["edition"], t["basis"], t["unit"], t["value"], t["rank"]):

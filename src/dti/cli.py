@@ -317,7 +317,7 @@ def province_command(name: str, edition: str, format: str, lang: str) -> None:
 @click.option("--basis", default="", help="unit set, e.g. provinces-63")
 def template_command(out: Path, edition: str, basis: str) -> None:
     """Write an empty data template (CSV or XLSX) for an edition, one row per province."""
-    from dti.io.values import write_template
+    from dti.io.template import write_template
 
     ed = load_edition(edition or edition_ids()[-1])
     write_template(out, ed.framework, load_unit_set(basis or ed.unit_set))

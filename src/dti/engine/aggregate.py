@@ -55,7 +55,7 @@ def compile_plan(fw: Framework, recipe: Recipe) -> Plan:
         method = recipe.aggregate.method or node.method or "arithmetic"
         groups.setdefault((depth[node.code], method, recipe.aggregate.p), []).append(node.code)
     steps = []
-    for (level, method, p), targets in sorted(groups.items()):
+    for (_depth, method, p), targets in sorted(groups.items()):
         W = np.zeros((len(codes), len(targets)))
         for k, code in enumerate(targets):
             for child in fw.children[code]:

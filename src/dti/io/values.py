@@ -1,5 +1,4 @@
-"""Read indicator values (one file per edition or per province) into a :class:`Dataset`, and
-write the empty template a provincial officer fills in.
+"""Read indicator values (one file per edition or per province) into a :class:`Dataset`.
 
 Two layouts are accepted, as CSV or XLSX:
 
@@ -23,13 +22,9 @@ of the set, and an officer fills in only the row of their own province.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
-import re
-import unicodedata
 from dataclasses import dataclass, field, replace
-from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +33,12 @@ import numpy as np
 from dti.engine.data import Dataset
 from dti.errors import DataError, Problem, UnknownUnitError
 from dti.framework.model import Framework, Node
+from dti.io.cells import cell_text, header_key, join_or, parse_number, short_number
 from dti.tabular import read_table
 from dti.units import MergedUnitError, UnitSet
 from dti.units.unit_set import AmbiguousUnitError
 
-__all__ = ["read_values", "required_codes", "write_template"]
+__all__ = ["read_values", "required_codes", "value_nodes"]
 
 # Header keys (see _key) of the columns that name the unit, in order of preference: when a file
 # has several (a template has ``code`` and ``name``), the first non-empty one names the row's
@@ -56,12 +52,6 @@ VALUE_COLUMNS: tuple[str, ...] = ("value", "gia_tri", "giá_trị")
 NOTE_COLUMNS: tuple[str, ...] = ("source_note", "note", "ghi_chu", "ghi_chú")
 REGION_COLUMN = "region"
 
-TEMPLATE_CODE_COLUMN = "code"
-TEMPLATE_NAME_COLUMN = "name"
-TEMPLATE_SHEET = "values"
-
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_SEPARATORS = re.compile(r"[\s_]+")
 
 
 # -- what counts ----------------------------------------------------------------------------------
@@ -127,7 +117,7 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
     ctx = _Context(framework, unit_set, _file_label(path, sheet), allow_missing,
                    frozenset(required_codes(framework)))
     columns = [c for c in rows[0] if c != "__row__"]
-    keys = {_key(c): c for c in columns}
+    keys = {header_key(c): c for c in columns}
     indicator = next((keys[k] for k in INDICATOR_COLUMNS if k in keys), None)
     value = next((keys[k] for k in VALUE_COLUMNS if k in keys), None)
     if indicator is not None and value is not None:
@@ -136,7 +126,7 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
         units, matrix, groups = _read_wide(rows, columns, ctx)
     if ctx.problems:
         raise DataError(ctx.problems)
-    nodes = _value_nodes(framework)
+    nodes = value_nodes(framework)
     values = np.array([[matrix[u].get(n.code, math.nan) for n in nodes] for u in units],
                       dtype=float).reshape(len(units), len(nodes))
     labels = {g: tuple(by_unit.get(u, "") for u in units) for g, by_unit in groups.items()}
@@ -152,7 +142,7 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
 
 def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
     header = _read_header(columns, ctx, long=False)
-    for node in _value_nodes(ctx.framework):
+    for node in value_nodes(ctx.framework):
         if node.code in ctx.required and node not in header.values.values():
             ctx.add(Problem(
                 "data.missing_column",
@@ -165,7 +155,7 @@ def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
     first_row: dict[str, tuple[int, str]] = {}
     for row in rows:
         number = row["__row__"]
-        if all(_text(row[c]) == "" for c in header.values):
+        if all(cell_text(row[c]) == "" for c in header.values):
             continue  # a template row nobody filled in
         unit, label = _row_unit(row, header, ctx) if header.unit else (None, None)
         if unit is not None:
@@ -183,7 +173,7 @@ def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
                 matrix[unit.code][node.code] = number_value
         if unit is not None:
             for column, key in header.groups.items():
-                groups[key][unit.code] = _text(row[column])
+                groups[key][unit.code] = cell_text(row[column])
     if not units and not ctx.problems:
         ctx.add(Problem("data.no_values", "no row has any value; fill in the values of at "
                         "least one province"))
@@ -203,8 +193,8 @@ def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, v
     for row in rows:
         number = row["__row__"]
         unit, label = _row_unit(row, header, ctx) if header.unit else (None, None)
-        written = _text(row[indicator])
-        node = lookup.get(_key(written)) if written else None
+        written = cell_text(row[indicator])
+        node = lookup.get(header_key(written)) if written else None
         if node is None or node.type == "group" or (node.is_aggregate and node.compute != "data"):
             _unknown_indicator(written, node, number, indicator, label, ctx)
             node = None
@@ -234,9 +224,9 @@ def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, v
                 matrix[unit.code][node.code] = number_value
         if unit is not None:
             for column, group in header.groups.items():
-                if _text(row[column]) and not groups[group].get(unit.code):
-                    groups[group][unit.code] = _text(row[column])
-    for node in _value_nodes(ctx.framework):
+                if cell_text(row[column]) and not groups[group].get(unit.code):
+                    groups[group][unit.code] = cell_text(row[column])
+    for node in value_nodes(ctx.framework):
         if node.code not in ctx.required:
             continue
         if node.code not in seen_nodes:
@@ -263,7 +253,7 @@ def _read_header(columns: list[str], ctx: _Context, *, long: bool) -> _Header:
     lookup = _column_lookup(ctx.framework)
     by_node: dict[str, str] = {}
     for column in columns:
-        key = _key(column)
+        key = header_key(column)
         if key in UNIT_COLUMNS:
             header.unit.append(column)
             continue
@@ -287,7 +277,7 @@ def _read_header(columns: list[str], ctx: _Context, *, long: bool) -> _Header:
             header.groups[column] = REGION_COLUMN
         else:
             _unknown_column(column, None, ctx, long=long)
-    header.unit.sort(key=lambda c: UNIT_COLUMNS.index(_key(c)))
+    header.unit.sort(key=lambda c: UNIT_COLUMNS.index(header_key(c)))
     if not header.unit:
         others = ", ".join(c for c in UNIT_COLUMNS if c not in ("code", "province"))
         ctx.add(Problem(
@@ -303,10 +293,10 @@ def _unknown_column(column: str, node: Node | None, ctx: _Context, *, long: bool
     if node is not None and node.is_aggregate and node.compute != "data":
         message = (f"{node.code} ({node.name_vi}) is a computed score, not an input; delete "
                    "the column")
-    elif node is None and _key(column) in INDICATOR_COLUMNS:
+    elif node is None and header_key(column) in INDICATOR_COLUMNS:
         message = ("a file with an indicator column also needs a value column (headed 'value', "
                    "'gia_tri' or 'giá trị'); add it, or put one column per indicator instead")
-    elif node is None and _key(column) in VALUE_COLUMNS:
+    elif node is None and header_key(column) in VALUE_COLUMNS:
         message = ("a file with a value column also needs an indicator column (headed "
                    "'indicator', 'chi_so' or 'chỉ số'); add it, or put one column per indicator "
                    "instead")
@@ -347,7 +337,7 @@ def _row_unit(row: dict[str, Any], header: _Header,
     the name as written, with the official name when it differs.
     """
     number = row["__row__"]
-    named = [(c, _text(row[c])) for c in header.unit if _text(row[c])]
+    named = [(c, cell_text(row[c])) for c in header.unit if cell_text(row[c])]
     if not named:
         ctx.add(Problem(
             "data.missing_unit",
@@ -384,7 +374,7 @@ def _unknown_unit_message(written: str, error: UnknownUnitError, ctx: _Context) 
         return str(error)  # the resolver's own explanation, which says what to write instead
     if error.suggestions:
         return (f"{written!r} matches no province of {ctx.unit_set.id}; did you mean "
-                f"{_or(error.suggestions)}? Correct the name or write the province code")
+                f"{join_or(error.suggestions)}? Correct the name or write the province code")
     return (f"{written!r} matches no province of {ctx.unit_set.id}; correct the name or write "
             "the province code")
 
@@ -404,7 +394,7 @@ def _cell_value(cell: Any, node: Node, ctx: _Context, *, row: int, column: str,
                 unit: str | None) -> float | None:
     """The number in ``cell`` for ``node``, or None (empty, or a problem was reported)."""
     where = dict(row=row, column=column, unit=unit, indicator=node.code, value=cell)
-    number = _number(cell)
+    number = parse_number(cell)
     if number is None:
         if node.code in ctx.required and not ctx.allow_missing:
             ctx.add(Problem(
@@ -417,27 +407,27 @@ def _cell_value(cell: Any, node: Node, ctx: _Context, *, row: int, column: str,
     if isinstance(number, str):
         ctx.add(Problem("data.not_a_number", _not_a_number_message(number, node), **where))
         return None
-    top = _g(node.max_points) if node.max_points is not None else "its maximum"
+    top = short_number(node.max_points) if node.max_points is not None else "its maximum"
     if node.scale == "ratio" and not 0.0 <= number <= 1.0:
         ctx.add(Problem("data.ratio_out_of_range",
-                        f"ratio {_g(number)} is outside 0..1; {_ratio_example(node)}", **where))
+                        f"ratio {short_number(number)} is outside 0..1; {_ratio_example(node)}", **where))
         return None
     if node.scale == "points" and number < 0:
-        ctx.add(Problem("data.negative_points", f"{_g(number)} points is negative; {node.code} "
+        ctx.add(Problem("data.negative_points", f"{short_number(number)} points is negative; {node.code} "
                         f"is scored from 0 to {top} points", **where))
         return None
     if node.scale == "points" and node.max_points is not None and number > node.max_points:
-        ctx.add(Problem("data.points_above_max", f"{_g(number)} points is above the maximum of "
+        ctx.add(Problem("data.points_above_max", f"{short_number(number)} points is above the maximum of "
                         f"{top}; {node.code} is scored from 0 to {top} points", **where))
         return None
     return number
 
 
 def _not_a_number_message(text: str, node: Node) -> str:
-    percent = _number(text[:-1]) if text.endswith("%") else None
+    percent = parse_number(text[:-1]) if text.endswith("%") else None
     if isinstance(percent, float) and node.scale == "ratio":
         return (f"{text!r} is not a number; write percentages as ratios "
-                f"({text} = {_g(percent / 100)})")
+                f"({text} = {short_number(percent / 100)})")
     return (f"{text!r} is not a number; write a number such as 0.8002 (a decimal point or a "
             "decimal comma), or leave the cell empty if the value is missing")
 
@@ -445,58 +435,15 @@ def _not_a_number_message(text: str, node: Node) -> str:
 def _ratio_example(node: Node) -> str:
     what = "main-indicator values" if node.is_indicator else f"values of {node.code}"
     if node.max_points:
-        return (f"{what} are ratios (0.9000 = {_g(0.9 * node.max_points)} of "
-                f"{_g(node.max_points)} points)")
+        return (f"{what} are ratios (0.9000 = {short_number(0.9 * node.max_points)} of "
+                f"{short_number(node.max_points)} points)")
     return f"{what} are ratios (0.9000 = 90%)"
-
-
-# -- writing --------------------------------------------------------------------------------------
-
-
-def write_template(path: str | Path, framework: Framework, unit_set: UnitSet) -> Path:
-    """Write an empty wide values file for ``framework`` (CSV or XLSX, by the suffix of
-    ``path``): a code column, a name column (Vietnamese names) and one column per data node
-    and denominator, one row per unit of ``unit_set``.  Returns the path written.
-
-    The CSV is UTF-8 with a byte-order mark so spreadsheet programs show the diacritics.
-    """
-    path = Path(path)
-    header = [TEMPLATE_CODE_COLUMN, TEMPLATE_NAME_COLUMN,
-              *(n.data_column for n in _value_nodes(framework))]
-    body = [[unit.code, unit.name_vi, *([""] * (len(header) - 2))] for unit in unit_set]
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        import openpyxl  # imported here: only XLSX output needs it
-        from openpyxl.styles import Font
-
-        book = openpyxl.Workbook()
-        sheet = book.active
-        sheet.title = TEMPLATE_SHEET
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in body:
-            sheet.append([c if c != "" else None for c in row])
-        for cell in sheet["A"]:
-            cell.number_format = "@"  # codes are text: "01" must stay "01"
-        sheet.freeze_panes = "C2"
-        sheet.column_dimensions["B"].width = 24
-        book.save(path)
-    elif suffix == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(body)
-    else:
-        raise ValueError(f"cannot write a template as {path.suffix or 'a file without suffix'}; "
-                         "name it .csv or .xlsx")
-    return path
 
 
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _value_nodes(fw: Framework) -> tuple[Node, ...]:
+def value_nodes(fw: Framework) -> tuple[Node, ...]:
     """The numeric columns of the Dataset: data nodes, then denominators."""
     return fw.data_nodes + fw.denominators
 
@@ -512,21 +459,21 @@ def _column_lookup(fw: Framework) -> dict[str, Node]:
         for node in fw.nodes:
             text = getattr(node, attribute)
             if text:
-                lookup.setdefault(_key(text), node)
+                lookup.setdefault(header_key(text), node)
     return lookup
 
 
 def _accepted_codes(fw: Framework) -> list[str]:
-    return [n.code for n in _value_nodes(fw)]
+    return [n.code for n in value_nodes(fw)]
 
 
 def _did_you_mean(text: str, fw: Framework) -> str:
-    candidates = {_key(n.code): n.code for n in _value_nodes(fw)}
-    candidates |= {_key(n.data_column): n.code for n in _value_nodes(fw)}
-    candidates |= {_key(n.name_vi): n.code for n in _value_nodes(fw) if n.name_vi}
-    close = difflib.get_close_matches(_key(text), list(candidates), n=3, cutoff=0.6)
+    candidates = {header_key(n.code): n.code for n in value_nodes(fw)}
+    candidates |= {header_key(n.data_column): n.code for n in value_nodes(fw)}
+    candidates |= {header_key(n.name_vi): n.code for n in value_nodes(fw) if n.name_vi}
+    close = difflib.get_close_matches(header_key(text), list(candidates), n=3, cutoff=0.6)
     codes = list(dict.fromkeys(candidates[c] for c in close))
-    return f" (did you mean {_or(codes)}?)" if codes else ""
+    return f" (did you mean {join_or(codes)}?)" if codes else ""
 
 
 def _official(code: str, ctx: _Context) -> str:
@@ -546,47 +493,3 @@ def _file_label(path: Path, sheet: str | None) -> str:
         finally:
             book.close()
     return f"{path.name}[{sheet}]"
-
-
-def _key(text: str) -> str:
-    """The matching key of a header: NFC, case-folded, spaces and underscores as one '_'."""
-    folded = unicodedata.normalize("NFC", str(text)).casefold()
-    return _SEPARATORS.sub("_", folded).strip("_")
-
-
-def _text(cell: Any) -> str:
-    """A cell as text: numbers from a workbook without a spurious '.0', spaces trimmed."""
-    if cell is None:
-        return ""
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return unicodedata.normalize("NFC", str(cell)).strip()
-
-
-def _number(cell: Any) -> float | str | None:
-    """A cell's number; None when empty; the cell as text when it is not a number.
-
-    Workbook numbers pass as they are; text may use a decimal point or, when there is no
-    point, one decimal comma ("0,8002", as vi-VN spreadsheets write it).
-    """
-    if isinstance(cell, Real) and not isinstance(cell, bool):
-        number = float(cell)
-        return number if math.isfinite(number) else str(cell)
-    if cell is None:
-        return None
-    text = unicodedata.normalize("NFC", str(cell)).strip().replace("\u00a0", "").strip()
-    if text == "":
-        return None
-    candidate = text.replace(",", ".") if "." not in text and text.count(",") == 1 else text
-    if _NUMBER.fullmatch(candidate):
-        return float(candidate)
-    return text
-
-
-def _g(number: float) -> str:
-    """A number for a message: as short as it can be without losing digits (1.3, 120, 0.8002)."""
-    return f"{number:.10g}"
-
-
-def _or(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"

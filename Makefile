@@ -22,6 +22,7 @@ run: install
 	$(BIN)/dti province "Đà Nẵng" --edition dti-province-2022
 
 test: install
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest
 
 bench: install

@@ -68,26 +68,34 @@ def compile_plan(fw: Framework, recipe: Recipe) -> Plan:
     return Plan(data_codes, aggregate_codes, tuple(steps))
 
 
-def aggregate(V: np.ndarray, plan: Plan, spec: AggregateSpec) -> np.ndarray:
-    """Fill the aggregate columns of ``V`` (n_units × n_columns); returns a new matrix."""
+def aggregate(V: np.ndarray, plan: Plan, spec: AggregateSpec,
+              multipliers: np.ndarray | None = None) -> np.ndarray:
+    """Fill the aggregate columns of ``V``; returns a new array.
+
+    ``V`` is units × columns, or runs × units × columns for a batch of Monte Carlo runs, in which
+    case ``multipliers`` (runs × columns) scales each child's weight in each run — noisy weights,
+    or 0 for a dropped node.  Weights scale per child, so every run shares the plan's matrices
+    and a whole batch is a few matrix products.
+    """
     V = V.copy()
     for step in plan.steps:
-        V[:, step.targets] = _weighted_mean(V, step, spec.min_availability)
+        V[..., step.targets] = _weighted_mean(V, step, spec.min_availability, multipliers)
     return V
 
 
-def _weighted_mean(V: np.ndarray, step: Step, min_availability: float | None) -> np.ndarray:
-    W = step.weights
-    rows = np.flatnonzero(W.any(axis=1))  # only the columns that feed this step
-    X, W = V[:, rows], W[rows]
+def _weighted_mean(V: np.ndarray, step: Step, min_availability: float | None,
+                   multipliers: np.ndarray | None = None) -> np.ndarray:
+    rows = np.flatnonzero(step.weights.any(axis=1))  # only the columns that feed this step
+    X, W = V[..., rows], step.weights[rows]
     ok = ~np.isnan(X)
-    available = ok @ W
-    total = W.sum(axis=0)
+    m = 1.0 if multipliers is None else multipliers[..., None, rows]  # runs × 1 × children
+    available = (ok * m) @ W
+    total = W.sum(axis=0) if multipliers is None else m @ W
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if step.method in ("points", "arithmetic"):
-            out = np.where(ok, X, 0.0) @ W / available
+            out = (np.where(ok, X, 0.0) * m) @ W / available
         elif step.method in ("geometric", "harmonic", "generalised"):
-            out = _power_mean(X, W, ok, available, step)
+            out = _power_mean(X, W, ok, m, available, step)
         else:
             raise ValueError(f"unknown aggregation {step.method!r}")
         share = available / np.where(total > 0, total, np.nan)
@@ -95,23 +103,26 @@ def _weighted_mean(V: np.ndarray, step: Step, min_availability: float | None) ->
     return np.where((share >= threshold) & (available > 0), out, np.nan)
 
 
-def _power_mean(X: np.ndarray, W: np.ndarray, ok: np.ndarray, available: np.ndarray,
+def _power_mean(X: np.ndarray, W: np.ndarray, ok: np.ndarray, m, available: np.ndarray,
                 step: Step) -> np.ndarray:
     """Weighted power mean (geometric p → 0, harmonic p = −1) over the available children.
 
     A negative child makes it undefined (NaN).  A zero child is its limit: it adds 0 to the sum
     when p > 0 and makes the mean 0 when p ≤ 0 (geometric, harmonic), so a zero can never drop an
     aggregate out of its parent.  Only positive cells are transformed, so no inf × 0 weight occurs.
+    A child whose weight is 0 in a run (dropped) counts for neither.
     """
     p = {"geometric": 0.0, "harmonic": -1.0}.get(step.method, step.p)
     positive = ok & (X > 0)
     safe = np.where(positive, X, 1.0)
-    negative = (ok & (X < 0)).astype(float) @ (W > 0)
-    zero = (ok & (X == 0)).astype(float) @ (W > 0)
+    counts = (W > 0).astype(float)
+    weighted = m > 0 if not isinstance(m, float) else True
+    negative = (ok & (X < 0) & weighted) @ counts
+    zero = (ok & (X == 0) & weighted) @ counts
     if p == 0:
-        out = np.exp(np.where(positive, np.log(safe), 0.0) @ W / available)
+        out = np.exp((np.where(positive, np.log(safe), 0.0) * m) @ W / available)
     else:
-        out = (np.where(positive, safe ** p, 0.0) @ W / available) ** (1.0 / p)
+        out = ((np.where(positive, safe ** p, 0.0) * m) @ W / available) ** (1.0 / p)
     if p <= 0:
         out = np.where(zero > 0, 0.0, out)
     return np.where(negative > 0, np.nan, out)

@@ -1,0 +1,1 @@
+"""Analysis over builds: uncertainty (Monte Carlo), sensitivity (Sobol) and the statistical audit."""

@@ -39,6 +39,23 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path, sheet: str = "resu
     book.save(path)
 
 
+def write_workbook(tables: Mapping[str, Iterable[Mapping[str, Any]]], path: Path) -> None:
+    """Several tables as the sheets of one workbook (sheet names cut to Excel's 31 characters)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in tables.items():
+        rows = list(rows)
+        sheet = book.create_sheet(name[:31])
+        if rows:
+            sheet.append(list(rows[0]))
+            for r in rows:
+                sheet.append([v if isinstance(v, (int, float, str)) or v is None else str(v)
+                              for v in r.values()])
+    book.save(path)
+
+
 def write_output(text: str, out: Path | None) -> None:
     """Write text to ``out`` (UTF-8 with BOM for .csv) or to standard output."""
     if out is None:

@@ -1,26 +1,20 @@
-"""The ``dti`` command.  Each command parses, calls one library function and renders.
-
-Errors from the library (``dti.errors``) become one line per problem on standard error and exit
-code 1, with no traceback; usage errors exit 2 as Click does.
-"""
+"""Commands over editions, frameworks, data and results: each parses, calls one library
+function and renders."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-import yaml
-from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from dti.editions import edition_ids, edition_summary, load_edition
+from dti.cli.app import EDITION, FORMAT, LANG, OUT, app, console, framework_app
+from dti.cli.inputs import input_options, load_inputs, unit_set_for
 from dti.engine.build import build
-from dti.engine.compare import rebase
-from dti.engine.recipe import Recipe
-from dti.errors import DtiError, InputError, Problem, RecipeError
+from dti.editions import edition_ids, edition_summary, load_edition
+from dti.errors import InputError, Problem
 from dti.formatting import format_number
 from dti.framework.checks import check_framework
 from dti.framework.load import load_framework
@@ -28,30 +22,7 @@ from dti.io.export import to_csv, to_json, write_output, write_xlsx
 from dti.report.compare import edition_comparison
 from dti.report.profile import province_profile
 from dti.report.results import ResultTable, result_table
-from dti.units import UnitSet, load_crosswalk, load_unit_set, unit_set_ids
-
-# A pipe or a file gets wide lines rather than Rich's 80-column default, so tables stay readable.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-FORMAT = click.option("--format", "-f", "format", default="table", show_default=True,
-                      type=click.Choice(["table", "csv", "json", "xlsx"]), help="output format")
-LANG = click.option("--lang", default="vi", show_default=True, type=click.Choice(["vi", "en"]),
-                    help="interface language")
-OUT = click.option("--out", "-o", type=click.Path(path_type=Path), default=None,
-                   help="write to this file instead of the screen")
-EDITION = click.option("--edition", "-e", default="", help="edition id (default: the latest)")
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="dti")
-def app() -> None:
-    """Vietnam's Digital Transformation Index (DTI): editions, data, computation and ranking --
-    and any composite index of the same family."""
-
-
-@app.group("framework")
-def framework_app() -> None:
-    """Show or check an indicator framework."""
-
+from dti.units import load_unit_set
 
 @app.command("editions")
 @FORMAT
@@ -136,8 +107,8 @@ def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
     from dti.io.values import read_values
 
     if framework is not None:
-        fw, unit_set, label = load_framework(framework), _unit_set(units or basis or "provinces-63"), \
-            framework.name
+        fw, label = load_framework(framework), framework.name
+        unit_set = unit_set_for(units or basis or "provinces-63")
     else:
         ed = load_edition(edition or edition_ids()[-1])
         fw, unit_set, label = ed.framework, load_unit_set(basis or ed.unit_set), ed.id
@@ -147,60 +118,16 @@ def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
 
 
 @app.command("compute")
-@EDITION
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="CSV/XLSX indicator values (default: the edition's published values)")
-@click.option("--basis", default="", help="unit set, e.g. provinces-63")
-@click.option("--sheet", default=None, help="XLSX sheet of --data")
-@click.option("--framework", type=click.Path(path_type=Path), default=None,
-              help="your own framework file (YAML, CSV or XLSX)")
-@click.option("--recipe", type=click.Path(path_type=Path), default=None, help="recipe YAML/JSON file")
-@click.option("--units", default="", help="unit set id or a units CSV (with --framework)")
-@click.option("--to", "to_basis", default="", help="rebase the data onto this unit set first "
-              "(a merged province = plain mean of its former provinces), e.g. provinces-34")
+@input_options
 @FORMAT
 @OUT
 @LANG
-def compute_command(edition: str, data: Path | None, basis: str, sheet: str | None,
-                    framework: Path | None, recipe: Path | None, units: str, to_basis: str,
-                    format: str, out: Path | None, lang: str) -> None:
+def compute_command(format: str, out: Path | None, lang: str, **options: Any) -> None:
     """Compute scores and ranks for the total, every pillar and every main indicator."""
-    from dti.io.values import read_values
-
-    ed = None
-    if framework is None:
-        ed = load_edition(edition or edition_ids()[-1])
-        fw, base_recipe, unit_set = ed.framework, ed.recipe, load_unit_set(basis or ed.unit_set)
-    else:
-        fw, base_recipe = load_framework(framework), Recipe()
-        unit_set = _unit_set(units or basis or "provinces-63")
-        if data is None:
-            raise InputError([Problem("cli.missing_data", "--framework needs --data with the "
-                                      "indicator values")])
-    the_recipe = _load_recipe(recipe, base_recipe) if recipe else base_recipe
-    allow_missing = the_recipe.impute.method != "none" or the_recipe.screen.min_availability is not None
-    dataset = (read_values(data, fw, unit_set, sheet=sheet, allow_missing=allow_missing)
-               if data is not None else ed.dataset(unit_set.id))
-    if to_basis and to_basis != unit_set.id:
-        dataset = rebase(dataset, load_crosswalk(unit_set.id, to_basis).new_to_old, to_basis)
-        unit_set = load_unit_set(to_basis)
-    result = result_table(build(dataset, fw, the_recipe), unit_set, ed, lang)
+    inputs = load_inputs(**options)
+    result = result_table(build(inputs.dataset, inputs.framework, inputs.recipe), inputs.unit_set,
+                          inputs.edition, lang)
     _emit_results(result, format, out, lang)
-
-
-def _unit_set(spec: str) -> UnitSet:
-    if spec in unit_set_ids():
-        return load_unit_set(spec)
-    return UnitSet.from_csv(Path(spec), id=Path(spec).stem)
-
-
-def _load_recipe(path: Path, base: Recipe) -> Recipe:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RecipeError([Problem("recipe.unreadable", f"cannot read the recipe: {exc}",
-                                   file=path.name)]) from None
-    return Recipe.from_dict(raw, file=path.name, base=base)
 
 
 def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str) -> None:
@@ -324,32 +251,3 @@ def template_command(out: Path, edition: str, basis: str) -> None:
     console.print(f"wrote {out}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the app; library errors become one line each and exit code 1.  Returns the code."""
-    try:
-        app.main(args=argv, standalone_mode=False, prog_name="dti")
-    except InputError as exc:
-        for problem in exc.problems:
-            print(f"error: {problem}", file=sys.stderr)
-        return 1
-    except DtiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Abort:
-        print("aborted", file=sys.stderr)
-        return 1
-    return 0
-
-
-def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    run()

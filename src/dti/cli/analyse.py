@@ -1,0 +1,260 @@
+"""``dti analyse``: uncertainty (Monte Carlo), sensitivity (Sobol) and the statistical audit."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from dti.analysis.spec import AnalysisSpec, AnalysisSpecError
+from dti.cli.app import FORMAT, LANG, OUT, app, console
+from dti.cli.inputs import Inputs, input_options, load_inputs
+from dti.errors import InputError, Problem
+from dti.formatting import format_number
+from dti.io.export import to_csv, to_json, write_output, write_workbook
+
+# The issue's reference set-up: weights ±25 %, min-max vs z-score, arithmetic vs geometric,
+# JRC winsorisation of 1 to 5 points.
+DEFAULT_SPEC = {"runs": 1000, "seed": 2022, "design": "random", "choices": [
+    {"name": "weights", "noise": 0.25},
+    {"name": "normalise.method", "alternatives": ["minmax", "zscore"]},
+    {"name": "aggregate.method", "alternatives": ["arithmetic", "geometric"]},
+    {"name": "treat.method", "alternatives": ["jrc"]},
+    {"name": "treat.max_points", "alternatives": [1, 2, 3, 4, 5]},
+]}
+SPEC = click.option("--spec", "spec_file", type=click.Path(path_type=Path), default=None,
+                    help="YAML file of the uncertain choices (default: weights ±25 %, min-max vs "
+                         "z-score, arithmetic vs geometric, winsorisation 1–5 points)")
+RUNS = click.option("--runs", type=int, default=None, help="number of runs (overrides the spec)")
+SEED = click.option("--seed", type=int, default=None, help="random seed (overrides the spec)")
+CHART = click.option("--chart", type=click.Path(path_type=Path), default=None,
+                     help="also write the chart (.svg, .png or the Vega-Lite .json)")
+
+
+@app.group("analyse")
+def analyse_group() -> None:
+    """Uncertainty, sensitivity and statistical audit of a ranking."""
+
+
+def _spec(inputs: Inputs, spec_file: Path | None, runs: int | None, seed: int | None) -> AnalysisSpec:
+    raw: dict[str, Any] = dict(DEFAULT_SPEC)
+    if spec_file is not None:
+        try:
+            loaded = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise AnalysisSpecError([Problem("analysis.unreadable", f"cannot read the spec: {exc}",
+                                             file=spec_file.name)]) from None
+        if not isinstance(loaded, dict):
+            raise AnalysisSpecError([Problem("analysis.unreadable", "the spec must be a YAML "
+                                             "mapping with a 'choices' list", file=spec_file.name)])
+        raw = loaded
+    raw = {**raw, **({"runs": runs} if runs is not None else {}),
+           **({"seed": seed} if seed is not None else {})}
+    return AnalysisSpec.from_dict(raw, file=spec_file.name if spec_file else None,
+                                  framework=inputs.framework)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Any]:
+    """A progress bar on standard error for long runs at a terminal; silent otherwise."""
+    if total < 5000 or not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(TextColumn(label), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done: bar.advance(task, done)
+
+
+def _names(inputs: Inputs, lang: str) -> dict[str, str]:
+    return {u: inputs.unit_set.get(u).name(lang) if u in inputs.unit_set else u
+            for u in inputs.dataset.units}
+
+
+def _meta(inputs: Inputs, spec: AnalysisSpec, **extra: Any) -> dict[str, Any]:
+    return {"edition": inputs.edition.id if inputs.edition else None,
+            "framework": inputs.framework.id, "data": inputs.dataset.source,
+            "basis": inputs.dataset.unit_set, "seed": spec.seed, "design": spec.design,
+            "runs": spec.runs, "choices": [c.label() for c in spec.choices],
+            "recipe": inputs.recipe.to_dict(), **extra}
+
+
+def _emit(tables: dict[str, list[dict[str, Any]]], meta: dict[str, Any], format: str,
+          out: Path | None, printer) -> None:
+    if format == "json":
+        return write_output(to_json({**meta, **tables}), out)
+    if format == "csv":
+        if len(tables) > 1 and out is None:
+            raise InputError([Problem("cli.csv_needs_table", "this result has several tables; "
+                                      "use --format json or xlsx, or --out DIR/ for one CSV each")])
+        if out is not None and (out.is_dir() or out.suffix == ""):
+            out.mkdir(parents=True, exist_ok=True)
+            for name, rows in tables.items():
+                write_output(to_csv(rows), out / f"{name}.csv")
+            return None
+        return write_output(to_csv(next(iter(tables.values()))), out)
+    if format == "xlsx":
+        if out is None:
+            raise InputError([Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx")])
+        return write_workbook({"about": [{"key": k, "value": str(v)} for k, v in meta.items()],
+                               **tables}, out)
+    printer()
+
+
+@analyse_group.command("uncertainty")
+@input_options
+@SPEC
+@RUNS
+@SEED
+@click.option("--output", "output_node", default=None, help="node whose rank is studied "
+              "(default: the total)")
+@FORMAT
+@OUT
+@CHART
+@LANG
+def uncertainty_command(spec_file: Path | None, runs: int | None, seed: int | None,
+                        output_node: str | None, format: str, out: Path | None,
+                        chart: Path | None, lang: str, **options: Any) -> None:
+    """Rank intervals per unit: Monte Carlo over the recipe's uncertain choices."""
+    from dti.analysis.uncertainty import uncertainty, uncertainty_records
+    from dti.report.charts import rank_interval_spec, render
+
+    inputs = load_inputs(**options)
+    spec = _spec(inputs, spec_file, runs, seed)
+    with _progress(spec.runs, "Monte Carlo") as progress:
+        result = uncertainty(inputs.dataset, inputs.framework, inputs.recipe, spec, output_node,
+                             progress)
+    rows = uncertainty_records(result, _names(inputs, lang))
+    meta = _meta(inputs, spec, output=result.output, failed_runs=int(result.failed.sum()),
+                 failures=result.failures)
+    if chart is not None:
+        render(rank_interval_spec(rows, lang), chart)
+    _emit({"units": rows}, meta, format, out,
+          lambda: _print_uncertainty(rows, meta, spec.rank_thresholds, lang))
+
+
+def _print_uncertainty(rows, meta, thresholds, lang: str) -> None:
+    vi = lang == "vi"
+    table = Table(title=("Độ bất định của thứ hạng" if vi else "Rank uncertainty")
+                  + f" — {meta['runs']} runs, seed {meta['seed']}")
+    for column in ("#", "Tỉnh, thành phố" if vi else "Province", "điểm" if vi else "score",
+                   "trung vị" if vi else "median", "5–95 %",
+                   *(f"P(≤{k})" for k in thresholds)):
+        table.add_column(column, justify="right")
+    for r in rows:
+        if r["nominal_rank"] is None:
+            continue
+        table.add_row(str(r["nominal_rank"]), r["name"], format_number(r["nominal_score"], lang, 4),
+                      format_number(r["median_rank"], lang, 1),
+                      f"{r['rank_p05']}–{r['rank_p95']}",
+                      *(format_number(r[f"p_top_{k}"], lang, 2) for k in thresholds))
+    console.print(table)
+    console.print(f"choices: {', '.join(meta['choices'])}")
+    for reason, count in meta["failures"].items():
+        console.print(f"{count} runs failed: {reason}")
+
+
+@analyse_group.command("sensitivity")
+@input_options
+@SPEC
+@RUNS
+@SEED
+@click.option("--unit", "unit_name", default=None, help="also show this province's own indices")
+@FORMAT
+@OUT
+@CHART
+@LANG
+def sensitivity_command(spec_file: Path | None, runs: int | None, seed: int | None,
+                        unit_name: str | None, format: str, out: Path | None, chart: Path | None,
+                        lang: str, **options: Any) -> None:
+    """Sobol first-order and total indices of each choice, for the ranking and for each unit."""
+    from dti.analysis.sensitivity import sensitivity, sensitivity_records
+    from dti.report.charts import render, sensitivity_spec
+
+    inputs = load_inputs(**options)
+    spec = _spec(inputs, spec_file, runs, seed)
+    unit = inputs.unit_set.resolve(unit_name) if unit_name else None
+    with _progress(spec.runs * (len(spec.choices) + 2), "Sobol") as progress:
+        result = sensitivity(inputs.dataset, inputs.framework, inputs.recipe, spec,
+                             progress=progress)
+    tables = sensitivity_records(result, _names(inputs, lang))
+    if unit is not None:
+        tables["units"] = [r for r in tables["units"] if r["code"] == unit]
+    meta = _meta(inputs, spec, N=result.N, evaluated_runs=result.runs, failed_runs=result.failed)
+    if chart is not None:
+        render(sensitivity_spec(tables["ranking"], lang), chart)
+    _emit(tables, meta, format, out, lambda: _print_sensitivity(tables, meta, unit, lang))
+
+
+def _print_sensitivity(tables, meta, unit: str | None, lang: str) -> None:
+    vi = lang == "vi"
+    table = Table(title=("Độ nhạy của bảng xếp hạng (Sobol)" if vi else "Sensitivity of the "
+                         "ranking (Sobol)") + f" — N = {meta['N']}, seed {meta['seed']}")
+    for column in ("lựa chọn" if vi else "choice", "S1", "± 95 %", "ST", "± 95 %"):
+        table.add_column(column, justify="right")
+    for r in tables["ranking"]:
+        table.add_row(r["choice"], *(format_number(r[k], lang, 3)
+                                     for k in ("S1", "S1_conf", "ST", "ST_conf")))
+    console.print(table)
+    if unit is not None:
+        for r in tables["units"]:
+            console.print(f"{r['name']} {r['output']} — {r['choice']}: S1 "
+                          f"{format_number(r['S1'], lang, 3)}, ST {format_number(r['ST'], lang, 3)}")
+
+
+@analyse_group.command("audit")
+@input_options
+@FORMAT
+@OUT
+@CHART
+@LANG
+def audit_command(format: str, out: Path | None, chart: Path | None, lang: str,
+                  **options: Any) -> None:
+    """Statistical audit: coverage, outliers, correlations and flags, Cronbach's α, PCA,
+    main effects against weights, leave-one-out impact."""
+    from dti.analysis.audit import audit, audit_records
+    from dti.engine.build import build
+    from dti.report.charts import correlation_heatmap_spec, render
+
+    inputs = load_inputs(**options)
+    tables = audit_records(audit(build(inputs.dataset, inputs.framework, inputs.recipe)))
+    meta = {"edition": inputs.edition.id if inputs.edition else None,
+            "framework": inputs.framework.id, "data": inputs.dataset.source,
+            "recipe": inputs.recipe.to_dict()}
+    if chart is not None:
+        render(correlation_heatmap_spec(_indicator_correlations(tables), lang), chart)
+    _emit(tables, meta, format, out, lambda: _print_audit(tables, lang))
+
+
+def _indicator_correlations(tables) -> list[dict[str, Any]]:
+    return [{"a": r["a"], "b": r["b"], "r": r["pearson"]} for r in tables["correlations"]
+            if r.get("kind", "indicator") == "indicator" and r["pearson"] is not None]
+
+
+def _print_audit(tables, lang: str) -> None:
+    vi = lang == "vi"
+    for name, rows in tables.items():
+        if not rows:
+            continue
+        table = Table(title=name)
+        for column in rows[0]:
+            table.add_column(str(column))
+        for r in rows[:60]:
+            table.add_row(*(_cell(v, lang) for v in r.values()))
+        console.print(table)
+        if len(rows) > 60:
+            console.print(("… và " if vi else "… and ") + f"{len(rows) - 60} "
+                          + ("dòng nữa (dùng --format json)" if vi else "more rows (use --format json)"))
+
+
+def _cell(value: Any, lang: str) -> str:
+    if isinstance(value, float):
+        return format_number(value, lang, 3)
+    return "—" if value is None else str(value)

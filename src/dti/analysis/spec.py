@@ -135,7 +135,9 @@ def sample_design(spec: AnalysisSpec, runs: int, rng: np.random.Generator) -> np
     if spec.design == "sobol":
         from scipy.stats import qmc
 
-        return qmc.Sobol(d, scramble=True, seed=rng).random(runs)
+        # Sobol' points balance at powers of two: draw the next one and keep the first ``runs``.
+        m = max(0, int(np.ceil(np.log2(runs))))
+        return qmc.Sobol(d, scramble=True, seed=rng).random_base2(m)[:runs]
     return rng.random((runs, d))
 
 

@@ -61,3 +61,24 @@ def test_every_problem_code_is_documented():
 def test_shipped_data_carries_source_notes():
     for folder in ("units/data", "editions"):
         assert (SRC / folder / "SOURCES.md").is_file()
+
+
+def test_every_data_file_is_packaged():
+    """An editable install hides missing package-data; a wheel would ship without the files."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((SRC.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]
+    missing = []
+    for path in SRC.rglob("*"):
+        if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+            continue
+        package_dir = next(p for p in path.parents if (p / "__init__.py").exists())
+        package = ".".join(package_dir.relative_to(SRC.parent).parts)
+        relative = path.relative_to(package_dir).as_posix()
+        # setuptools globs do not cross folders: "*.yaml" does not ship "frameworks/x.yaml"
+        if not any(fnmatch.fnmatch(relative, g) and relative.count("/") == g.count("/")
+                   for g in patterns.get(package, [])):
+            missing.append(f"{package}: {relative}")
+    assert missing == []

@@ -282,3 +282,42 @@ def test_compute_rebases_63_values_onto_34_provinces(capsys, tmp_path):
     assert rows["37"]["scores"]["NTS"] == 0.6 and rows["37"]["scores"]["DTI"] == 0.6
     assert rows["01"]["scores"]["DTI"] == 0.5
     assert rows["37"]["ranks"]["DTI"] == 1 and rows["01"]["ranks"]["DTI"] == 2
+
+
+def test_os_errors_are_one_line(capsys, tmp_path):
+    code, out, err = run(capsys, "compute", "--edition", "dti-province-2022", "--format", "csv",
+                         "--out", str(tmp_path / "missing" / "out.csv"))
+    assert code == 1 and "Traceback" not in err
+    assert err.startswith(f"error: {tmp_path / 'missing' / 'out.csv'}: No such file or directory")
+    assert err.strip().endswith("[file.os_error]")
+
+
+def test_user_text_is_not_read_as_markup(capsys, tmp_path):
+    path = tmp_path / "fw.csv"
+    path.write_text("code,name,level,parent,weight,direction,type\n"
+                    "a,Chỉ số [/] [bold]A,1,T,1,1,indicator\nT,Tổng [red],2,,,,aggregate\n", "utf-8")
+    code, out, err = run(capsys, "framework", "show", str(path))
+    assert code == 0, err
+    assert "a  Chỉ số [/] [bold]A  — weight 1,0000" in out and "T  Tổng [red]" in out
+
+
+def test_edition_without_that_basis(capsys):
+    code, _, err = run(capsys, "compute", "--edition", "dti-province-2022", "--basis", "provinces-34")
+    assert code == 1
+    assert err.strip() == ("error: dti-province-2022 has no published values on provinces-34 (it has "
+                           "provinces-63); give --data, or --to to rebase [cli.no_published_basis]")
+
+
+def test_own_data_is_not_set_against_the_published_figures(capsys, tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text(f"{HEADER}\nĐà Nẵng,{GOOD}\n", "utf-8")
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--data", str(path),
+                       "--format", "json")
+    payload = json.loads(out)
+    assert code == 0 and payload["gaps_to_published"] == []
+    assert "published" not in payload["results"][0]
+
+
+def test_compare_unknown_node(capsys):
+    code, _, err = run(capsys, "compare", "dti-province-2021", "dti-province-2022", "--node", "XYZ")
+    assert code == 1 and err.startswith("error: 'XYZ' is not a node of dti-province-2021; its nodes are NTS")

@@ -419,11 +419,12 @@ def test_rebase_63_to_34_is_the_plain_mean_of_former_provinces():
     for k, new in enumerate(out.units):
         olds = crosswalk.new_to_old[new]
         assert out.values[k, 0] == pytest.approx(sum(int(o) for o in olds) / len(olds))
-        ys = [2.0 * int(o) for o in olds if o != "49"]
-        assert out.values[k, 1] == pytest.approx(sum(ys) / len(ys))
+        if "49" not in olds:
+            assert out.values[k, 1] == pytest.approx(sum(2.0 * int(o) for o in olds) / len(olds))
     da_nang = out.units.index("48")
     assert crosswalk.new_to_old["48"] == ("48", "49")
-    assert out.values[da_nang].tolist() == [(48 + 49) / 2, 96.0]   # Quảng Nam's gap is skipped
+    # Quảng Nam has no y: the merged Đà Nẵng has none either (never Đà Nẵng's own value alone)
+    assert out.values[da_nang, 0] == (48 + 49) / 2 and np.isnan(out.values[da_nang, 1])
     single = next(k for k, u in enumerate(out.units) if len(crosswalk.new_to_old[u]) == 1)
     assert out.groups["region"][single] == "R" + out.units[single]   # one former unit: its label
     assert out.groups["region"][da_nang] == ""                      # labels disagree: no group
@@ -475,3 +476,25 @@ def test_recipe_method_overrides_the_framework_and_keeps_points_as_weights():
     expected = math.exp((500 * math.log(foundation) + 500 * math.log(activity)) / 1000)
     assert b.score("DTI")[i] == pytest.approx(expected, abs=1e-12)
     assert b.published_score("DTI")[i] != 0.8002
+
+
+def test_a_screened_out_unit_fills_no_one_elses_gap():
+    fw = framework_from_dict({"id": "t", "nodes": [
+        {"code": c, "name_vi": c, "level": 1, "parents": ["T"], "weight": 1} for c in "abc"] + [
+        {"code": "T", "name_vi": "T", "type": "aggregate", "level": 2}]})
+    recipe = Recipe(impute=ImputeSpec("mean"), screen=ScreenSpec(0.6),
+                    normalise=NormaliseSpec("none"))
+    rows = ("U1", "U2", "U3", "U4")
+    values = np.array([[1.0, 2.0, 3.0], [nan, 4.0, 5.0], [5.0, 6.0, 7.0], [1000.0, nan, nan]])
+    b = build(Dataset(rows, tuple("abc"), values), fw, recipe)
+    # U2 has 2 of 3 values (kept, its gap imputed); U4 has 1 of 3 (screened out)
+    assert b.included.tolist() == [True, True, True, False]
+    assert b.imputed[1, 0] == pytest.approx((1.0 + 5.0) / 2)   # U4's 1000 is not in the mean
+    assert b.score()[1] == pytest.approx((3.0 + 4.0 + 5.0) / 3)
+    assert np.isnan(b.imputed[3, 1])                            # U4's own gaps stay empty
+
+
+def test_ties_are_recognised_without_a_published_precision():
+    scores = np.array([[0.1 + 0.1], [0.3 - 0.1], [0.1]])   # 0.2, 0.19999999999999998, 0.1
+    assert scores[0, 0] != scores[1, 0]
+    assert descending_ranks(scores, None, "competition", None).ravel().tolist() == [1, 1, 3]

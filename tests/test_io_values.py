@@ -607,5 +607,8 @@ def test_user_framework_template_has_data_and_denominator_columns(tmp_path, poin
 
 
 def test_template_needs_a_known_suffix(tmp_path, fw, units):
-    with pytest.raises(ValueError, match=r"name it \.csv or \.xlsx"):
+    with pytest.raises(InputError) as caught:
         write_template(tmp_path / "mau.ods", fw, units)
+    assert str(caught.value.problems[0]) == ("mau.ods: cannot write a template as .ods; name it "
+                                             ".csv or .xlsx [template.bad_suffix]")
+    assert not (tmp_path / "mau.ods").exists()

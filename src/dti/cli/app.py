@@ -9,9 +9,17 @@ import click
 from rich.console import Console
 
 # A pipe or a file gets wide lines rather than Rich's 80-column default, so tables stay readable.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-FORMAT = click.option("--format", "-f", "format", default="table", show_default=True,
-                      type=click.Choice(["table", "csv", "json", "xlsx"]), help="output format")
+# Markup is off: names come from users' files and may hold "[...]" that Rich would interpret.
+console = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+
+
+def format_option(*choices: str):
+    """``--format`` with the formats a command really writes."""
+    return click.option("--format", "-f", "format", default="table", show_default=True,
+                        type=click.Choice(["table", *choices]), help="output format")
+
+
+FORMAT = format_option("csv", "json", "xlsx")
 LANG = click.option("--lang", default="vi", show_default=True, type=click.Choice(["vi", "en"]),
                     help="interface language")
 OUT = click.option("--out", "-o", type=click.Path(path_type=Path), default=None,

@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
-from dti.cli.app import EDITION, FORMAT, LANG, OUT, app, console, framework_app
+from dti.cli.app import EDITION, FORMAT, LANG, OUT, app, console, format_option, framework_app
 from dti.cli.inputs import input_options, load_inputs, unit_set_for
 from dti.engine.build import build
 from dti.editions import edition_ids, edition_summary, load_edition
@@ -25,12 +26,14 @@ from dti.report.results import ResultTable, result_table
 from dti.units import load_unit_set
 
 @app.command("editions")
-@FORMAT
+@format_option("json", "csv")
 def editions_command(format: str) -> None:
     """List the built-in DTI editions."""
     rows = [edition_summary(load_edition(e)) for e in edition_ids()]
     if format == "json":
         return write_output(to_json(rows), None)
+    if format == "csv":
+        return write_output(to_csv([{**r, "bases": ";".join(r["bases"])} for r in rows]), None)
     table = Table(title="DTI editions")
     for column in ("id", "year", "framework", "unit sets", "main indicators", "ranks published"):
         table.add_column(column, no_wrap=True)
@@ -47,18 +50,18 @@ def framework_show(source: str, lang: str) -> None:
     """Show a framework (an edition id or a framework file) as a tree with points or weights."""
     fw = load_edition(source).framework if source in edition_ids() else load_framework(Path(source))
     root = fw.root
-    tree = Tree(f"[bold]{fw.name(lang)}[/bold]")
-    _tree_add(tree, fw, root.code, lang, set())
+    tree = Tree(Text(fw.name(lang), style="bold"))
+    _tree_add(tree, fw, root.code, lang)
     others = [n for n in fw.nodes if n.is_aggregate and not n.parents and n.code != root.code]
     for node in others:
-        _tree_add(tree, fw, node.code, lang, set())
+        _tree_add(tree, fw, node.code, lang)
     console.print(tree)
     for key in ("legal_basis", "formula", "unknown"):
         if fw.meta.get(key):
             console.print(f"{key.replace('_', ' ')}: {fw.meta[key]}")
 
 
-def _tree_add(parent: Tree, fw, code: str, lang: str, seen: set[str]) -> None:
+def _tree_add(parent: Tree, fw, code: str, lang: str) -> None:
     node = fw[code]
     label = f"{node.code}  {node.name(lang)}"
     if node.max_points is not None:
@@ -71,7 +74,7 @@ def _tree_add(parent: Tree, fw, code: str, lang: str, seen: set[str]) -> None:
         label += " [nhập từ dữ liệu]" if lang == "vi" else " [read from data]"
     branch = parent.add(label)
     for child in fw.children[code]:
-        _tree_add(branch, fw, child, lang, seen)
+        _tree_add(branch, fw, child, lang)
 
 
 @framework_app.command("check")
@@ -126,7 +129,7 @@ def compute_command(format: str, out: Path | None, lang: str, **options: Any) ->
     """Compute scores and ranks for the total, every pillar and every main indicator."""
     inputs = load_inputs(**options)
     result = result_table(build(inputs.dataset, inputs.framework, inputs.recipe), inputs.unit_set,
-                          inputs.edition, lang)
+                          inputs.edition, lang, with_published=inputs.published_data)
     _emit_results(result, format, out, lang)
 
 
@@ -139,9 +142,6 @@ def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str)
         if out is None:
             raise InputError([Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx")])
         return write_xlsx(result.flat_rows(), out)
-    if format != "table":
-        raise InputError([Problem("cli.bad_format", f"unknown format {format!r}; use table, csv, "
-                                  "json or xlsx")])
     _print_result_table(result, lang)
 
 
@@ -186,7 +186,7 @@ def _score_cell(row: dict[str, Any], code: str, lang: str, decimals: int | None)
 @click.argument("before")
 @click.argument("after")
 @click.option("--node", default=None, help="node code (default: the total)")
-@FORMAT
+@format_option("json", "csv")
 @OUT
 @LANG
 def compare_command(before: str, after: str, node: str | None, format: str, out: Path | None,
@@ -227,7 +227,7 @@ def _arrow(change: int | None) -> str:
 @app.command("province")
 @click.argument("name")
 @EDITION
-@FORMAT
+@format_option("json")
 @LANG
 def province_command(name: str, edition: str, format: str, lang: str) -> None:
     """A one-screen profile: total, pillars, main indicators, ranks, change vs previous edition."""

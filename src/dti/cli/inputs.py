@@ -29,6 +29,7 @@ class Inputs:
     recipe: Recipe
     unit_set: UnitSet
     edition: Edition | None
+    published_data: bool = False   # the edition's own published values: compare with them
 
 
 def input_options(command: Callable) -> Callable:
@@ -78,11 +79,16 @@ def load_inputs(edition: str, data: Path | None, demo: bool, basis: str, sheet: 
 
         dataset = demo_dataset(ed.id)
     else:
+        if unit_set.id not in ed.bases:
+            raise InputError([Problem("cli.no_published_basis", f"{ed.id} has no published "
+                                      f"values on {unit_set.id} (it has {', '.join(ed.bases)}); "
+                                      "give --data, or --to to rebase")])
         dataset = ed.dataset(unit_set.id)
+    published = data is None and not demo
     if to_basis and to_basis != unit_set.id:
         dataset = rebase(dataset, load_crosswalk(unit_set.id, to_basis).new_to_old, to_basis)
         unit_set = load_unit_set(to_basis)
-    return Inputs(dataset, fw, the_recipe, unit_set, ed)
+    return Inputs(dataset, fw, the_recipe, unit_set, ed, published and not to_basis)
 
 
 def unit_set_for(spec: str) -> UnitSet:

@@ -9,7 +9,7 @@ import click
 
 from dti.cli import analyse, commands  # noqa: F401  (registers the commands)
 from dti.cli.app import app
-from dti.errors import DtiError, InputError
+from dti.errors import DtiError, InputError, Problem
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except DtiError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file that cannot be written or read: say which, no traceback
+        problem = Problem("file.os_error", f"{exc.strerror or exc}; check the path and its "
+                          "permissions", file=str(exc.filename) if exc.filename else None)
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -78,20 +78,6 @@ class Build:
     def unit_row(self, unit: str) -> int:
         return self.units.index(unit)
 
-    def records(self, codes: tuple[str, ...] | None = None) -> list[dict[str, Any]]:
-        """One mapping per unit: score and rank of each node (None where not computed)."""
-        codes = codes or self.codes
-        out = []
-        for i, unit in enumerate(self.units):
-            row: dict[str, Any] = {"unit": unit, "included": bool(self.included[i])}
-            for code in codes:
-                j = self.index(code)
-                value, rank = self.values[i, j], self.ranks[i, j]
-                row[code] = None if np.isnan(value) else float(value)
-                row[f"rank_{code}"] = None if np.isnan(rank) else int(rank)
-            out.append(row)
-        return out
-
 
 def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
     """Run every stage of ``recipe`` over ``data`` for ``framework``."""
@@ -111,7 +97,8 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
     if recipe.impute.method.startswith("group_") and groups is None:
         raise ComputeError(f"imputation by group needs a grouping column {recipe.impute.group!r} "
                            f"in the data; it has {', '.join(data.groups) or 'none'}")
-    imputed, imputed_mask = impute(denominated, recipe.impute, groups, _row_blocks(framework, plan))
+    imputed, imputed_mask = _impute_included(denominated, included, recipe, groups,
+                                             _row_blocks(framework, plan))
     treatment = _treat_included(imputed, included, recipe, nodes)
     normalised = normalise(treatment.values, recipe.normalise, _column_info(nodes), included)
     V = np.full((len(data.units), len(plan.codes)), np.nan)
@@ -130,6 +117,19 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
         array.setflags(write=False)
     return Build(framework, recipe, data, plan, raw, denominated, availability, included, imputed,
                  imputed_mask, treatment, normalised, V, ranks, by_group, decimals)
+
+
+def _impute_included(X: np.ndarray, included: np.ndarray, recipe: Recipe,
+                     groups: tuple[str, ...] | None, blocks) -> tuple[np.ndarray, np.ndarray]:
+    """Imputation from the units that stay in: a screened-out unit's values fill no one's gaps
+    (its own gaps stay empty: it is out of the index)."""
+    if included.all():
+        return impute(X, recipe.impute, groups, blocks)
+    kept = tuple(g for g, keep in zip(groups, included) if keep) if groups is not None else None
+    inner, inner_mask = impute(X[included], recipe.impute, kept, blocks)
+    values, mask = X.copy(), np.zeros(X.shape, dtype=bool)
+    values[included], mask[included] = inner, inner_mask
+    return values, mask
 
 
 def _treat_included(X: np.ndarray, included: np.ndarray, recipe: Recipe, nodes) -> Treatment:

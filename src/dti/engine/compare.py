@@ -50,7 +50,11 @@ class Comparison:
 
 def rebase(data: Dataset, new_to_old: Mapping[str, tuple[str, ...]], unit_set: str | None = None,
            groups: Mapping[str, tuple[str, ...]] | None = None) -> Dataset:
-    """Values on a new unit set: each new unit = plain mean of its old units' available values.
+    """Values on a new unit set: each new unit = plain mean of all its former units' values.
+
+    The 2024 rule is the mean of *every* former province: a new unit one of whose former units
+    lacks a value gets no value for that column (a mean over the rest would pass off one
+    province's figure as the merged province's).
 
     ``groups`` gives the grouping labels (region …) of the new units, in ``new_to_old`` order;
     without it a new unit keeps a label its former units all share, else gets "" (no group).
@@ -62,13 +66,8 @@ def rebase(data: Dataset, new_to_old: Mapping[str, tuple[str, ...]], unit_set: s
                            for new in units) for g, labels in data.groups.items()}
     out = np.full((len(units), len(data.columns)), np.nan)
     for k, new in enumerate(units):
-        rows = [index[o] for o in new_to_old[new] if o in index]
-        if rows:
-            block = data.values[rows]
-            ok = ~np.isnan(block)
-            counts = ok.sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[k] = np.where(counts > 0, np.where(ok, block, 0.0).sum(axis=0) / counts, np.nan)
+        if all(o in index for o in new_to_old[new]):
+            out[k] = data.values[[index[o] for o in new_to_old[new]]].mean(axis=0)
     return Dataset(units, data.columns, out, dict(groups), unit_set, data.source)
 
 

@@ -48,14 +48,3 @@ class Dataset:
 
     def with_values(self, values: np.ndarray) -> "Dataset":
         return Dataset(self.units, self.columns, values, self.groups, self.unit_set, self.source)
-
-    def rows(self, units: tuple[str, ...]) -> "Dataset":
-        """The same columns for ``units`` in that order (absent units all-NaN)."""
-        index = {u: i for i, u in enumerate(self.units)}
-        out = np.full((len(units), len(self.columns)), np.nan)
-        groups = {g: tuple(labels[index[u]] if u in index else "" for u in units)
-                  for g, labels in self.groups.items()}
-        for i, u in enumerate(units):
-            if u in index:
-                out[i] = self.values[index[u]]
-        return Dataset(tuple(units), self.columns, out, groups, self.unit_set, self.source)

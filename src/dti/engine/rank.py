@@ -9,6 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 
+def significant(X: np.ndarray, digits: int = 12) -> np.ndarray:
+    """Round to ``digits`` significant digits: 0.2 and 0.20000000000000004 become equal, so
+    ties are recognised even where a framework publishes no precision."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(np.where(X == 0, 1.0, X))))
+        scale = 10.0 ** (digits - 1 - magnitude)
+        return np.where(np.isfinite(X), np.round(X * scale) / scale, X)
+
+
 def round_half_up(X: np.ndarray, decimals: int | None) -> np.ndarray:
     """Round as the ministry publishes (0.716355 → 0.7164); float noise removed first."""
     if decimals is None:
@@ -22,7 +31,8 @@ def descending_ranks(X: np.ndarray, mask: np.ndarray | None = None, method: str 
     """Ranks per column (1 = highest); NaN where a value is missing or masked out."""
     X = np.atleast_2d(np.asarray(X, dtype=float).T).T
     ok = ~np.isnan(X) if mask is None else (mask & ~np.isnan(X))
-    keys = np.where(ok, -round_half_up(X, decimals), np.inf)
+    rounded = significant(X) if decimals is None else round_half_up(X, decimals)
+    keys = np.where(ok, -rounded, np.inf)
     return _ranks_from_keys(keys, ok, "min" if method == "competition" else "dense")
 
 

@@ -175,14 +175,12 @@ class Framework:
             tops = [n for n in self.nodes if n.is_aggregate] or list(self.nodes)
         return max(tops, key=lambda n: (n.level, -self.nodes.index(n)))
 
-    def at_level(self, level: int) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if n.level == level and n.type in ("indicator", "aggregate"))
-
     @cached_property
     def levels(self) -> tuple[int, ...]:
         return tuple(sorted({n.level for n in self.nodes if n.type in ("indicator", "aggregate")}))
 
     def descendants(self, code: str) -> tuple[str, ...]:
+        """Every node below ``code`` (children, their children …), each once."""
         out: list[str] = []
         stack = list(self.children.get(code, ()))
         while stack:

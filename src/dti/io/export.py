@@ -8,9 +8,6 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-FORMATS = ("table", "csv", "json", "xlsx")
-
-
 def to_json(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from dti.errors import InputError, Problem
 from dti.framework.model import Framework
 from dti.io.values import value_nodes
 from dti.units import UnitSet
@@ -49,6 +50,7 @@ def write_template(path: str | Path, framework: Framework, unit_set: UnitSet) ->
             writer.writerow(header)
             writer.writerows(body)
     else:
-        raise ValueError(f"cannot write a template as {path.suffix or 'a file without suffix'}; "
-                         "name it .csv or .xlsx")
+        raise InputError([Problem("template.bad_suffix", "cannot write a template as "
+                                  f"{path.suffix or 'a file without suffix'}; name it .csv or "
+                                  ".xlsx", file=path.name)])
     return path

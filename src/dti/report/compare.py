@@ -13,6 +13,7 @@ import numpy as np
 
 from dti.editions import load_edition
 from dti.engine.compare import compare as compare_builds
+from dti.errors import InputError, Problem
 from dti.report.profile import edition_build, figure_for
 from dti.units import load_crosswalk, load_unit_set
 
@@ -20,6 +21,11 @@ from dti.units import load_crosswalk, load_unit_set
 def edition_comparison(before_id: str, after_id: str, node: str | None = None,
                        lang: str = "vi") -> dict[str, Any]:
     before, after = load_edition(before_id), load_edition(after_id)
+    for edition in (before, after):
+        if node is not None and node not in edition.framework:
+            raise InputError([Problem("cli.unknown_node", f"{node!r} is not a node of {edition.id}; "
+                                      "its nodes are " + ", ".join(n.code for n in
+                                                                   edition.framework.nodes))])
     common = [b for b in after.bases if b in before.bases]
     rows: list[dict[str, Any]] = []
     if common:

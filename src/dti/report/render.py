@@ -27,8 +27,8 @@ LABELS = {
 def print_profile(console: Console, profile: ProvinceProfile, lang: str = "vi") -> None:
     t = LABELS["en" if lang == "en" else "vi"]
     region = profile.region or "—"
-    console.print(f"[bold]{profile.name}[/bold] ({t['code']} {profile.code}) — {profile.basis}, "
-                  f"{t['region']}: {region} — {profile.edition}")
+    console.print(f"{profile.name} ({t['code']} {profile.code}) — {profile.basis}, "
+                  f"{t['region']}: {region} — {profile.edition}", style="bold")
     table = Table()
     for column in (t["indicator"], t["value"], t["rank"], t["source"]):
         table.add_column(column)

@@ -62,10 +62,12 @@ def reported_nodes(fw: Framework) -> tuple[Node, ...]:
 
 
 def result_table(build: Build, units: UnitSet | None, edition: Edition | None = None,
-                 lang: str = "vi") -> ResultTable:
+                 lang: str = "vi", with_published: bool = True) -> ResultTable:
+    """``with_published``: set the edition's published figures beside the computed ones — only
+    meaningful when the build ran on the edition's own published values."""
     fw = build.framework
     nodes = reported_nodes(fw)
-    published = edition.results(build.data.unit_set) if edition else None
+    published = edition.results(build.data.unit_set) if edition and with_published else None
     rows = []
     for i, code in enumerate(build.units):
         name = units.get(code).name(lang) if units is not None and code in units else code

@@ -69,3 +69,10 @@ def test_render_svg_png_json_offline(tmp_path):
     with pytest.raises(InputError) as caught:
         render(spec, tmp_path / "r.pdf")
     assert caught.value.problems[0].code == "chart.bad_suffix"
+
+
+def test_demo_meets_the_published_total_known_without_indicators():
+    edition = load_edition("dti-province-2022")
+    b = build(demo_dataset(), edition.framework, edition.recipe)
+    tra_vinh = b.units.index("84")
+    assert b.published_score("DTI")[tra_vinh] == edition.results().score("DTI", "84") == 0.6077

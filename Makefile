@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 ## The main job: the built-in editions, the 2022 ranking recomputed from the published
-## main-indicator values (with the published figures beside it), and a province profile.
+## main-indicator values (with the published figures beside it), a province profile, and a
+## 10,000-run uncertainty analysis on the illustrative 63-province demo data.
 run: install
 	$(BIN)/dti editions
 	$(BIN)/dti compute --edition dti-province-2022
 	$(BIN)/dti compare dti-province-2021 dti-province-2022
 	$(BIN)/dti province "Đà Nẵng" --edition dti-province-2022
+	mkdir -p var
+	$(BIN)/dti analyse uncertainty --demo --runs 10000 --chart var/rank-intervals.svg
+	@echo "Rank-interval chart: var/rank-intervals.svg (synthetic illustrative data beyond the top 5)"
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
@@ -27,6 +31,7 @@ test: install
 
 bench: install
 	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python benchmarks/analysis.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

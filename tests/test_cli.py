@@ -173,7 +173,8 @@ def test_help_lists_every_documented_command(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0
     docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
-    for command in ("editions", "framework", "validate", "compute", "compare", "province", "template"):
+    for command in ("editions", "framework", "validate", "compute", "compare", "province", "template",
+                    "analyse"):
         assert command in out
         assert f"dti {command}" in docs
 
@@ -321,3 +322,29 @@ def test_own_data_is_not_set_against_the_published_figures(capsys, tmp_path):
 def test_compare_unknown_node(capsys):
     code, _, err = run(capsys, "compare", "dti-province-2021", "dti-province-2022", "--node", "XYZ")
     assert code == 1 and err.startswith("error: 'XYZ' is not a node of dti-province-2021; its nodes are NTS")
+
+
+def test_every_command_and_option_is_documented():
+    import click
+
+    from dti.cli.app import app
+
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    missing = []
+
+    def walk(command: click.Command, path: str) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, f"{path} {name}".strip())
+            return
+        words = path.split()
+        if f"dti {path}" not in docs and not (len(words) > 1 and words[-1] in docs
+                                              and f"dti {words[0]}" in docs):
+            missing.append(f"command: dti {path}")
+        for param in command.params:
+            for flag in getattr(param, "opts", []):
+                if flag.startswith("--") and f"`{flag}" not in docs:
+                    missing.append(f"option: dti {path} {flag}")
+
+    walk(app, "")
+    assert missing == []

@@ -24,7 +24,8 @@ def test_uncertainty_same_seed_same_bytes(capsys, tmp_path):
     assert other[1] != first[1]
     payload = json.loads(first[1])
     assert (payload["seed"], payload["runs"], payload["design"]) == (7, 300, "random")
-    assert payload["choices"][:3] == ["weights ±25%", "normalise.method", "aggregate.method"]
+    assert payload["choices"][:3] == ["weights ±25%", "normalise", "aggregate.method"]
+    assert payload["failed_runs"] == 0   # z-scores centred on 100: the geometric mean is defined
     assert payload["recipe"]["aggregate"]["method"] == "points"
     top = payload["units"][0]
     assert (top["code"], top["name"], top["nominal_rank"]) == ("48", "Đà Nẵng", 1)

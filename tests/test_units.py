@@ -338,7 +338,7 @@ def test_bad_csv_lists_every_problem_with_rows(tmp_path: Path) -> None:
     assert problems[0].message == ("the code 'BTC' is already used in row 2; each unit needs "
                                    "its own code")
     assert problems[1].message == "the name is empty; every unit needs a name"
-    assert problems[2].message.startswith("this row is not UTF-8 text (byte 0xf4)")
+    assert problems[2].message.startswith("the file is not UTF-8 (bad byte 0xf4 at line 5)")
     assert "CSV UTF-8" in problems[2].message
     assert "row 2" in problems[3].message and "Bộ Tài chính" in problems[3].message
     assert problems[4].column == "code"

@@ -8,6 +8,7 @@ rank_thresholds: [1, 3, 5, 10]
 choices:
   - {name: weights, noise: 0.25}                 # every weight × U(0.75, 1.25) (level: to limit)
   - {name: normalise.method, alternatives: [minmax, zscore]}
+  - {name: normalise, alternatives: [{method: minmax}, {method: zscore, mean: 100, sd: 10}]}
   - {name: aggregate.method, alternatives: [arithmetic, geometric]}
   - {name: treat.max_points, alternatives: [1, 2, 3, 4, 5]}
   - {name: exclude, alternatives: [none, HDXHS, CQS]}   # drop one indicator or pillar
@@ -109,6 +110,14 @@ def _choice(item: Any, i: int, file: str | None, fw: Framework | None,
         if unknown:
             problems.append(Problem("analysis.bad_choice", f"cannot drop {', '.join(unknown)}: "
                                     "not a node of the framework", **where))
+    elif "." not in name and alternatives and all(isinstance(a, Mapping) for a in alternatives):
+        # a whole section per alternative, e.g. {method: zscore, mean: 100, sd: 10}
+        bad = [k for a in alternatives for k in a if not _recipe_field(f"{name}.{k}")]
+        if bad:
+            problems.append(Problem("analysis.bad_choice", f"{', '.join(map(str, bad))} not "
+                                    f"options of {name!r}", **where))
+            return None
+        alternatives = tuple(tuple(sorted(a.items())) for a in alternatives)
     elif not _recipe_field(name):
         problems.append(Problem("analysis.bad_choice", f"{name!r} is not a recipe field (e.g. "
                                 "normalise.method, aggregate.method, treat.max_points), "
@@ -119,7 +128,13 @@ def _choice(item: Any, i: int, file: str | None, fw: Framework | None,
                                 "alternatives or a range [low, high]", **where))
         return None
     if span is not None:
-        span = (float(span[0]), float(span[1]))
+        try:
+            low, high = (float(x) for x in span)
+        except (TypeError, ValueError):
+            problems.append(Problem("analysis.bad_choice", f"range of {name!r} must be two "
+                                    "numbers [low, high]", **where))
+            return None
+        span = (low, high)
     return Choice(name, alternatives=alternatives, range=span)
 
 
@@ -199,19 +214,22 @@ def _hashable(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers; whole floats from a range as ints."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _apply(recipe: Recipe, settings: list[tuple[Choice, Any]]) -> Recipe:
     for choice, value in settings:
         if choice.name == "exclude":
             recipe = replace(recipe, exclude=tuple(dict.fromkeys(recipe.exclude + tuple(value))))
             continue
         section, _, option = choice.name.partition(".")
-        part = getattr(recipe, section)
-        current = getattr(part, option)
-        if isinstance(current, int) and not isinstance(current, bool):
-            value = int(round(float(value)))
-        elif isinstance(current, float):
-            value = float(value)
-        recipe = replace(recipe, **{section: replace(part, **{option: value})})
+        # validated and typed exactly like a recipe file (a range gives floats: 2.0 → 2)
+        settings_of = dict(value) if not option else {option: _plain(value)}
+        recipe = Recipe.from_dict({section: settings_of}, base=recipe)
     problems = recipe.problems()
     if problems:
         raise AnalysisSpecError(problems)

@@ -20,11 +20,13 @@ from dti.errors import InputError, Problem
 from dti.formatting import format_number
 from dti.io.export import to_csv, to_json, write_output, write_workbook
 
-# The reference set-up: weights ±25 %, min-max vs z-score, arithmetic vs geometric,
-# JRC winsorisation of 1 to 5 points.
+# The reference set-up: weights ±25 %, min-max vs z-score, arithmetic vs geometric, JRC
+# winsorisation of 1 to 5 points.  The z-scores are centred on 100 with sd 10 (as COINr users
+# do) so that a geometric mean of them is defined.
 DEFAULT_SPEC = {"runs": 1000, "seed": 2022, "design": "random", "choices": [
     {"name": "weights", "noise": 0.25},
-    {"name": "normalise.method", "alternatives": ["minmax", "zscore"]},
+    {"name": "normalise", "alternatives": [{"method": "minmax"},
+                                           {"method": "zscore", "mean": 100, "sd": 10}]},
     {"name": "aggregate.method", "alternatives": ["arithmetic", "geometric"]},
     {"name": "treat.method", "alternatives": ["jrc"]},
     {"name": "treat.max_points", "alternatives": [1, 2, 3, 4, 5]},

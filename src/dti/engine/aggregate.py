@@ -52,7 +52,8 @@ def compile_plan(fw: Framework, recipe: Recipe) -> Plan:
     for node in fw.aggregates:
         # A recipe method overrides every aggregate (a Monte Carlo variant switches them all);
         # without one, each aggregate keeps the framework's own method.
-        method = recipe.aggregate.method or node.method or "arithmetic"
+        method = (recipe.aggregate.method or node.method or fw.meta.get("aggregation")
+                  or "arithmetic")
         groups.setdefault((depth[node.code], method, recipe.aggregate.p), []).append(node.code)
     steps = []
     for (_depth, method, p), targets in sorted(groups.items()):

@@ -8,7 +8,6 @@ on the returned value so any stage can be inspected, and a variant is a rebuild 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from dti.engine.rank import descending_ranks, group_ranks, round_half_up
 from dti.engine.recipe import Recipe
 from dti.engine.screen import screen
 from dti.engine.treat import Treatment, treat
-from dti.errors import ComputeError
+from dti.errors import ComputeError, RecipeError
 from dti.framework.model import Framework
 
 
@@ -83,6 +82,9 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
     """Run every stage of ``recipe`` over ``data`` for ``framework``."""
     if not data.units:
         raise ComputeError("there are no units in the data: nothing to compute")
+    problems = recipe.problems() + recipe.problems_for(framework)
+    if problems:
+        raise RecipeError(problems)
     plan = compile_plan(framework, recipe)
     nodes = [framework[c] for c in plan.data_codes]
     raw = data.matrix([n.data_column for n in nodes])

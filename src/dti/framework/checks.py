@@ -14,6 +14,8 @@ from typing import Iterable
 from dti.errors import Problem
 from dti.framework.model import Framework, Node
 
+# The one list of aggregation methods: a framework names them per aggregate, a recipe overrides
+# them all (dti.engine.recipe imports this tuple; the framework layer imports no engine).
 AGGREGATION_METHODS = ("points", "arithmetic", "geometric", "harmonic", "generalised")
 
 
@@ -55,6 +57,11 @@ def check_framework(fw: Framework, file: str | None = None,
         if node.method and node.method not in AGGREGATION_METHODS:
             add("aggregate.bad_method", node, f"method {node.method!r} of {node.code!r} is not one "
                 f"of {', '.join(AGGREGATION_METHODS)}", "method")
+    aggregation = fw.meta.get("aggregation")
+    if aggregation is not None and aggregation not in AGGREGATION_METHODS:
+        problems.append(Problem("aggregate.bad_method", f"aggregation {aggregation!r} of the "
+                                f"framework is not one of {', '.join(AGGREGATION_METHODS)}",
+                                file=file, column="aggregation", value=aggregation))
     problems.extend(_check_aggregates(fw, add))
     problems.extend(_check_cycles(fw, file))
     if not fw.indicators:
@@ -92,7 +99,7 @@ def _check_aggregates(fw: Framework, add) -> list[Problem]:
                     "weight")
     tops = [n for n in fw.nodes if n.is_aggregate and not n.parents]
     if "root" in fw.meta:
-        if fw.meta["root"] not in fw.by_code:
+        if not isinstance(fw.meta["root"], str) or fw.meta["root"] not in fw.by_code:
             return [Problem("framework.ambiguous_root", f"root {fw.meta['root']!r} is not a code",
                             file=fw.meta.get("file"))]
     elif tops:

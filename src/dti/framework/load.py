@@ -8,6 +8,7 @@ Every problem is collected and located; nothing is returned unless the whole fil
 from __future__ import annotations
 
 import math
+import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -16,7 +17,7 @@ import yaml
 from dti.errors import FrameworkError, Problem
 from dti.framework.checks import check_framework
 from dti.framework.model import NODE_TYPES, SCALES, Framework, Node
-from dti.tabular import read_table
+from dti.tabular import check_file, read_table
 
 # Column aliases (lower-cased) -> field.  COINr's iMeta names are accepted as they are.
 COLUMN_ALIASES: dict[str, str] = {
@@ -34,11 +35,17 @@ COLUMN_ALIASES: dict[str, str] = {
 }
 REQUIRED_COLUMNS = ("code", "name_vi", "level", "type")
 TYPE_ALIASES = {t: t for t in NODE_TYPES} | {"other": "group"}
+TRUE_WORDS = ("true", "yes", "1", "có", "co")
+FALSE_WORDS = ("false", "no", "0", "không", "khong")
+MAX_PRECISION = 12
 
 
 def load_framework(path: str | Path, framework_id: str | None = None) -> Framework:
     """Load and check a framework file; raise FrameworkError listing every problem."""
     path = Path(path)
+    problems = check_file(path)
+    if problems:
+        raise FrameworkError(problems)
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):
         return framework_from_yaml(path)
@@ -51,6 +58,10 @@ def load_framework(path: str | Path, framework_id: str | None = None) -> Framewo
 def framework_from_yaml(path: Path) -> Framework:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FrameworkError(check_file(path) or [Problem(
+            "file.unreadable", f"the file cannot be read ({exc.strerror or type(exc).__name__}); "
+            "check that you may read it", file=path.name)]) from None
     except UnicodeDecodeError:
         raise FrameworkError([Problem("file.encoding", "the file is not UTF-8 text; save it as "
                                       "UTF-8", file=path.name)]) from None
@@ -65,6 +76,9 @@ def framework_from_yaml(path: Path) -> Framework:
 
 
 def framework_from_dict(raw: Mapping[str, Any], file: str | None = None) -> Framework:
+    if not isinstance(raw, Mapping):
+        raise FrameworkError([Problem("yaml.not_mapping", "the framework must be a mapping with a "
+                                      "'nodes' list", file=file)])
     nodes_raw = raw.get("nodes")
     if not isinstance(nodes_raw, list) or not nodes_raw:
         raise FrameworkError([Problem("framework.no_nodes", "the framework has no 'nodes' list",
@@ -85,6 +99,7 @@ def framework_from_rows(rows: Iterable[Mapping[str, Any]], *, file: str | None, 
     nodes: list[Node] = []
     seen: dict[str, int] = {}
     rows = list(rows)
+    precision = _precision(precision, file, problems)
     if aliases and rows:
         headers = {str(k).strip().lower(): k for k in rows[0] if k != "__row__"}
         missing = [c for c in REQUIRED_COLUMNS
@@ -107,12 +122,37 @@ def framework_from_rows(rows: Iterable[Mapping[str, Any]], *, file: str | None, 
         seen[node.code] = row_no
         nodes.append(node)
     framework = Framework(id=framework_id, nodes=tuple(nodes), name_vi=name_vi, name_en=name_en,
-                          precision=int(precision) if precision is not None else None,
+                          precision=precision,
                           meta=dict(meta or {}) | {"file": file})
-    problems.extend(check_framework(framework, file=file))
+    # A node whose parents could not be read has none here: its orphan report, and an aggregate
+    # left without children by it, would only repeat the node.bad_parents problem.
+    unparented = {p.indicator for p in problems if p.code == "node.bad_parents"}
+    problems.extend(p for p in check_framework(framework, file=file)
+                    if not (p.code == "node.orphan" and p.indicator in unparented)
+                    and not (p.code == "aggregate.no_children" and unparented))
     if problems:
         raise FrameworkError(problems)
     return framework
+
+
+def _precision(value: Any, file: str | None, problems: list[Problem]) -> int | None:
+    """The framework's number of decimals: a whole number from 0 to MAX_PRECISION, or None."""
+    if value is None or value == "":
+        return None
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            number = None
+    if isinstance(number, (int, float)) and not isinstance(number, bool) \
+            and math.isfinite(number) and float(number).is_integer() \
+            and 0 <= number <= MAX_PRECISION:
+        return int(number)
+    problems.append(Problem("framework.bad_precision", f"precision must be a whole number of "
+                            f"decimals from 0 to {MAX_PRECISION}, got {value!r}", file=file,
+                            column="precision", value=value))
+    return None
 
 
 def _rename(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -127,6 +167,8 @@ def _rename(raw: Mapping[str, Any]) -> dict[str, Any]:
             value = value.strip()
         if value in ("", None):
             continue
+        if name == "parents" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(int(value)) if float(value).is_integer() else str(value)  # a numeric cell
         out[name] = value
     if "goal_lower" in out or "goal_upper" in out:
         out["goalposts"] = [out.pop("goal_lower", None), out.pop("goal_upper", None)]
@@ -154,10 +196,7 @@ def _node_from_fields(f: Mapping[str, Any], file: str | None, row: int | None,
     level = _number(f.get("level", 1 if type_ != "aggregate" else None), "level", bad, integer=True)
     if level is None and type_ in ("indicator", "aggregate"):
         bad("node.missing_level", "level", f"node {code!r} has no level (1 = indicator)")
-    parents = f.get("parents", ())
-    if isinstance(parents, str):
-        parents = [p.strip() for p in parents.replace(",", ";").split(";")]
-    parents = tuple(str(p).strip() for p in (parents or ()) if str(p).strip())
+    parents = _parents(f.get("parents"), code, bad)
     direction = _number(f.get("direction", 1), "direction", bad, integer=True)
     if direction not in (1, -1, None):
         bad("node.bad_direction", "direction", f"direction of {code!r} must be 1 or -1, got "
@@ -165,11 +204,7 @@ def _node_from_fields(f: Mapping[str, Any], file: str | None, row: int | None,
     scale = str(f.get("scale", "value"))
     if scale not in SCALES:
         bad("node.bad_scale", "scale", f"scale {scale!r} is not one of {', '.join(SCALES)}", scale)
-    goalposts = f.get("goalposts")
-    if goalposts is not None:
-        lo = _number(goalposts[0] if len(goalposts) > 0 else None, "goalpost_lower", bad)
-        hi = _number(goalposts[1] if len(goalposts) > 1 else None, "goalpost_upper", bad)
-        goalposts = (lo, hi) if lo is not None and hi is not None else None
+    goalposts = _goalposts(f.get("goalposts"), code, bad)
     compute = str(f.get("compute", "children"))
     if compute not in ("children", "data"):
         bad("node.bad_compute", "compute", f"compute must be 'children' or 'data', got {compute!r}")
@@ -181,18 +216,53 @@ def _node_from_fields(f: Mapping[str, Any], file: str | None, row: int | None,
         direction=direction if direction in (1, -1) else 1, unit=str(f.get("unit") or ""),
         goalposts=goalposts, target=_number(f.get("target"), "target", bad),
         denominator=str(f["denominator"]) if f.get("denominator") else None, scale=scale,
-        scored=_boolean(f.get("scored", True)), method=str(f["method"]) if f.get("method") else None,
+        scored=_boolean(f.get("scored", True), code, bad), method=str(f["method"]) if f.get("method") else None,
         compute=compute, column=str(f["column"]) if f.get("column") else None,
         short=str(f.get("short") or ""), role=str(f.get("role") or ""), note=str(f.get("note") or ""), source_row=row,
     )
+
+
+def _parents(value: Any, code: str, bad) -> tuple[str, ...]:
+    """Parent codes: text separated by ';' (or ','), or a list of codes."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = value.replace(",", ";").split(";")
+    elif not isinstance(value, (list, tuple)) or not all(
+            isinstance(p, (str, int)) and not isinstance(p, bool) for p in value):
+        bad("node.bad_parents", "parent", f"the parents of {code!r} must be parent codes (one "
+            f"code, codes separated by ';', or a list of codes), got {value!r}", value)
+        return ()
+    return tuple(str(p).strip() for p in value if str(p).strip())
+
+
+def _goalposts(value: Any, code: str, bad) -> tuple[float, float] | None:
+    """Goalposts: a pair [lower, upper] of numbers (a table gives them as two columns)."""
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        bad("node.bad_goalposts", "goalposts", f"goalposts of {code!r} must be two numbers "
+            f"[lower, upper], got {value!r}", value)
+        return None
+    lo = _number(value[0], "goalpost_lower", bad)
+    hi = _number(value[1], "goalpost_upper", bad)
+    if lo is None or hi is None:
+        if (value[0] is None or value[0] == "") != (value[1] is None or value[1] == ""):
+            missing = "goalpost_upper" if lo is not None else "goalpost_lower"
+            bad("node.bad_goalposts", missing, f"goalposts of {code!r} need both a lower and an "
+                f"upper value; {missing} is missing", value)
+        return None
+    return (lo, hi)
 
 
 def _number(value: Any, column: str, bad, integer: bool = False) -> Any:
     if value is None or value == "":
         return None
     try:
+        if isinstance(value, bool):
+            raise TypeError
         number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         bad("node.not_a_number", column, f"{column} must be a number, got {value!r}", value)
         return None
     if not math.isfinite(number):
@@ -206,7 +276,18 @@ def _number(value: Any, column: str, bad, integer: bool = False) -> Any:
     return number
 
 
-def _boolean(value: Any) -> bool:
+def _boolean(value: Any, code: str, bad) -> bool:
+    """``scored``: true/false, yes/no, 1/0 or có/không; anything else is reported (and true)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
     if isinstance(value, str):
-        return value.strip().lower() not in ("false", "no", "0", "không", "khong", "n")
-    return bool(value)
+        word = unicodedata.normalize("NFC", value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+    bad("node.bad_scored", "scored", f"scored of {code!r} must be true or false (yes/no, 1/0, "
+        f"có/không), got {value!r}", value)
+    return True

@@ -31,10 +31,15 @@ def parse_number(cell: Any) -> float | str | None:
     """A cell's number; None when empty; the cell as text when it is not a number.
 
     Workbook numbers pass as they are; text may use a decimal point or, when there is no
-    point, one decimal comma ("0,8002", as vi-VN spreadsheets write it).
+    point, one decimal comma ("0,8002", as vi-VN spreadsheets write it).  Only finite numbers
+    are numbers: "nan", "inf" and "1e400" (which overflows to infinity) come back as text, so
+    the caller reports them as not a number.
     """
     if isinstance(cell, Real) and not isinstance(cell, bool):
-        number = float(cell)
+        try:
+            number = float(cell)
+        except OverflowError:  # an integer beyond the float range
+            return str(cell)
         return number if math.isfinite(number) else str(cell)
     if cell is None:
         return None
@@ -43,7 +48,9 @@ def parse_number(cell: Any) -> float | str | None:
         return None
     candidate = text.replace(",", ".") if "." not in text and text.count(",") == 1 else text
     if _NUMBER.fullmatch(candidate):
-        return float(candidate)
+        number = float(candidate)
+        if math.isfinite(number):
+            return number
     return text
 
 

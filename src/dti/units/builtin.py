@@ -8,15 +8,14 @@ cached: every caller shares one immutable set.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from types import MappingProxyType
 
 from dti.errors import DtiError, InputError, Problem
+from dti.tabular import table_from_bytes
 from dti.units.names import PROVINCE_ALIASES, nfc, normalise_name
 from dti.units.unit import FormerUnit, Unit
 from dti.units.unit_set import UnitSet
@@ -122,10 +121,17 @@ def load_crosswalk(from_set: str = "provinces-63", to_set: str = "provinces-34")
 
 
 def _read_data(file: str) -> list[dict[str, str]]:
-    """Rows of a packaged CSV, every value in NFC without surrounding spaces."""
-    text = resources.files("dti.units").joinpath("data", file).read_text(encoding="utf-8")
-    return [{column: nfc(value or "") for column, value in row.items()}
-            for row in csv.DictReader(io.StringIO(text))]
+    """Rows of a packaged CSV, every value in NFC without surrounding spaces.
+
+    Read by :func:`dti.tabular.table_from_bytes`, like every other table; a damaged data file
+    raises InputError with its located problems.
+    """
+    data = resources.files("dti.units").joinpath("data", file).read_bytes()
+    rows, problems = table_from_bytes(data, f"dti/units/data/{file}")
+    if problems:
+        raise InputError(problems)
+    return [{column: nfc(str(value)) for column, value in row.items() if column != "__row__"}
+            for row in rows]
 
 
 def _split_codes(text: str) -> tuple[str, ...]:

@@ -2,28 +2,26 @@
 
 A unit set is the list every later file is checked against, so a bad one must be reported in
 full: every problem in the file is collected and raised together as one
-:class:`~dti.errors.InputError`, each with its row (the header is row 1, as a spreadsheet shows
-it) and column.  Columns: ``code``, ``name`` (or ``name_vi``), optional ``name_en`` and
+:class:`~dti.errors.InputError`, each with its row (as a spreadsheet shows it: the header is the
+first non-blank row, row 1 unless blank rows stand above it) and column.  An XLSX workbook is read
+too (its first sheet).  Columns: ``code``, ``name`` (or ``name_vi``), optional ``name_en`` and
 ``name_ascii``; every other column is a grouping column (``region`` and ``type`` also fill the
 unit fields of the same name).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dti.errors import InputError, Problem
+from dti.tabular import read_grid
 from dti.units.names import fold_diacritics, nfc, normalise_name
 from dti.units.unit import Unit
 
-UTF8_BOM = b"\xef\xbb\xbf"
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 NAME_COLUMNS = ("name_vi", "name")
 NAME_FIELDS = ("code", "name_vi", "name", "name_en", "name_ascii")
-SAVE_AS_UTF8 = "save the file as 'CSV UTF-8' (in Excel: File > Save As > CSV UTF-8)"
 
 
 @dataclass
@@ -38,69 +36,36 @@ class _Header:
 
 
 def read_units_csv(path: str | Path) -> tuple[Unit, ...]:
-    """Return the units of the CSV at ``path``; raise InputError listing every problem found."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError([Problem("file.not_found", "the file does not exist; check the path",
-                                  file=str(path))])
-    text, bad_rows, problems = _decode(path.read_bytes(), path.name)
-    if text is None:
+    """Return the units of the CSV at ``path``; raise InputError listing every problem found.
+
+    The file-level work (encoding, delimiter, quotes, blank rows) is :func:`dti.tabular.read_grid`,
+    shared with every other table the package reads; only the unit rules are checked here.
+    """
+    grid, problems = read_grid(path)
+    if grid is None:
         raise InputError(problems)
-    table = _split_records(text)
-    header, header_problems = _read_header(table[0][1], path.name)
+    file = grid.name
+    header, header_problems = _read_header([_text(c) for c in grid.header], file, grid.header_row)
     problems += header_problems
-    units, row_problems = _read_rows(table[1:], header, bad_rows, path.name)
+    records = [(row, [_text(c) for c in cells]) for row, cells in grid.records]
+    units, row_problems = _read_rows(records, header, file)
     problems += row_problems
     if not problems and not units:
         problems.append(Problem("file.no_rows", "the file has a header but no units; add one row "
-                                "per unit", file=path.name))
+                                "per unit", file=file))
     if problems:
         raise InputError(sorted(problems, key=lambda problem: problem.row or 0))
     return tuple(units)
 
 
-def _decode(data: bytes, file: str) -> tuple[str | None, set[int], list[Problem]]:
-    """Decode UTF-8 line by line so every undecodable row is reported, not just the first.
-
-    Returns (text, rows that failed to decode, problems); text is None when nothing can be read.
-    """
-    if data.startswith(UTF16_BOMS):
-        return None, set(), [Problem("file.encoding", f"the file is UTF-16 text, not UTF-8; "
-                                     f"{SAVE_AS_UTF8}", file=file)]
-    data = data.removeprefix(UTF8_BOM)
-    if not data.strip():
-        return None, set(), [Problem("file.empty", "the file is empty; it needs a header row "
-                                     "(code,name) and one row per unit", file=file)]
-    lines, bad_rows, problems = [], set(), []
-    for number, raw_line in enumerate(data.split(b"\n"), start=1):
-        try:
-            lines.append(raw_line.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            bad_rows.add(number)
-            lines.append(raw_line.decode("utf-8", errors="replace"))
-            problems.append(Problem(
-                "file.encoding", f"this row is not UTF-8 text (byte 0x{raw_line[error.start]:02x}); "
-                f"the file was probably saved in another encoding; {SAVE_AS_UTF8}",
-                file=file, row=number, value=raw_line[error.start:error.start + 1]))
-    return "\n".join(lines), bad_rows, problems
+def _text(cell: Any) -> str:
+    """A cell as text (a workbook number without a spurious '.0'), in NFC, trimmed."""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return nfc(str(cell))
 
 
-def _split_records(text: str) -> list[tuple[int, list[str]]]:
-    """Parse CSV text into (row number, cells), guessing the delimiter from the header line.
-
-    Excel in several locales writes ';' instead of ','; the header line shows which one is used.
-    """
-    first_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records, start = [], 1
-    for cells in reader:
-        records.append((start, [nfc(cell) for cell in cells]))
-        start = reader.line_num + 1
-    return records
-
-
-def _read_header(cells: list[str], file: str) -> tuple[_Header, list[Problem]]:
+def _read_header(cells: list[str], file: str, row: int) -> tuple[_Header, list[Problem]]:
     """Locate the known columns; report missing, duplicated and unnamed ones."""
     while cells and cells[-1] == "":
         cells = cells[:-1]
@@ -111,39 +76,39 @@ def _read_header(cells: list[str], file: str) -> tuple[_Header, list[Problem]]:
         lowered = title.lower()
         if title == "":
             problems.append(Problem("units.empty_header", f"column {index + 1} has no header; "
-                                    "name it or delete the column", file=file, row=1,
+                                    "name it or delete the column", file=file, row=row,
                                     column=f"#{index + 1}"))
         elif lowered in positions or title in groups:
             problems.append(Problem("units.duplicate_header", f"the header {title!r} appears "
-                                    "more than once", file=file, row=1, column=title))
+                                    "more than once", file=file, row=row, column=title))
         elif lowered in NAME_FIELDS:
             positions[lowered] = index
         else:
             groups[title] = index
-    problems += _header_gaps(positions, file)
+    problems += _header_gaps(positions, file, row)
     name = positions.get("name_vi", positions.get("name"))
     header = _Header(positions.get("code"), name, positions.get("name_en"),
                      positions.get("name_ascii"), groups)
     return header, problems
 
 
-def _header_gaps(positions: dict[str, int], file: str) -> list[Problem]:
+def _header_gaps(positions: dict[str, int], file: str, row: int) -> list[Problem]:
     """Problems for a header without a code column, without a name column, or with two."""
     problems = []
     if "code" not in positions:
         problems.append(Problem("units.missing_column", "there is no 'code' column; the header "
-                                "must name one column 'code'", file=file, row=1, column="code"))
+                                "must name one column 'code'", file=file, row=row, column="code"))
     if not any(column in positions for column in NAME_COLUMNS):
         problems.append(Problem("units.missing_column", "there is no 'name' column; the header "
-                                "must name one column 'name' (or 'name_vi')", file=file, row=1,
+                                "must name one column 'name' (or 'name_vi')", file=file, row=row,
                                 column="name"))
     if all(column in positions for column in NAME_COLUMNS):
         problems.append(Problem("units.two_name_columns", "the header has both 'name' and "
-                                "'name_vi'; keep one of them", file=file, row=1, column="name"))
+                                "'name_vi'; keep one of them", file=file, row=row, column="name"))
     return problems
 
 
-def _read_rows(records: list[tuple[int, list[str]]], header: _Header, bad_rows: set[int],
+def _read_rows(records: list[tuple[int, list[str]]], header: _Header,
                file: str) -> tuple[list[Unit], list[Problem]]:
     """Build one unit per data row, checking codes and names for gaps and repeats."""
     units: list[Unit] = []
@@ -151,8 +116,6 @@ def _read_rows(records: list[tuple[int, list[str]]], header: _Header, bad_rows: 
     code_rows: dict[str, int] = {}
     name_rows: dict[str, tuple[int, str]] = {}
     for row, cells in records:
-        if row in bad_rows or not any(cells):
-            continue  # undecodable rows are already reported; blank rows are padding
         problems += _extra_values(row, cells, header, file)
         code = _cell(cells, header.code)
         name = _cell(cells, header.name)

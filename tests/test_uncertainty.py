@@ -243,13 +243,13 @@ def test_an_invalid_spec_lists_every_problem_with_its_place():
     assert [p.code for p in empty.value.problems] == ["analysis.no_choices"]
 
 
-def test_an_alternative_the_recipe_rejects_stops_the_run_with_a_located_problem():
-    spec = spec_of([{"name": "normalise.method", "alternatives": ["minmax", "banana"]}], 50)
-    with pytest.raises(InputError) as caught:
-        uncertainty(DATA, FW, NOMINAL, spec)
+def test_an_alternative_the_recipe_rejects_is_caught_when_the_spec_is_read():
+    with pytest.raises(AnalysisSpecError) as caught:
+        spec_of([{"name": "normalise.method", "alternatives": ["minmax", "banana"]}], 50)
     assert [(p.code, p.column) for p in caught.value.problems] == [
-        ("recipe.bad_choice", "normalise.method")]
-    assert "banana" in caught.value.problems[0].message
+        ("analysis.bad_choice", "choices[0]")]
+    assert caught.value.problems[0].message.startswith(
+        "alternative 'banana' of 'normalise.method': normalise.method is 'banana'; choose one of")
 
 
 # ------------------------------------------------------------------- against plain builds

@@ -29,7 +29,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from dti.engine.aggregate import Plan, compile_plan
-from dti.engine.build import build
+from dti.engine.build import build, prepare
 from dti.engine.data import Dataset
 from dti.engine.rank import descending_ranks, round_half_up
 from dti.engine.recipe import Recipe
@@ -284,8 +284,8 @@ def _prepared(data: Dataset, framework: Framework, recipe: Recipe, cache: dict) 
     """The stages before aggregation, once per distinct pre-aggregation recipe."""
     key = replace(recipe, aggregate=Recipe().aggregate, rank=Recipe().rank, weights=(), exclude=())
     if key not in cache:
-        b = build(data, framework, recipe)
-        cache[key] = (b.normalised, b.included)
+        p = prepare(data, framework, recipe)
+        cache[key] = (p.normalised, p.included)
     return cache[key]
 
 

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from dti.engine.recipe import Recipe
-from dti.errors import InputError, Problem
+from dti.errors import InputError, Problem, RecipeError
 from dti.framework.model import Framework
 
 WEIGHT_SETS = 1024
@@ -127,6 +127,13 @@ def _choice(item: Any, i: int, file: str | None, fw: Framework | None,
         problems.append(Problem("analysis.bad_choice", f"choice {name!r} needs either "
                                 "alternatives or a range [low, high]", **where))
         return None
+    for alternative in alternatives if name != "exclude" else ():
+        section, _, option = name.partition(".")
+        try:
+            Recipe.from_dict({section: dict(alternative) if not option else {option: alternative}})
+        except RecipeError as exc:
+            problems.append(Problem("analysis.bad_choice", f"alternative {alternative!r} of "
+                                    f"{name!r}: {exc.problems[0].message}", **where))
     if span is not None:
         try:
             low, high = (float(x) for x in span)
@@ -175,6 +182,8 @@ def runs_from_inputs(U: np.ndarray, spec: AnalysisSpec, nominal: Recipe, codes: 
     runs = U.shape[0]
     multipliers = None
     columns: list[list[Any]] = []
+    keys = np.zeros((runs, 0))          # per run: what picks its recipe (weights excluded)
+    discrete: list[int] = []
     for j, choice in enumerate(spec.choices):
         u = U[:, j]
         if choice.is_weights:
@@ -184,34 +193,29 @@ def runs_from_inputs(U: np.ndarray, spec: AnalysisSpec, nominal: Recipe, codes: 
             sets[:, ~targets] = 1.0
             pick = np.arange(runs) if fresh_weights else np.minimum((u * draws).astype(int), draws - 1)
             multipliers = sets[pick] if multipliers is None else multipliers * sets[pick]
-            columns.append(list(pick))
-        elif choice.range is not None:
+            columns.append(pick.tolist())
+            continue
+        if choice.range is not None:
             lo, hi = choice.range
-            columns.append(list(lo + u * (hi - lo)))
+            key = lo + u * (hi - lo)
+            columns.append(key.tolist())
         else:
             m = len(choice.alternatives)
-            columns.append([choice.alternatives[k] for k in np.minimum((u * m).astype(int), m - 1)])
+            key = np.minimum((u * m).astype(int), m - 1)
+            columns.append([choice.alternatives[k] for k in key])
+        keys = np.column_stack([keys, key])
+        discrete.append(j)
     values = tuple(zip(*columns)) if columns else tuple(() for _ in range(runs))
-    discrete = [j for j, c in enumerate(spec.choices) if not c.is_weights]
-    keys: dict[tuple, int] = {}
-    combination_of_run = np.empty(runs, dtype=int)
-    combinations: list[Recipe] = []
-    for r, row in enumerate(values):
-        key = tuple(_hashable(row[j]) for j in discrete)
-        if key not in keys:
-            keys[key] = len(combinations)
-            combinations.append(_apply(nominal, [(spec.choices[j], row[j]) for j in discrete]))
-        combination_of_run[r] = keys[key]
-    return Runs(tuple(combinations), combination_of_run, multipliers, values)
+    distinct, first, combination_of_run = np.unique(keys, axis=0, return_index=True,
+                                                    return_inverse=True)
+    combinations = tuple(_apply(nominal, [(spec.choices[j], values[r][j]) for j in discrete])
+                         for r in first)
+    return Runs(combinations, combination_of_run.reshape(-1), multipliers, values)
 
 
 def _weighted_at(fw: Framework, code: str, level: int | None) -> bool:
     node = fw[code]
     return bool(node.parents) and (level is None or node.level == level)
-
-
-def _hashable(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
 
 
 def _plain(value: Any) -> Any:

@@ -78,8 +78,23 @@ class Build:
         return self.units.index(unit)
 
 
-def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
-    """Run every stage of ``recipe`` over ``data`` for ``framework``."""
+@dataclass(frozen=True)
+class Prepared:
+    """The stages before aggregation: what a Monte Carlo batch shares across its runs."""
+
+    plan: Plan
+    raw: np.ndarray
+    denominated: np.ndarray
+    availability: np.ndarray
+    included: np.ndarray
+    imputed: np.ndarray
+    imputed_mask: np.ndarray
+    treatment: Treatment
+    normalised: np.ndarray
+
+
+def prepare(data: Dataset, framework: Framework, recipe: Recipe) -> Prepared:
+    """denominate → screen → impute → treat → normalise, after checking the recipe."""
     if not data.units:
         raise ComputeError("there are no units in the data: nothing to compute")
     problems = recipe.problems() + recipe.problems_for(framework)
@@ -103,22 +118,32 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
                                              _row_blocks(framework, plan))
     treatment = _treat_included(imputed, included, recipe, nodes)
     normalised = normalise(treatment.values, recipe.normalise, _column_info(nodes), included)
-    V = np.full((len(data.units), len(plan.codes)), np.nan)
-    V[:, : len(plan.data_codes)] = normalised
-    V = aggregate(V, plan, recipe.aggregate)
-    V[~included] = np.nan
+    for array in (raw, denominated, imputed, normalised):
+        array.setflags(write=False)
+    return Prepared(plan, raw, denominated, availability, included, imputed, imputed_mask,
+                    treatment, normalised)
+
+
+def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
+    """Run every stage of ``recipe`` over ``data`` for ``framework``."""
+    p = prepare(data, framework, recipe)
+    V = np.full((len(data.units), len(p.plan.codes)), np.nan)
+    V[:, : len(p.plan.data_codes)] = p.normalised
+    V = aggregate(V, p.plan, recipe.aggregate)
+    V[~p.included] = np.nan
     decimals = recipe.rank.decimals if recipe.rank.decimals is not None else framework.precision
-    ranks = descending_ranks(V, included[:, None], recipe.rank.method, decimals)
+    ranks = descending_ranks(V, p.included[:, None], recipe.rank.method, decimals)
     by_group = {}
     for column in recipe.rank.groups:
         if column not in data.groups:
             raise ComputeError(f"ranks within {column!r} need that grouping column in the data; "
                                f"it has {', '.join(data.groups) or 'none'}")
-        by_group[column] = group_ranks(V, data.groups[column], included, recipe.rank.method, decimals)
-    for array in (raw, denominated, imputed, normalised, V, ranks):
+        by_group[column] = group_ranks(V, data.groups[column], p.included, recipe.rank.method,
+                                       decimals)
+    for array in (V, ranks):
         array.setflags(write=False)
-    return Build(framework, recipe, data, plan, raw, denominated, availability, included, imputed,
-                 imputed_mask, treatment, normalised, V, ranks, by_group, decimals)
+    return Build(framework, recipe, data, p.plan, p.raw, p.denominated, p.availability, p.included,
+                 p.imputed, p.imputed_mask, p.treatment, p.normalised, V, ranks, by_group, decimals)
 
 
 def _impute_included(X: np.ndarray, included: np.ndarray, recipe: Recipe,

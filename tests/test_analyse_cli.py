@@ -43,7 +43,7 @@ def test_uncertainty_spec_file_chart_and_xlsx(capsys, tmp_path):
     assert code == 0, err
     assert "Thái Nguyên" in chart.read_text(encoding="utf-8")
     sheets = openpyxl.load_workbook(book)
-    assert sheets.sheetnames == ["about", "units"]
+    assert sheets.sheetnames == ["about", "units", "samples"]
     about = {r[0]: r[1] for r in sheets["about"].iter_rows(min_row=2, values_only=True)}
     assert about["seed"] == "3" and about["design"] == "sobol"
 
@@ -67,3 +67,55 @@ def test_bad_spec_is_located(capsys, tmp_path):
                         "'weights' or 'exclude' [analysis.bad_choice]")
     assert lines[1] == ("error: spec.yaml, column 'choices[1]': weights need noise: a fraction in "
                         "[0, 1), e.g. 0.25 for ±25 % [analysis.bad_choice]")
+
+
+def test_uncertainty_lists_each_runs_choices(capsys, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("runs: 40\nseed: 5\nchoices:\n"
+                    "  - {name: normalise, alternatives: [{method: minmax}, "
+                    "{method: zscore, mean: 100, sd: 10}]}\n"
+                    "  - {name: exclude, alternatives: [none, HDXHS]}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "analyse", "uncertainty", "--demo", "--spec", str(spec),
+                       "--format", "json")
+    runs = json.loads(out)["samples"]
+    assert code == 0 and len(runs) == 40 and [r["run"] for r in runs] == list(range(40))
+    assert {r["normalise"] for r in runs} == {"method=minmax", "mean=100;method=zscore;sd=10"}
+    assert {r["exclude"] for r in runs} == {"", "HDXHS"} and not any(r["failed"] for r in runs)
+
+
+def test_sensitivity_command(capsys, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("runs: 256\nseed: 11\nchoices:\n  - {name: weights, noise: 0.25}\n"
+                    "  - {name: exclude, alternatives: [none, HDCQS]}\n"
+                    "  - {name: rank.method, alternatives: [competition, dense]}\n", encoding="utf-8")
+    chart = tmp_path / "sobol.png"
+    code, out, err = run(capsys, "analyse", "sensitivity", "--demo", "--spec", str(spec),
+                         "--unit", "thai nguyen", "--format", "json", "--chart", str(chart))
+    assert code == 0, err
+    payload = json.loads(out)
+    assert (payload["N"], payload["seed"], payload["evaluated_runs"]) == (256, 11, 256 * 5)
+    ranking = {r["choice"]: r for r in payload["ranking"]}
+    assert set(ranking) == {"weights ±25%", "exclude", "rank.method"}
+    # dropping the 200-point indicator moves ranks far more than which rank method is used
+    assert ranking["exclude"]["ST"] > ranking["rank.method"]["ST"]
+    assert {r["code"] for r in payload["units"]} == {"19"}          # Thái Nguyên only
+    assert {r["output"] for r in payload["units"]} == {"rank", "score"}
+    assert chart.read_bytes()[:4] == b"\x89PNG"
+    again = run(capsys, "analyse", "sensitivity", "--demo", "--spec", str(spec), "--unit",
+                "thai nguyen", "--format", "json")
+    assert again[1] == out                                           # same seed, same bytes
+
+
+def test_audit_command(capsys, tmp_path):
+    code, out, _ = run(capsys, "analyse", "audit", "--demo", "--format", "json",
+                       "--chart", str(tmp_path / "heat.svg"))
+    assert code == 0
+    payload = json.loads(out)
+    assert set(payload) >= {"indicators", "correlations", "flags", "cronbach", "pca",
+                            "main_effects", "leave_one_out"}
+    dropped = {r["code"]: r for r in payload["leave_one_out"]}
+    assert dropped["DTTM"]["max_abs_rank_change"] == 0          # 0 points: dropping changes nothing
+    assert dropped["HDCQS"]["max_abs_rank_change"] > 0
+    assert "HDKTS" in (tmp_path / "heat.svg").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "analyse", "audit", "--demo")
+    assert code == 0 and "Hệ số Cronbach α" in out and "Bỏ từng chỉ số" in out

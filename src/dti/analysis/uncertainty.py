@@ -138,3 +138,20 @@ def _clean(x: float, integer: bool = False) -> Any:
     if np.isnan(x):
         return None
     return int(round(x)) if integer and float(x).is_integer() else round(float(x), 6)
+
+
+def run_records(result: UncertaintyResult) -> list[dict[str, Any]]:
+    """One row per run: the value each choice took (a weights choice: the number of its weight
+    draw) and whether the run failed."""
+    labels = [c.label() for c in result.spec.choices]
+    return [{"run": r, **{label: _plain(v) for label, v in zip(labels, values)},
+             "failed": bool(result.failed[r])} for r, values in enumerate(result.samples)]
+
+
+def _plain(value: Any) -> Any:
+    """A choice's value for a table: a dropped-node tuple or a section's settings as text."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return ";".join(f"{v[0]}={v[1]}" if isinstance(v, tuple) else str(v) for v in value)
+    return value

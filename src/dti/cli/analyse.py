@@ -125,7 +125,7 @@ def uncertainty_command(spec_file: Path | None, runs: int | None, seed: int | No
                         output_node: str | None, format: str, out: Path | None,
                         chart: Path | None, lang: str, **options: Any) -> None:
     """Rank intervals per unit: Monte Carlo over the recipe's uncertain choices."""
-    from dti.analysis.uncertainty import uncertainty, uncertainty_records
+    from dti.analysis.uncertainty import run_records, uncertainty, uncertainty_records
     from dti.report.charts import rank_interval_spec, render
 
     inputs = load_inputs(**options)
@@ -138,7 +138,7 @@ def uncertainty_command(spec_file: Path | None, runs: int | None, seed: int | No
                  failures=result.failures)
     if chart is not None:
         render(rank_interval_spec(rows, lang), chart)
-    _emit({"units": rows}, meta, format, out,
+    _emit({"units": rows, "samples": run_records(result)}, meta, format, out,
           lambda: _print_uncertainty(rows, meta, spec.rank_thresholds, lang))
 
 
@@ -231,32 +231,57 @@ def audit_command(format: str, out: Path | None, chart: Path | None, lang: str,
             "framework": inputs.framework.id, "data": inputs.dataset.source,
             "recipe": inputs.recipe.to_dict()}
     if chart is not None:
-        render(correlation_heatmap_spec(_indicator_correlations(tables), lang), chart)
+        render(correlation_heatmap_spec(indicator_correlations(tables, inputs.framework), lang),
+               chart)
     _emit(tables, meta, format, out, lambda: _print_audit(tables, lang))
 
 
-def _indicator_correlations(tables) -> list[dict[str, Any]]:
-    return [{"a": r["a"], "b": r["b"], "r": r["pearson"]} for r in tables["correlations"]
-            if r.get("kind", "indicator") == "indicator" and r["pearson"] is not None]
+def indicator_correlations(tables, framework) -> list[dict[str, Any]]:
+    """Indicator × indicator Pearson correlations, both halves and the diagonal, for a heatmap."""
+    indicators = [n.code for n in framework.indicators if n.scored]
+    cells = [{"a": c, "b": c, "r": 1.0} for c in indicators]
+    for r in tables["correlations"]:
+        if r["a"] in indicators and r["b"] in indicators and r["pearson"] is not None:
+            cells += [{"a": r["a"], "b": r["b"], "r": r["pearson"]},
+                      {"a": r["b"], "b": r["a"], "r": r["pearson"]}]
+    return cells
+
+
+AUDIT_TITLES = {
+    "vi": {"indicators": "Thống kê từng chỉ số", "flags": "Cảnh báo tương quan",
+           "cronbach": "Hệ số Cronbach α", "pca": "Phân tích thành phần chính (PC1)",
+           "main_effects": "Ảnh hưởng chính so với trọng số",
+           "leave_one_out": "Bỏ từng chỉ số: thay đổi thứ hạng"},
+    "en": {"indicators": "Indicator statistics", "flags": "Correlation flags",
+           "cronbach": "Cronbach's α", "pca": "Principal components (PC1)",
+           "main_effects": "Main effects against weights",
+           "leave_one_out": "Leave one out: rank changes"},
+}
 
 
 def _print_audit(tables, lang: str) -> None:
-    vi = lang == "vi"
-    for name, rows in tables.items():
+    """Every table but the full correlation matrix (see --format json or --chart)."""
+    titles = AUDIT_TITLES["en" if lang == "en" else "vi"]
+    for name, title in titles.items():
+        rows = tables.get(name) or []
         if not rows:
+            console.print(f"{title}: " + ("không có" if lang == "vi" else "none"))
             continue
-        table = Table(title=name)
+        table = Table(title=title)
         for column in rows[0]:
             table.add_column(str(column))
-        for r in rows[:60]:
+        for r in rows:
             table.add_row(*(_cell(v, lang) for v in r.values()))
         console.print(table)
-        if len(rows) > 60:
-            console.print(("… và " if vi else "… and ") + f"{len(rows) - 60} "
-                          + ("dòng nữa (dùng --format json)" if vi else "more rows (use --format json)"))
+    console.print("Ma trận tương quan đầy đủ: --format json/xlsx hoặc --chart heatmap.svg"
+                  if lang == "vi" else "Full correlation matrix: --format json/xlsx or --chart heatmap.svg")
 
 
 def _cell(value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        return ("có" if lang == "vi" else "yes") if value else ""
     if isinstance(value, float):
         return format_number(value, lang, 3)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
     return "—" if value is None else str(value)

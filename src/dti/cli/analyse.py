@@ -159,6 +159,7 @@ def _print_uncertainty(rows, meta, thresholds, lang: str) -> None:
                       *(format_number(r[f"p_top_{k}"], lang, 2) for k in thresholds))
     console.print(table)
     console.print(f"choices: {', '.join(meta['choices'])}")
+    console.print(("dữ liệu: " if vi else "data: ") + str(meta["data"]))
     for reason, count in meta["failures"].items():
         console.print(f"{count} runs failed: {reason}")
 

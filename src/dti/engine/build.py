@@ -25,16 +25,9 @@ from dti.framework.model import Framework
 
 
 @dataclass(frozen=True)
-class Build:
-    """A finished build: inputs, every stage's matrix, final values and ranks.
+class Prepared:
+    """The stages before aggregation: what a Monte Carlo batch shares across its runs."""
 
-    Stage matrices (``raw`` … ``normalised``) have one column per data node (``plan.data_codes``);
-    ``values`` and ``ranks`` one column per node in ``codes`` (data nodes, then computed aggregates).
-    """
-
-    framework: Framework
-    recipe: Recipe
-    data: Dataset
     plan: Plan
     raw: np.ndarray
     denominated: np.ndarray
@@ -44,6 +37,20 @@ class Build:
     imputed_mask: np.ndarray
     treatment: Treatment
     normalised: np.ndarray
+
+
+@dataclass(frozen=True)
+class Build(Prepared):
+    """A finished build: inputs, every stage's matrix (from :class:`Prepared`), final values
+    and ranks.
+
+    Stage matrices (``raw`` … ``normalised``) have one column per data node (``plan.data_codes``);
+    ``values`` and ``ranks`` one column per node in ``codes`` (data nodes, then computed aggregates).
+    """
+
+    framework: Framework
+    recipe: Recipe
+    data: Dataset
     values: np.ndarray
     ranks: np.ndarray
     group_ranks: dict[str, np.ndarray] = field(default_factory=dict)
@@ -76,21 +83,6 @@ class Build:
 
     def unit_row(self, unit: str) -> int:
         return self.units.index(unit)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """The stages before aggregation: what a Monte Carlo batch shares across its runs."""
-
-    plan: Plan
-    raw: np.ndarray
-    denominated: np.ndarray
-    availability: np.ndarray
-    included: np.ndarray
-    imputed: np.ndarray
-    imputed_mask: np.ndarray
-    treatment: Treatment
-    normalised: np.ndarray
 
 
 def prepare(data: Dataset, framework: Framework, recipe: Recipe) -> Prepared:
@@ -142,8 +134,8 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
                                        decimals)
     for array in (V, ranks):
         array.setflags(write=False)
-    return Build(framework, recipe, data, p.plan, p.raw, p.denominated, p.availability, p.included,
-                 p.imputed, p.imputed_mask, p.treatment, p.normalised, V, ranks, by_group, decimals)
+    return Build(**vars(p), framework=framework, recipe=recipe, data=data, values=V, ranks=ranks,
+                 group_ranks=by_group, decimals=decimals)
 
 
 def _impute_included(X: np.ndarray, included: np.ndarray, recipe: Recipe,

@@ -28,8 +28,6 @@ import os
 import resource
 import statistics
 import sys
-import time
-import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
@@ -38,7 +36,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from engine import synthetic_data, synthetic_framework  # noqa: E402  (benchmarks/engine.py)
+from engine import (synthetic_data, synthetic_framework, timed,  # noqa: E402  (benchmarks/engine.py)
+                    traced_peak)
 
 import dti.analysis.batch as batch  # noqa: E402
 from dti.analysis.spec import AnalysisSpec, runs_from_inputs  # noqa: E402
@@ -61,25 +60,6 @@ CHOICES = {"choices": [
     {"name": "treat.max_points", "alternatives": [1, 2, 3, 4, 5]},
 ]}
 COINR_SECONDS_PER_RUN = 0.2   # COINr, one Monte Carlo replication of a similar set-up
-
-
-def timed(function: Callable[[], object], repeat: int) -> list[float]:
-    function()  # warm-up: imports, caches
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function()
-        out.append(time.perf_counter() - start)
-    return out
-
-
-def traced_peak(function: Callable[[], object]) -> int:
-    tracemalloc.start()
-    try:
-        function()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def fmt_time(seconds: float) -> str:

@@ -45,7 +45,7 @@ def test_uncertainty_spec_file_chart_and_xlsx(capsys, tmp_path):
     sheets = openpyxl.load_workbook(book)
     assert sheets.sheetnames == ["about", "units", "samples"]
     about = {r[0]: r[1] for r in sheets["about"].iter_rows(min_row=2, values_only=True)}
-    assert about["seed"] == "3" and about["design"] == "sobol"
+    assert about["seed"] == 3 and about["design"] == "sobol"
 
 
 def test_uncertainty_table_in_vietnamese(capsys):
@@ -119,3 +119,19 @@ def test_audit_command(capsys, tmp_path):
     assert "HDKTS" in (tmp_path / "heat.svg").read_text(encoding="utf-8")
     code, out, _ = run(capsys, "analyse", "audit", "--demo")
     assert code == 0 and "Hệ số Cronbach α" in out and "Bỏ từng chỉ số" in out
+
+
+def test_multi_table_csv_needs_a_folder_and_xlsx_is_reproducible(capsys, tmp_path):
+    code, _, err = run(capsys, "analyse", "audit", "--demo", "--format", "csv",
+                       "--out", str(tmp_path / "audit.csv"))
+    assert code == 1 and "give --out a folder" in err and "[cli.csv_needs_table]" in err
+    folder = tmp_path / "audit"
+    assert run(capsys, "analyse", "audit", "--demo", "--format", "csv", "--out", str(folder))[0] == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["about.csv", "indicators.csv", "correlations.csv", "flags.csv", "cronbach.csv", "pca.csv",
+         "main_effects.csv", "leave_one_out.csv"])
+    books = [tmp_path / "a.xlsx", tmp_path / "b.xlsx"]
+    for book in books:
+        assert run(capsys, "analyse", "uncertainty", "--demo", "--runs", "50", "--format", "xlsx",
+                   "--out", str(book))[0] == 0
+    assert books[0].read_bytes() == books[1].read_bytes()

@@ -88,25 +88,34 @@ def _meta(inputs: Inputs, spec: AnalysisSpec, **extra: Any) -> dict[str, Any]:
             "recipe": inputs.recipe.to_dict(), **extra}
 
 
+def _about(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's description as key/value rows (nested values as JSON)."""
+    from dti.io.export import to_json as as_json
+
+    return [{"key": k, "value": v if isinstance(v, (int, float, str)) or v is None
+             else as_json(v)} for k, v in meta.items()]
+
+
 def _emit(tables: dict[str, list[dict[str, Any]]], meta: dict[str, Any], format: str,
           out: Path | None, printer) -> None:
     if format == "json":
         return write_output(to_json({**meta, **tables}), out)
     if format == "csv":
-        if len(tables) > 1 and out is None:
-            raise InputError([Problem("cli.csv_needs_table", "this result has several tables; "
-                                      "use --format json or xlsx, or --out DIR/ for one CSV each")])
-        if out is not None and (out.is_dir() or out.suffix == ""):
-            out.mkdir(parents=True, exist_ok=True)
-            for name, rows in tables.items():
-                write_output(to_csv(rows), out / f"{name}.csv")
-            return None
-        return write_output(to_csv(next(iter(tables.values()))), out)
+        if len(tables) == 1:
+            return write_output(to_csv(next(iter(tables.values()))), out)
+        if out is None or out.suffix:
+            raise InputError([Problem("cli.csv_needs_table", f"this result has {len(tables)} "
+                                      f"tables ({', '.join(tables)}); give --out a folder (one CSV "
+                                      "each, with about.csv), or use --format json or xlsx")])
+        out.mkdir(parents=True, exist_ok=True)
+        write_output(to_csv(_about(meta)), out / "about.csv")
+        for name, rows in tables.items():
+            write_output(to_csv(rows), out / f"{name}.csv")
+        return None
     if format == "xlsx":
         if out is None:
             raise InputError([Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx")])
-        return write_workbook({"about": [{"key": k, "value": str(v)} for k, v in meta.items()],
-                               **tables}, out)
+        return write_workbook({"about": _about(meta), **tables}, out)
     printer()
 
 

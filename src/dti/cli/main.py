@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from dti.cli import analyse, commands  # noqa: F401  (registers the commands)
+from dti.cli import analyse, commands, plan  # noqa: F401  (registers the commands)
 from dti.cli.app import app
 from dti.errors import DtiError, InputError, Problem
 
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except DtiError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        problem = Problem("compute.memory", "not enough memory for this computation; use fewer "
+                          "runs or units")
+        print(f"error: {problem}", file=sys.stderr)
         return 1
     except OSError as exc:  # a file that cannot be written or read: say which, no traceback
         problem = Problem("file.os_error", f"{exc.strerror or exc}; check the path and its "

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
+import re
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+FIXED_TIME = datetime.datetime(2000, 1, 1)
 
 def to_json(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=2)
@@ -23,25 +28,21 @@ def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
 
 def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path, sheet: str = "results") -> None:
-    import openpyxl  # only XLSX output needs it
-
-    rows = list(rows)
-    book = openpyxl.Workbook()
-    ws = book.active
-    ws.title = sheet
-    if rows:
-        ws.append(list(rows[0]))
-        for r in rows:
-            ws.append([v for v in r.values()])
-    book.save(path)
+    write_workbook({sheet: rows}, path)
 
 
 def write_workbook(tables: Mapping[str, Iterable[Mapping[str, Any]]], path: Path) -> None:
-    """Several tables as the sheets of one workbook (sheet names cut to Excel's 31 characters)."""
-    import openpyxl
+    """Several tables as the sheets of one workbook (sheet names cut to Excel's 31 characters).
+
+    The file is byte-for-byte reproducible: the workbook's created/modified dates and the zip
+    entries' times are fixed, so the same result always gives the same file.
+    """
+    import openpyxl  # only XLSX output needs it
 
     book = openpyxl.Workbook()
     book.remove(book.active)
+    book.properties.created = book.properties.modified = FIXED_TIME
+    book.properties.creator = "dti"
     for name, rows in tables.items():
         rows = list(rows)
         sheet = book.create_sheet(name[:31])
@@ -50,7 +51,26 @@ def write_workbook(tables: Mapping[str, Iterable[Mapping[str, Any]]], path: Path
             for r in rows:
                 sheet.append([v if isinstance(v, (int, float, str)) or v is None else str(v)
                               for v in r.values()])
-    book.save(path)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path.write_bytes(_fixed_zip_times(buffer.getvalue()))
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """The same zip with every entry dated 1980-01-01 and the workbook's modified date fixed
+    (openpyxl stamps the current time on both when it saves)."""
+    source, target = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
+                                 content)
+            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = item.external_attr
+            out.writestr(info, content)
+    return target.getvalue()
 
 
 def write_output(text: str, out: Path | None) -> None:

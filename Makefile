@@ -32,6 +32,7 @@ test: install
 bench: install
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/analysis.py
+	$(BIN)/python benchmarks/planner.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

@@ -78,6 +78,11 @@ class Edition:
     note: str
     merge_rule: str | None
     published: tuple[PublishedResults, ...]
+    status: str = "published"   # "draft" for an edition being prepared: never shown publicly
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == "published"
 
     def name(self, lang: str = "vi") -> str:
         return self.name_en if lang == "en" else self.name_vi
@@ -120,7 +125,8 @@ def load_edition(edition_id: str) -> Edition:
         id=raw["id"], year=int(raw["year"]), name_vi=raw["name_vi"], name_en=raw["name_en"],
         framework=framework, recipe=recipe, unit_set=raw["unit_set"], previous=raw.get("previous"),
         published_on=str(raw.get("published_on", "")), legal_basis=raw.get("legal_basis", ""),
-        note=raw.get("note", ""), merge_rule=raw.get("merge_rule"), published=published)
+        note=raw.get("note", ""), merge_rule=raw.get("merge_rule"), published=published,
+        status=str(raw.get("status", "published")))
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,63 @@
+"""``create_app(settings)``: the FastAPI application of the public portal.
+
+Every page has a ``.json`` and a ``.csv`` twin built from the same context (see
+:func:`dti.web.pages.respond`); Vietnamese at ``/``, English at ``/en/``.  Errors answer one JSON
+envelope on JSON routes and one HTML page elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dti.web.i18n import number, text
+from dti.web.settings import Settings
+from dti.web.snapshot import Catalogue
+
+HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None, catalogue: Catalogue | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="DTI open data", version="1", docs_url="/api/v1/docs",
+                  openapi_url="/api/v1/openapi.json", redoc_url=None)
+    app.state.settings = settings
+    app.state.catalogue = catalogue or Catalogue.shipped(settings.editions)
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    templates.env.globals.update(number=number, text=text)
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    from dti.web import api, pages  # imported here: the routers read app.state at request time
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(pages.router, prefix="/en")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        path = request.url.path
+        if path.startswith("/api/") or path.endswith(".json"):
+            return JSONResponse({"error": {"status": exc.status_code, "message": str(exc.detail)}},
+                                status_code=exc.status_code)
+        lang = "en" if path.startswith("/en/") or path == "/en" else "vi"
+        return templates.TemplateResponse(request, "error.html", {
+            "lang": lang, "t": text(lang), "status": exc.status_code, "message": str(exc.detail),
+            "settings": settings, "catalogue": app.state.catalogue, "query": "",
+            "prefix": "/en" if lang == "en" else "", "switch": "/" if lang == "en" else "/en/"},
+            status_code=exc.status_code)
+
+    return app
+
+
+def main() -> None:
+    """``dti-serve``: serve the portal with the environment's settings."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,52 @@
+"""Interface text, Vietnamese first and English second, and number formatting per language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dti.formatting import format_number
+
+TEXT = {
+    "vi": {
+        "ranking": "Xếp hạng", "map": "Bản đồ", "compare": "So sánh", "method": "Phương pháp",
+        "api": "Dữ liệu mở", "province": "Tỉnh, thành phố", "region": "Vùng", "all_regions": "Tất cả các vùng",
+        "search": "Tìm tỉnh, thành phố", "rank": "Hạng", "score": "Điểm", "change": "Thay đổi",
+        "not_published": "chưa công bố", "computed": "tính lại từ các chỉ số công bố",
+        "basis": "Cơ sở", "provinces-63": "63 tỉnh, thành phố", "provinces-34": "34 tỉnh, thành phố (từ 1/7/2025)",
+        "download": "Tải về", "licence": "Nguồn: kết quả công bố của Bộ (xem ghi chú nguồn từng dòng). Dữ liệu mở theo giấy phép CC BY 4.0 của dự án.",
+        "history": "Lịch sử", "edition": "Kỳ đánh giá", "value": "Giá trị", "best": "Cao nhất",
+        "mean": "Trung bình cả nước", "no_change": "—", "rose": "tăng", "fell": "giảm",
+        "other_basis": "Thứ hạng trên cơ sở khác (63 → 34) không so sánh được",
+        "language": "English", "not_found": "Không tìm thấy trang", "units_with_data": "tỉnh có điểm",
+        "legal_basis": "Căn cứ", "formula": "Cách tính", "unknown": "Chưa rõ", "points": "điểm",
+        "indicator": "Chỉ số", "max_points": "Điểm tối đa", "sub_indicators": "Số chỉ số thành phần",
+        "pillars": "Trụ cột", "compare_hint": "Chọn 2–4 tỉnh, thành phố", "published_on": "Ngày công bố",
+    },
+    "en": {
+        "ranking": "Ranking", "map": "Map", "compare": "Compare", "method": "Method",
+        "api": "Open data", "province": "Province", "region": "Region", "all_regions": "All regions",
+        "search": "Find a province", "rank": "Rank", "score": "Score", "change": "Change",
+        "not_published": "not published", "computed": "recomputed from published indicators",
+        "basis": "Basis", "provinces-63": "63 provinces", "provinces-34": "34 provinces (from 1 July 2025)",
+        "download": "Download", "licence": "Source: the ministry's published results (see each row's source note). Open data under the project's CC BY 4.0 licence.",
+        "history": "History", "edition": "Edition", "value": "Value", "best": "Best",
+        "mean": "National mean", "no_change": "—", "rose": "up", "fell": "down",
+        "other_basis": "Ranks on different bases (63 → 34) are not comparable",
+        "language": "Tiếng Việt", "not_found": "Page not found", "units_with_data": "provinces with a score",
+        "legal_basis": "Legal basis", "formula": "Formula", "unknown": "Not known", "points": "points",
+        "indicator": "Indicator", "max_points": "Max points", "sub_indicators": "Sub-indicators",
+        "pillars": "Pillars", "compare_hint": "Choose 2–4 provinces", "published_on": "Published on",
+    },
+}
+
+
+def text(lang: str) -> dict[str, str]:
+    return TEXT["en" if lang == "en" else "vi"]
+
+
+def number(value: Any, lang: str, decimals: int = 4) -> str:
+    return format_number(value, lang, decimals) if value is not None else "—"
+
+
+def name(row: dict[str, Any], lang: str) -> str:
+    return row.get("name_en") if lang == "en" and row.get("name_en") else row.get("name_vi", "")

@@ -1,0 +1,185 @@
+"""Public pages.  Each route builds one context; :func:`respond` renders it as HTML, JSON or CSV
+depending on the path's suffix, so a page and its twins can never disagree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dti.io.export import to_csv, to_json
+from dti.web.i18n import name, text
+from dti.web.snapshot import Catalogue, Ranking, province_history
+
+router = APIRouter(include_in_schema=False)
+FORMATS = ("json", "csv")
+
+
+def lang_of(request: Request) -> str:
+    path = request.url.path
+    return "en" if path == "/en" or path.startswith("/en/") else "vi"
+
+
+def split_format(name_: str) -> tuple[str, str]:
+    for fmt in FORMATS:
+        if name_.endswith(f".{fmt}"):
+            return name_[: -len(fmt) - 1], fmt
+    return name_, "html"
+
+
+def respond(request: Request, template: str, context: dict[str, Any], fmt: str,
+            rows: list[dict[str, Any]] | None = None) -> Response:
+    """The same context as HTML (template), JSON (the data) or CSV (``rows``)."""
+    data = context.get("data", {})
+    if fmt == "json":
+        return Response(to_json(data), media_type="application/json; charset=utf-8")
+    if fmt == "csv":
+        return Response("\ufeff" + to_csv(rows or []), media_type="text/csv; charset=utf-8")
+    lang = lang_of(request)
+    base = request.url.path.removeprefix("/en") or "/"
+    switch = base if lang == "en" else "/en" + (base if base != "/" else "/")
+    return request.app.state.templates.TemplateResponse(request, template, {
+        **context, "lang": lang, "t": text(lang), "prefix": "/en" if lang == "en" else "",
+        "switch": switch, "settings": request.app.state.settings, "query": request.url.query,
+        "catalogue": request.app.state.catalogue})
+
+
+def _catalogue(request: Request) -> Catalogue:
+    return request.app.state.catalogue
+
+
+def _ranking(request: Request, edition_id: str, basis: str | None) -> Ranking:
+    ranking = _catalogue(request).ranking(edition_id, basis or None)
+    if ranking is None:
+        raise HTTPException(404, f"no published edition {edition_id!r}"
+                            + (f" on {basis}" if basis else ""))
+    return ranking
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    latest = _catalogue(request).latest
+    prefix = "/en" if lang_of(request) == "en" else ""
+    return RedirectResponse(f"{prefix}/editions/{latest.id}", status_code=307)
+
+
+@router.get("/editions/{edition}")
+def ranking_page(request: Request, edition: str, basis: str = "", region: str = "",
+                 q: str = "", sort: str = "", order: str = "asc") -> Response:
+    edition_id, fmt = split_format(edition)
+    ranking = _ranking(request, edition_id, basis)
+    lang = lang_of(request)
+    rows = _filtered(ranking, region, q, sort, order)
+    data = ranking_data(ranking, rows, lang)
+    regions = sorted({r["region"] for r in ranking.rows if r["region"]})
+    return respond(request, "ranking.html", {"ranking": ranking, "rows": rows, "data": data,
+                                             "regions": regions, "region": region, "q": q,
+                                             "sort": sort, "order": order}, fmt,
+                   flat_rows(ranking, rows, lang))
+
+
+def _filtered(ranking: Ranking, region: str, q: str, sort: str, order: str) -> list[dict]:
+    from dti.units import normalise_name
+
+    rows = list(ranking.rows)
+    if region:
+        rows = [r for r in rows if r["region"] == region]
+    if q:
+        key = normalise_name(q)
+        rows = [r for r in rows if key in normalise_name(r["name_vi"])]
+    if sort and sort in {c["code"] for c in ranking.columns}:
+        present = [r for r in rows if r["figures"][sort]["value"] is not None]
+        absent = [r for r in rows if r["figures"][sort]["value"] is None]
+        present.sort(key=lambda r: r["figures"][sort]["value"], reverse=order != "asc")
+        rows = present + absent
+    return rows
+
+
+def ranking_data(ranking: Ranking, rows: list[dict], lang: str) -> dict[str, Any]:
+    edition = ranking.edition
+    return {"edition": edition.id, "name": edition.name(lang), "basis": ranking.basis,
+            "published_on": edition.published_on, "legal_basis": edition.legal_basis,
+            "previous_edition": ranking.previous, "licence": text(lang)["licence"],
+            "columns": list(ranking.columns),
+            "results": [{"code": r["code"], "name": name(r, lang), "region": r["region"],
+                         "rank": r["rank"], "value": r["value"], "previous_rank": r["previous_rank"],
+                         "change": r["change"], "figures": r["figures"]} for r in rows]}
+
+
+def flat_rows(ranking: Ranking, rows: list[dict], lang: str) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        flat = {"code": r["code"], "name": name(r, lang), "region": r["region"]}
+        for c in ranking.columns:
+            figure = r["figures"][c["code"]]
+            flat[c["code"]] = figure["value"]
+            flat[f"rank_{c['code']}"] = figure["rank"]
+        flat["change"] = r["change"]
+        out.append(flat)
+    return out
+
+
+@router.get("/provinces/{code}")
+def province_page(request: Request, code: str, edition: str = "") -> Response:
+    code, fmt = split_format(code)
+    catalogue = _catalogue(request)
+    chosen = catalogue.edition(edition) if edition else catalogue.latest
+    if chosen is None:
+        raise HTTPException(404, f"no published edition {edition!r}")
+    basis = next((b for b in chosen.bases if (r := catalogue.ranking(chosen.id, b)) and r.row(code)),
+                 None)
+    if basis is None:
+        raise HTTPException(404, f"no province with code {code!r} in {chosen.id}")
+    ranking = catalogue.ranking(chosen.id, basis)
+    row = ranking.row(code)
+    lang = lang_of(request)
+    values = [r["figures"] for r in ranking.rows]
+    comparison = []
+    for c in ranking.columns:
+        present = [f[c["code"]]["value"] for f in values if f[c["code"]]["value"] is not None]
+        comparison.append({**c, **row["figures"][c["code"]],
+                           "mean": sum(present) / len(present) if present else None,
+                           "best": max(present) if present else None, "n": len(present)})
+    data = {"code": code, "name": name(row, lang), "region": row["region"], "edition": chosen.id,
+            "basis": basis, "figures": comparison, "change": row["change"],
+            "previous_rank": row["previous_rank"], "previous_edition": ranking.previous,
+            "history": province_history(catalogue, code, basis), "licence": text(lang)["licence"]}
+    return respond(request, "province.html", {"row": row, "ranking": ranking, "data": data}, fmt,
+                   data["figures"])
+
+
+@router.get("/compare")
+@router.get("/compare.{fmt}")
+def compare_page(request: Request, units: str = "", edition: str = "", fmt: str = "html") -> Response:
+    catalogue = _catalogue(request)
+    chosen = catalogue.edition(edition) if edition else catalogue.latest
+    if chosen is None or fmt not in ("html", *FORMATS):
+        raise HTTPException(404, "no such page")
+    ranking = catalogue.ranking(chosen.id)
+    codes = [c for c in units.split(",") if c][:4]
+    rows = [r for c in codes if (r := ranking.row(c))]
+    lang = lang_of(request)
+    data = {"edition": chosen.id, "basis": ranking.basis,
+            "provinces": [{"code": r["code"], "name": name(r, lang), "figures": r["figures"]}
+                          for r in rows], "licence": text(lang)["licence"]}
+    return respond(request, "compare.html", {"ranking": ranking, "rows": rows, "data": data,
+                                             "codes": codes}, fmt, flat_rows(ranking, rows, lang))
+
+
+@router.get("/editions/{edition}/method")
+@router.get("/editions/{edition}/method.{fmt}")
+def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
+    chosen = _catalogue(request).edition(edition)
+    if chosen is None or fmt not in ("html", *FORMATS):
+        raise HTTPException(404, f"no published edition {edition!r}")
+    fw = chosen.framework
+    nodes = [{"code": n.code, "name_vi": n.name_vi, "name_en": n.name_en, "type": n.type,
+              "role": n.role, "level": n.level, "parents": list(n.parents),
+              "max_points": n.max_points, "scored": n.scored, "note": n.note} for n in fw.nodes]
+    data = {"edition": chosen.id, "framework": fw.id, "name_vi": fw.name_vi, "name_en": fw.name_en,
+            "legal_basis": fw.meta.get("legal_basis", chosen.legal_basis),
+            "formula": fw.meta.get("formula"), "unknown": fw.meta.get("unknown"),
+            "sub_indicators": fw.meta.get("sub_indicators"), "precision": fw.precision,
+            "note": chosen.note, "nodes": nodes}
+    return respond(request, "method.html", {"edition": chosen, "data": data}, fmt, nodes)

@@ -1,0 +1,126 @@
+"""Precomputed, read-only results of the published editions: what every page is built from.
+
+A published edition is a frozen snapshot, so pages never recompute on a request: the portal
+builds one :class:`Catalogue` at start-up and serves from it.  Draft editions are left out here,
+once, so no page or API route can reach them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from dti.editions import Edition, edition_ids, load_edition
+from dti.report.profile import figure_for
+from dti.units import load_crosswalk, load_unit_set
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One edition on one unit basis: a row per unit, ordered by published (or computed) rank."""
+
+    edition: Edition
+    basis: str
+    columns: tuple[dict[str, Any], ...]      # the nodes shown: root, pillars, main indicators
+    rows: tuple[dict[str, Any], ...]
+    previous: str | None
+    previous_basis: str | None
+
+    @property
+    def root(self) -> str:
+        return self.edition.framework.root.code
+
+    def row(self, code: str) -> dict[str, Any] | None:
+        return next((r for r in self.rows if r["code"] == code), None)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    editions: tuple[Edition, ...]
+    rankings: dict[tuple[str, str], Ranking] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, editions: Iterable[Edition]) -> "Catalogue":
+        public = tuple(e for e in editions if e.is_published)
+        known = {e.id for e in public}
+        rankings = {(e.id, b): _ranking(e, b, known) for e in public for b in e.bases}
+        return cls(public, rankings)
+
+    @classmethod
+    def shipped(cls, only: tuple[str, ...] | None = None) -> "Catalogue":
+        return cls.build(load_edition(e) for e in edition_ids() if only is None or e in only)
+
+    def edition(self, edition_id: str) -> Edition | None:
+        return next((e for e in self.editions if e.id == edition_id), None)
+
+    @property
+    def latest(self) -> Edition:
+        return max(self.editions, key=lambda e: e.year)
+
+    def ranking(self, edition_id: str, basis: str | None = None) -> Ranking | None:
+        edition = self.edition(edition_id)
+        if edition is None:
+            return None
+        return self.rankings.get((edition_id, basis or edition.unit_set))
+
+
+def _shown_nodes(edition: Edition) -> tuple[dict[str, Any], ...]:
+    fw = edition.framework
+    nodes = [fw.root, *[n for n in fw.nodes if n.role == "pillar"],
+             *[n for n in fw.indicators if n.role == "main" and n.scored]]
+    return tuple({"code": n.code, "name_vi": n.name_vi, "name_en": n.name_en,
+                  "short": n.short or n.name_vi, "role": n.role or n.type,
+                  "max_points": n.max_points} for n in nodes)
+
+
+def _ranking(edition: Edition, basis: str, public: set[str]) -> Ranking:
+    units = load_unit_set(basis)
+    columns = _shown_nodes(edition)
+    previous = edition.previous if edition.previous in public else None
+    prev_edition = load_edition(previous) if previous else None
+    prev_basis = basis if prev_edition and basis in prev_edition.bases else None
+    rows = []
+    for unit in units:
+        figures = {}
+        for c in columns:
+            value, rank, source = figure_for(edition, basis, unit.code, c["code"])
+            figures[c["code"]] = {"value": value, "rank": rank, "source": source}
+        root = figures[columns[0]["code"]]
+        row = {"code": unit.code, "name_vi": unit.name_vi, "name_en": unit.name_en,
+               "name_ascii": unit.name_ascii, "region": unit.region, "figures": figures,
+               "rank": root["rank"], "value": root["value"], "previous_rank": None, "change": None}
+        if prev_basis:
+            _, before, _ = figure_for(prev_edition, prev_basis, unit.code,
+                                      prev_edition.framework.root.code)
+            row["previous_rank"] = before
+            if before is not None and root["rank"] is not None:
+                row["change"] = before - root["rank"]
+        rows.append(row)
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name_ascii"]))
+    return Ranking(edition, basis, columns, tuple(rows), previous, prev_basis)
+
+
+def province_history(catalogue: Catalogue, code: str, basis: str) -> list[dict[str, Any]]:
+    """Total and rank of a unit in every public edition, on its basis or through the crosswalk."""
+    crosswalk = load_crosswalk()
+    out = []
+    for edition in sorted(catalogue.editions, key=lambda e: e.year):
+        for b in edition.bases:
+            if b == basis:
+                targets = [code]
+            elif basis == "provinces-34" and b == "provinces-63":
+                targets = list(crosswalk.new_to_old.get(code, ()))
+            elif basis == "provinces-63" and b == "provinces-34":
+                targets = [crosswalk.old_to_new[code]] if code in crosswalk.old_to_new else []
+            else:
+                targets = []
+            ranking = catalogue.ranking(edition.id, b)
+            for target in targets:
+                row = ranking.row(target) if ranking else None
+                if row is None:
+                    continue
+                out.append({"edition": edition.id, "year": edition.year, "basis": b,
+                            "code": target, "name_vi": row["name_vi"], "name_en": row["name_en"],
+                            "value": row["value"], "rank": row["rank"],
+                            "of": len(ranking.rows), "same_unit": b == basis})
+    return out

@@ -28,6 +28,9 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
                   openapi_url="/api/v1/openapi.json", redoc_url=None)
     app.state.settings = settings
     app.state.catalogue = catalogue or Catalogue.shipped(settings.editions)
+    from dti.web.pages import ResponseCache
+
+    app.state.response_cache = ResponseCache()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(number=number, text=text)
     app.state.templates = templates

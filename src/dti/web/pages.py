@@ -3,6 +3,8 @@ depending on the path's suffix, so a page and its twins can never disagree."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from threading import Lock
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -30,19 +32,59 @@ def split_format(name_: str) -> tuple[str, str]:
 
 def respond(request: Request, template: str, context: dict[str, Any], fmt: str,
             rows: list[dict[str, Any]] | None = None) -> Response:
-    """The same context as HTML (template), JSON (the data) or CSV (``rows``)."""
+    """The same context as HTML (template), JSON (the data) or CSV (``rows``).
+
+    Published editions are frozen, so a rendered body is cached by its URL: publication-day
+    traffic is served from memory, never recomputed (the cache is bounded).
+    """
+    cache: ResponseCache = request.app.state.response_cache
+    key = (request.url.path, request.url.query)
+    hit = cache.get(key)
+    if hit is not None:
+        return Response(hit[0], media_type=hit[1])
+    body, media = _render(request, template, context, fmt, rows)
+    cache.put(key, (body, media))
+    return Response(body, media_type=media)
+
+
+class ResponseCache:
+    """A small, thread-safe, bounded map from URL to rendered body."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._items: OrderedDict = OrderedDict()
+        self._size = size
+        self._lock = Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
+            rows: list[dict[str, Any]] | None) -> tuple[bytes, str]:
     data = context.get("data", {})
     if fmt == "json":
-        return Response(to_json(data), media_type="application/json; charset=utf-8")
+        return to_json(data).encode("utf-8"), "application/json; charset=utf-8"
     if fmt == "csv":
-        return Response("\ufeff" + to_csv(rows or []), media_type="text/csv; charset=utf-8")
+        return ("\ufeff" + to_csv(rows or [])).encode("utf-8"), "text/csv; charset=utf-8"
     lang = lang_of(request)
     base = request.url.path.removeprefix("/en") or "/"
     switch = base if lang == "en" else "/en" + (base if base != "/" else "/")
-    return request.app.state.templates.TemplateResponse(request, template, {
-        **context, "lang": lang, "t": text(lang), "prefix": "/en" if lang == "en" else "",
-        "switch": switch, "settings": request.app.state.settings, "query": request.url.query,
+    page = request.app.state.templates.get_template(template).render({
+        **context, "request": request, "lang": lang, "t": text(lang),
+        "prefix": "/en" if lang == "en" else "", "switch": switch,
+        "settings": request.app.state.settings, "query": request.url.query,
         "catalogue": request.app.state.catalogue})
+    return page.encode("utf-8"), "text/html; charset=utf-8"
 
 
 def _catalogue(request: Request) -> Catalogue:

@@ -42,8 +42,8 @@ def edition_comparison(before_id: str, after_id: str, node: str | None = None,
         basis = after.unit_set
         units = load_unit_set(basis)
         crosswalk = load_crosswalk(before.unit_set, after.unit_set)
-        result = compare_builds(edition_build(before.id, before.unit_set),
-                                edition_build(after.id, after.unit_set), node, crosswalk.new_to_old)
+        result = compare_builds(edition_build(before, before.unit_set),
+                                edition_build(after, after.unit_set), node, crosswalk.new_to_old)
         for i, code in enumerate(result.units):
             rows.append(_row(code, units.get(code).name(lang), _f(result.score_before[i]),
                              _i(result.rank_before[i]), _f(result.score_after[i]),

@@ -9,7 +9,6 @@ are never subtracted from each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -47,11 +46,16 @@ class ProvinceProfile:
                 "history": list(self.history), "change": self.change, "notes": list(self.notes)}
 
 
-@lru_cache(maxsize=None)
-def edition_build(edition_id: str, basis: str) -> Build:
-    """The build of an edition on its published values (cached: editions are immutable)."""
-    edition = load_edition(edition_id)
-    return build(edition.dataset(basis), edition.framework, edition.recipe)
+_BUILDS: dict[tuple[int, str], tuple[Edition, Build]] = {}
+
+
+def edition_build(edition: Edition, basis: str) -> Build:
+    """The build of an edition on its published values, cached per edition object (editions are
+    immutable; the object is kept with its build, so its id cannot be reused while cached)."""
+    key = (id(edition), basis)
+    if key not in _BUILDS:
+        _BUILDS[key] = (edition, build(edition.dataset(basis), edition.framework, edition.recipe))
+    return _BUILDS[key][1]
 
 
 def resolve_province(name: str, edition: Edition) -> tuple[str, str]:
@@ -74,7 +78,7 @@ def figure_for(edition: Edition, basis: str, code: str, node_code: str) -> tuple
     value = results.score(node_code, code) if results else None
     rank = results.rank(node_code, code) if results else None
     sources = ["published"] if value is not None or rank is not None else []
-    b = edition_build(edition.id, basis)
+    b = edition_build(edition, basis)
     if code in b.units and node_code in b.codes:
         i = b.unit_row(code)
         computed = b.published_score(node_code)

@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     from dti.web import api, pages  # imported here: the routers read app.state at request time
 
     app.include_router(api.router)
+    app.state.api_v1 = api.ApiSnapshot.build(app.state.catalogue)  # every answer, once
     app.include_router(pages.router)
     app.include_router(pages.router, prefix="/en")
 
@@ -47,13 +48,13 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         path = request.url.path
         if path.startswith("/api/") or path.endswith(".json"):
             return JSONResponse({"error": {"status": exc.status_code, "message": str(exc.detail)}},
-                                status_code=exc.status_code)
+                                status_code=exc.status_code, headers=getattr(exc, "headers", None))
         lang = "en" if path.startswith("/en/") or path == "/en" else "vi"
         return templates.TemplateResponse(request, "error.html", {
             "lang": lang, "t": text(lang), "status": exc.status_code, "message": str(exc.detail),
             "settings": settings, "catalogue": app.state.catalogue, "query": "",
             "prefix": "/en" if lang == "en" else "", "switch": "/" if lang == "en" else "/en/"},
-            status_code=exc.status_code)
+            status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     return app
 

@@ -225,3 +225,47 @@ def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
             "sub_indicators": fw.meta.get("sub_indicators"), "precision": fw.precision,
             "note": chosen.note, "nodes": nodes}
     return respond(request, "method.html", {"edition": chosen, "data": data}, fmt, nodes)
+
+
+@router.get("/editions/{edition}/map")
+@router.get("/editions/{edition}/map.{fmt}")
+def map_page(request: Request, edition: str, basis: str = "", indicator: str = "",
+             fmt: str = "html") -> Response:
+    """Choropleth of one shown node (total, pillar or main indicator): every basis of the edition
+    side by side, or the one asked for.  The SVG is drawn once per map and cached (dti.web.maps)."""
+    from dti.web import maps
+
+    chosen = _catalogue(request).edition(edition)
+    if chosen is None or fmt not in ("html", *FORMATS):
+        raise HTTPException(404, f"no published edition {edition!r}")
+    bases = [basis] if basis else [b for b in chosen.bases if maps.has_map(b)]
+    rankings = [_ranking(request, chosen.id, b) for b in bases]
+    if not rankings or not all(maps.has_map(r.basis) for r in rankings):
+        raise HTTPException(404, f"no map of {chosen.id}" + (f" on {basis}" if basis else ""))
+    columns = rankings[0].columns
+    code = indicator or rankings[0].root
+    column = next((c for c in columns if c["code"] == code), None)
+    if column is None:
+        raise HTTPException(404, f"no indicator {indicator!r} in {chosen.id}")
+    lang = lang_of(request)
+    t = maps.labels(lang)
+    panels, flat = [], []
+    for ranking in rankings:
+        rows = maps.map_rows(ranking, code, lang)
+        panels.append({"basis": ranking.basis, "rows": rows,
+                       "svg": maps.map_svg(ranking, code, lang, rows) if fmt == "html" else "",
+                       "with_value": sum(r["value"] is not None for r in rows),
+                       "geo": t["geo"][ranking.basis]})
+        flat += [{"basis": ranking.basis, "code": r["code"], "name": r["name"], "indicator": code,
+                  "value": r["value"], "rank": r["rank"], "source": r["source"]} for r in rows]
+    data = {"edition": chosen.id, "name": chosen.name(lang),
+            "indicator": {"code": code, "name": maps.indicator_name(column, lang), "role": column["role"]},
+            "indicators": [{"code": c["code"], "name": maps.indicator_name(c, lang), "role": c["role"]}
+                           for c in columns],
+            "maps": [{"basis": p["basis"], "units": len(p["rows"]), "units_with_value": p["with_value"],
+                      "geometry": maps.FILES[p["basis"]], "geometry_source": p["geo"],
+                      "results": [{k: r[k] for k in ("code", "name", "value", "rank", "source", "href")}
+                                  for r in p["rows"]]} for p in panels],
+            "licence": text(lang)["licence"]}
+    return respond(request, "map.html", {"edition": chosen, "panels": panels, "columns": columns,
+                                         "column": column, "basis": basis, "m": t, "data": data}, fmt, flat)

@@ -1,10 +1,12 @@
 # Set-up and everyday commands.  `make run` and `make test` work on a fresh machine with Python 3.11+.
 PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run serve test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +17,8 @@ install: $(STAMP)
 
 ## The main job: the built-in editions, the 2022 ranking recomputed from the published
 ## main-indicator values (with the published figures beside it), a province profile, and a
-## 10,000-run uncertainty analysis on the illustrative 63-province demo data.
+## 10,000-run uncertainty analysis on the illustrative 63-province demo data; then it serves the
+## results portal at http://127.0.0.1:8000/ until Ctrl+C.
 run: install
 	$(BIN)/dti editions
 	$(BIN)/dti compute --edition dti-province-2022
@@ -24,6 +27,11 @@ run: install
 	mkdir -p var
 	$(BIN)/dti analyse uncertainty --demo --runs 10000 --chart var/rank-intervals.svg
 	@echo "Rank-interval chart: var/rank-intervals.svg (synthetic illustrative data beyond the top 5)"
+	$(BIN)/dti serve --host $(HOST) --port $(PORT)
+
+## The public results portal alone (published editions; English under /en/, open data under /api/v1/).
+serve: install
+	$(BIN)/dti serve --host $(HOST) --port $(PORT)
 
 test: install
 	$(BIN)/ruff check src tests benchmarks
@@ -33,6 +41,7 @@ bench: install
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/planner.py
+	$(BIN)/python benchmarks/portal.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

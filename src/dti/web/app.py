@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dti.web.i18n import number, text
+from dti.web.i18n import number, region, text
 from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
 
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
 
     app.state.response_cache = ResponseCache()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(number=number, text=text)
+    templates.env.globals.update(number=number, text=text, region_name=region)
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

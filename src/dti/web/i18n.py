@@ -40,6 +40,21 @@ TEXT = {
 }
 
 
+REGIONS_EN = {
+    "Trung du và miền núi phía Bắc": "Northern Midlands and Mountains",
+    "Đồng bằng sông Hồng": "Red River Delta",
+    "Bắc Trung Bộ và duyên hải miền Trung": "North Central and Central Coast",
+    "Tây Nguyên": "Central Highlands",
+    "Đông Nam Bộ": "Southeast",
+    "Đồng bằng sông Cửu Long": "Mekong River Delta",
+}
+
+
+def region(label: str, lang: str) -> str:
+    """A region's name in the interface language (the data keeps the Vietnamese label)."""
+    return REGIONS_EN.get(label, label) if lang == "en" else label
+
+
 def text(lang: str) -> dict[str, str]:
     return TEXT["en" if lang == "en" else "vi"]
 

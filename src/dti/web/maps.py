@@ -92,7 +92,8 @@ def map_rows(ranking: Ranking, indicator: str, lang: str) -> list[dict[str, Any]
             tip += f" ({t['rank']} {figure['rank']})"
         out.append({"code": r["code"], "name": name(r, lang), "value": figure["value"],
                     "rank": figure["rank"], "source": figure["source"],
-                    "href": f"{prefix}/provinces/{r['code']}?edition={ranking.edition.id}", "tip": tip})
+                    "href": f"{prefix}/provinces/{r['code']}?edition={ranking.edition.id}"
+                    + (f"&basis={ranking.basis}" if ranking.basis != ranking.edition.unit_set else ""), "tip": tip})
     return out
 
 

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from threading import Lock
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dti.io.export import to_csv, to_json
@@ -100,14 +100,14 @@ def _ranking(request: Request, edition_id: str, basis: str | None) -> Ranking:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request) -> Response:
+async def home(request: Request) -> Response:
     latest = _catalogue(request).latest
     prefix = "/en" if lang_of(request) == "en" else ""
     return RedirectResponse(f"{prefix}/editions/{latest.id}", status_code=307)
 
 
 @router.get("/editions/{edition}")
-def ranking_page(request: Request, edition: str, basis: str = "", region: str = "",
+async def ranking_page(request: Request, edition: str, basis: str = "", region: str = "",
                  q: str = "", sort: str = "", order: str = "asc") -> Response:
     edition_id, fmt = split_format(edition)
     ranking = _ranking(request, edition_id, basis)
@@ -163,14 +163,14 @@ def flat_rows(ranking: Ranking, rows: list[dict], lang: str) -> list[dict[str, A
 
 
 @router.get("/provinces/{code}")
-def province_page(request: Request, code: str, edition: str = "") -> Response:
+async def province_page(request: Request, code: str, edition: str = "", basis: str = "") -> Response:
     code, fmt = split_format(code)
     catalogue = _catalogue(request)
     chosen = catalogue.edition(edition) if edition else catalogue.latest
     if chosen is None:
         raise HTTPException(404, f"no published edition {edition!r}")
-    basis = next((b for b in chosen.bases if (r := catalogue.ranking(chosen.id, b)) and r.row(code)),
-                 None)
+    bases = [basis] if basis else chosen.bases
+    basis = next((b for b in bases if (r := catalogue.ranking(chosen.id, b)) and r.row(code)), None)
     if basis is None:
         raise HTTPException(404, f"no province with code {code!r} in {chosen.id}")
     ranking = catalogue.ranking(chosen.id, basis)
@@ -193,13 +193,14 @@ def province_page(request: Request, code: str, edition: str = "") -> Response:
 
 @router.get("/compare")
 @router.get("/compare.{fmt}")
-def compare_page(request: Request, units: str = "", edition: str = "", fmt: str = "html") -> Response:
+async def compare_page(request: Request, units: list[str] = Query(default=[]), edition: str = "",
+                       fmt: str = "html") -> Response:
     catalogue = _catalogue(request)
     chosen = catalogue.edition(edition) if edition else catalogue.latest
     if chosen is None or fmt not in ("html", *FORMATS):
         raise HTTPException(404, "no such page")
     ranking = catalogue.ranking(chosen.id)
-    codes = [c for c in units.split(",") if c][:4]
+    codes = list(dict.fromkeys(c for u in units for c in u.split(",") if c))[:4]
     rows = [r for c in codes if (r := ranking.row(c))]
     lang = lang_of(request)
     data = {"edition": chosen.id, "basis": ranking.basis,
@@ -211,7 +212,7 @@ def compare_page(request: Request, units: str = "", edition: str = "", fmt: str 
 
 @router.get("/editions/{edition}/method")
 @router.get("/editions/{edition}/method.{fmt}")
-def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
+async def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
     chosen = _catalogue(request).edition(edition)
     if chosen is None or fmt not in ("html", *FORMATS):
         raise HTTPException(404, f"no published edition {edition!r}")

@@ -1,0 +1,95 @@
+"""``dti serve`` (the public portal) and ``dti export-site`` (the portal as static files)."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from pathlib import Path
+
+import click
+
+from dti.cli.app import app
+from dti.errors import InputError, Problem
+from dti.web.settings import Settings
+
+
+def app_from_env():
+    """The app factory the ``--workers`` processes import: settings from ``DTI_*`` variables."""
+    from dti.web.app import create_app
+
+    return create_app(Settings.from_env())
+
+
+def _check_address(host: str, port: int) -> None:
+    """Fail with one line, before uvicorn's log and traceback, when the address cannot be bound."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = ("the port is already in use; stop the other server or give --port"
+                      if exc.errno == errno.EADDRINUSE else
+                      f"cannot listen there ({exc.strerror or exc}); check --host")
+            raise InputError([Problem("serve.address_unavailable",
+                                      f"{host}:{port}: {reason}")]) from None
+
+
+@app.command("serve")
+@click.option("--host", default=None, help="address to listen on (default: $DTI_HOST or 127.0.0.1)")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="port (default: $DTI_PORT or 8000)")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="worker processes")
+def serve_command(host: str | None, port: int | None, workers: int) -> None:
+    """Serve the public results portal (published editions only) with uvicorn."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    host = host or settings.host
+    port = settings.port if port is None else port
+    _check_address(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"DTI portal: http://{shown}:{port}/  (Ctrl+C to stop)", err=True)
+    if workers == 1:
+        from dti.web.app import create_app
+
+        uvicorn.run(create_app(Settings(host=host, port=port, editions=settings.editions)),
+                    host=host, port=port, log_level="warning")
+        return
+    os.environ.update(DTI_HOST=host, DTI_PORT=str(port))
+    uvicorn.run("dti.cli.web:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("KB", 1_000)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n:,} B"
+
+
+@app.command("export-site")
+@click.option("--edition", "-e", default="",
+              help="the portal as published with this edition (it and the editions before it); "
+                   "default: the latest")
+@click.option("--all", "every", is_flag=True, help="every published edition")
+@click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
+              help="folder to write (new or empty; see --force)")
+@click.option("--force", is_flag=True, help="replace a non-empty --out folder")
+def export_site_command(edition: str, every: bool, out: Path, force: bool) -> None:
+    """Write the public portal as static files that work from any web server."""
+    from dti.web.export import KIND_LABELS, KINDS, export_site
+
+    if edition and every:
+        raise InputError([Problem("export.editions_conflict", "give --edition or --all, not both")])
+    report = export_site(out, edition or None, every, force)
+    click.echo(f"wrote {out}: {report.total_files:,} files, {_size(report.total_bytes)} "
+               f"({', '.join(report.editions)})")
+    for kind in KINDS:
+        click.echo(f"  {KIND_LABELS[kind]:<14} {report.files[kind]:>6,}  {_size(report.bytes[kind]):>10}")
+    for page, link, status in report.broken[:20]:
+        click.echo(f"warning: {page} links to {link}, which answers {status}; not exported", err=True)
+    if len(report.broken) > 20:
+        click.echo(f"warning: and {len(report.broken) - 20} more links that answer an error", err=True)

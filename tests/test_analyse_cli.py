@@ -94,6 +94,10 @@ def test_sensitivity_command(capsys, tmp_path):
     assert code == 0, err
     payload = json.loads(out)
     assert (payload["N"], payload["seed"], payload["evaluated_runs"]) == (256, 11, 256 * 5)
+    assert payload["design"] == "saltelli" and payload["samples_used"] == 256
+    # the whole spec travels with the result, so the analysis can be re-run from its output
+    assert payload["spec"]["choices"][1] == {"name": "exclude", "alternatives": ["none", "HDCQS"]}
+    assert payload["spec"]["runs"] == 256 and payload["spec"]["seed"] == 11
     ranking = {r["choice"]: r for r in payload["ranking"]}
     assert set(ranking) == {"weights ±25%", "exclude", "rank.method"}
     # dropping the 200-point indicator moves ranks far more than which rank method is used

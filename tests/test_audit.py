@@ -389,3 +389,55 @@ def test_aggregate_method_override_keeps_the_audit_consistent():
     me = {m.code: m for m in audit(b).main_effects}
     # arithmetic takes the framework weights (here the max points) too: same nominal shares
     assert me["HDCQS"].weight == pytest.approx(0.2)
+
+
+# ------------------------------------------------------------------ main effects at scale
+
+def test_a_20000_unit_audit_runs_in_bounded_memory_with_sound_main_effects():
+    """The kernel smoother needs units × units matrices (3,000 units: 455 MB per node, 20,000
+    units: about 20 GB); above MAX_UNITS_KERNEL the binned estimator takes linear memory."""
+    import tracemalloc
+
+    from dti.analysis.audit_stats import MAX_UNITS_KERNEL
+
+    n = 20_000
+    assert n > MAX_UNITS_KERNEL
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=n)
+    fw = framework_from_dict({"id": "big", "nodes": [
+        node("x", ["P"], weight=1), node("z", ["P"], weight=1, scored=False),
+        node("w", ["Q"], weight=1), agg("P", ["R"], weight=1), agg("Q", ["R"], weight=0),
+        agg("R", level=3)]})
+    values = np.column_stack([x, 2 * x + rng.normal(size=n), x ** 3])
+    data = Dataset(tuple(f"u{i:05d}" for i in range(n)), ("x", "z", "w"), values)
+    b = build(data, fw, RAW)
+    tracemalloc.start()
+    try:
+        a = audit(b)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 300 * 2**20, f"peak {peak / 2**20:.0f} MiB"
+    me = {m.code: m for m in a.main_effects}
+    assert np.allclose(b.score(), x)                             # the index is x
+    assert me["x"].eta2 == pytest.approx(1.0, abs=1e-9) and me["x"].n == n
+    r2 = statistics.correlation(values[:, 1].tolist(), x.tolist()) ** 2
+    assert me["z"].r2 == pytest.approx(r2, abs=1e-12)
+    assert me["z"].eta2 == pytest.approx(r2, abs=0.005)          # a linear link: η² ≈ r²
+    assert me["w"].r2 < 0.7 and me["w"].eta2 > 0.99             # the index is ∛w: η² sees it
+
+
+@pytest.mark.parametrize("n", [400, 5000])
+def test_both_main_effect_estimators_find_a_linear_and_a_nonlinear_link(n):
+    """Below and above MAX_UNITS_KERNEL: η² = 1 for y a linear function of x, ≈ r² for a linear
+    link with noise, and ≈ the true share of variance for a smooth nonlinear one."""
+    from dti.analysis.audit_stats import main_effect
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=n)
+    assert main_effect(x, 3 * x - 1)[0] == pytest.approx(1.0, abs=1e-9)
+    eta2, r2, used = main_effect(x, x + rng.normal(size=n))
+    assert used == n and eta2 == pytest.approx(r2, abs=0.02)
+    # y = x² + noise of sd 0.5: Var(x²) = 2 against a noise variance of 0.25, η² = 2 / 2.25
+    eta2, r2, _ = main_effect(x, x * x + 0.5 * rng.normal(size=n))
+    assert r2 < 0.05 and eta2 == pytest.approx(2 / 2.25, abs=0.04)

@@ -3,17 +3,21 @@ analysis on hand-built composite-index cases where the answer is known."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import numpy as np
 import pytest
 from SALib.analyze import sobol as salib_analyze
 from SALib.sample import sobol as salib_sample
 from SALib.test_functions import Ishigami
 
-import dti.analysis.sensitivity as sens
 from dti.analysis.sensitivity import sensitivity, sensitivity_records, sobol_estimate
-from dti.analysis.spec import AnalysisSpec, AnalysisSpecError
+from dti.analysis.spec import SCALE_NOTE, AnalysisSpec, AnalysisSpecError
 from dti.engine import Dataset, Recipe
 from dti.framework.load import framework_from_dict
+
+# the module (dti.analysis.sensitivity is the function, as dti.engine.build is)
+sens = import_module("dti.analysis.sensitivity")
 
 
 def problem(d: int, low: float = 0.0, high: float = 1.0) -> dict:
@@ -142,8 +146,9 @@ def test_a_choice_that_cannot_change_any_rank_has_indices_zero_within_their_inte
     assert result.ranking.total[0] > 0.8            # the weights do move the ranking (true: 1)
     moved = [u for u, s in result.unit_rank.items() if s.total[0] > 0.5]
     assert len(moved) >= UNITS // 2
-    # the same choice does move every score (they are rescaled), so it is not inert there
-    assert all(s.total[1] > 0.05 for s in result.unit_score.values())
+    # the same choice rescales every score: scores of different runs are not comparable, so
+    # there are no score indices, and the result says why
+    assert result.unit_score == {} and SCALE_NOTE in result.notes
 
 
 def test_a_choice_that_decides_everything_has_first_and_total_index_near_one():
@@ -202,8 +207,35 @@ def test_failed_runs_are_counted_and_their_blocks_left_out():
     bad = (U[:, 0] >= 0.5) & (U[:, 1] >= 0.5)
     assert result.failed == bad.sum() > 0
     assert sum(result.failures.values()) == result.failed
-    assert result.samples_used == (~bad.reshape(64, 4).any(axis=1)).sum() < 64
+    used = (~bad.reshape(64, 4).any(axis=1)).sum()
+    assert result.samples_used == used < 0.9 * 64
     assert np.isfinite(result.ranking.first).all() and np.isfinite(result.ranking.total).all()
+    # the indices are conditional on the runs that could be built: the result says so plainly
+    (reason, count), = result.failures.items()
+    assert "geometric" in reason and count == bad.sum()
+    note = next(n for n in result.notes if n.startswith("indices rest on"))
+    assert note == (f"indices rest on {used} of 64 samples: {reason} ({count} runs)")
+    assert SCALE_NOTE in result.notes and result.design == "saltelli"
+
+
+def test_no_note_when_almost_every_sample_survives():
+    fw, data = case()
+    spec = make_spec(WEIGHTS, {"name": "aggregate.method", "alternatives": ["arithmetic",
+                                                                              "harmonic"]})
+    result = sensitivity(data, fw, Recipe(), spec, 64)
+    assert result.failures == {} and result.samples_used == result.N == 64
+    assert result.notes == () and result.design == "saltelli"
+    assert set(result.unit_score) == set(result.unit_rank)    # one scale: score indices too
+
+
+def test_an_unknown_output_is_an_input_error_before_any_run():
+    from dti.errors import InputError
+
+    fw, data = case()
+    with pytest.raises(InputError) as caught:
+        sensitivity(data, fw, Recipe(), make_spec(WEIGHTS), 8, output="NOPE")
+    (problem,) = caught.value.problems
+    assert problem.code == "analysis.unknown_output" and "A0, A1, R" in problem.message
 
 
 def test_records_and_base_sample_checks():
@@ -215,7 +247,8 @@ def test_records_and_base_sample_checks():
     records = sensitivity_records(result, {"u03": "Tỉnh 3"})
     assert [r["choice"] for r in records["ranking"]] == list(result.choices)
     assert set(records["ranking"][0]) == {"choice", "S1", "S1_conf", "ST", "ST_conf"}
-    assert len(records["units"]) == UNITS * 2 * 2
+    assert len(records["units"]) == UNITS * 2          # ranks only: normalise.upper rescales
+    assert {r["output"] for r in records["units"]} == {"rank"}
     first = records["units"][0]
     assert result.nominal_rank[first["code"]] == 1 and first["output"] == "rank"
     assert {r["name"] for r in records["units"] if r["code"] == "u03"} == {"Tỉnh 3"}

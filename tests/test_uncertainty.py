@@ -17,7 +17,8 @@ import pytest
 import dti.analysis.batch as batch
 from dti.analysis.batch import evaluate
 from dti.analysis.spec import AnalysisSpec, AnalysisSpecError, runs_from_inputs, sample_design
-from dti.analysis.uncertainty import uncertainty, uncertainty_records
+from dti.analysis.spec import SCALE_NOTE as FW_SCALE_NOTE
+from dti.analysis.uncertainty import SCORE_STATS, uncertainty, uncertainty_records
 from dti.editions import load_edition
 from dti.engine import Dataset, build
 from dti.engine.aggregate import compile_plan
@@ -157,8 +158,8 @@ def test_the_four_choice_analysis_at_63_provinces():
     np.testing.assert_array_equal(stats["median_rank"], np.median(good, axis=0))
     np.testing.assert_allclose(stats["rank_p05"], np.quantile(good, 0.05, axis=0), rtol=1e-13)
     np.testing.assert_allclose(stats["rank_p95"], np.quantile(good, 0.95, axis=0), rtol=1e-13)
-    np.testing.assert_allclose(stats["score_p95"],
-                               np.quantile(result.scores[~result.failed], 0.95, axis=0), rtol=1e-13)
+    # min-max against z-scores: the runs' scores are on different scales, so no score statistic
+    assert FW_SCALE_NOTE in result.notes and not set(SCORE_STATS) & set(stats)
     np.testing.assert_array_equal(stats["p_top_10"], (good <= 10).mean(axis=0))
 
     # The choices move ranks, yet the 5–95 % interval holds the nominal rank for most provinces.
@@ -175,6 +176,7 @@ def test_the_four_choice_analysis_at_63_provinces():
 
     rows = uncertainty_records(result)
     assert [r["nominal_rank"] for r in rows] == sorted(r["nominal_rank"] for r in rows)
+    assert all(r[key] is None for r in rows for key in SCORE_STATS)
     first = result.units.index(rows[0]["code"])
     assert nominal[first] == 1
     assert rows[0]["p_top_1"] == round(float(stats["p_top_1"][first]), 6)
@@ -380,3 +382,305 @@ def test_each_combination_is_checked_like_its_own_build_whatever_the_order():
         assert list(result.errors) == [combinations.index(kept)]
         assert "i7" in next(iter(result.errors.values()))
         np.testing.assert_allclose(result.scores["T"][0], expected, rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------------- scores on different scales (review 1)
+
+@pytest.mark.parametrize("choice, changes", [
+    ({"name": "normalise.method", "alternatives": ["minmax", "zscore"]}, True),
+    ({"name": "normalise", "alternatives": [{"method": "minmax"}, {"method": "ratio"}]}, True),
+    ({"name": "normalise.upper", "range": [50, 150]}, True),
+    ({"name": "aggregate.method", "alternatives": ["arithmetic", "geometric"]}, False),
+    ({"name": "weights", "noise": 0.2}, False),
+])
+def test_a_choice_of_normalisation_changes_the_scale(choice, changes):
+    assert spec_of([choice], 10).changes_scale is changes
+
+
+def test_scores_on_different_scales_get_no_score_statistics_but_ranks_are_kept():
+    """0–1 ratios against 0–100 min-max: a mean of the two would be meaningless."""
+    choice = {"name": "normalise.method", "alternatives": ["ratio", "minmax"]}
+    result = uncertainty(DATA, FW, NOMINAL, spec_of([choice], 64))
+    by_method = {s[0] for s in result.samples}
+    assert by_method == {"ratio", "minmax"}
+    assert np.nanmax(result.scores) > 10 > np.nanmin(result.scores[[s[0] == "ratio"
+                                                                   for s in result.samples]])
+    assert not set(SCORE_STATS) & set(result.stats)
+    assert result.notes == (FW_SCALE_NOTE,)
+    rows = uncertainty_records(result)
+    assert all(r["score_mean"] is None and r["score_p05"] is None and r["score_p95"] is None
+               and r["median_rank"] is not None for r in rows)
+    # without a normalisation choice the score statistics are there
+    same_scale = uncertainty(DATA, FW, NOMINAL, spec_of([{"name": "weights", "noise": 0.2}], 64))
+    assert set(SCORE_STATS) <= set(same_scale.stats) and same_scale.notes == ()
+    assert uncertainty_records(same_scale)[0]["score_mean"] is not None
+
+
+# ------------------------------------------- choices that would do nothing (review 3)
+
+@pytest.mark.parametrize("choices, bad, words", [
+    ([{"name": "exclude", "alternatives": ["none", "DTI"]}], [0], "cannot drop DTI"),
+    # CQS is a parentless aggregate beside the index: dropping it cannot move the DTI rank
+    ([{"name": "exclude", "alternatives": ["HDXHS", "CQS"]}], [0], "not below DTI"),
+    ([{"name": "weights", "noise": 0.2, "level": 7}], [0], "levels with weighted nodes: 1, 2"),
+    ([{"name": "weights", "noise": 0.2, "level": "pillars"}], [0], "whole number"),
+    ([{"name": "weights", "noise": 0.2, "level": 2.5}], [0], "whole number"),
+    ([{"name": "normalise.method", "alternatives": ["minmax"]},
+      {"name": "normalise.method", "alternatives": ["zscore"]}], [1], "appears twice"),
+    ([{"name": "exclude", "alternatives": ["HDXHS"]},
+      {"name": "exclude", "alternatives": ["NTS"]}], [1], "appears twice (also choices[0])"),
+    ([{"name": "weights", "noise": 0.2}, {"name": "weights", "noise": 0.1, "level": 1}], [1],
+     "overlaps choices[0]"),
+    ([{"name": "weights", "noise": 0.2, "level": 1}, {"name": "weights", "noise": 0.1, "level": 1}],
+     [1], "different level"),
+    ([{"name": "normalise", "alternatives": [{"method": "minmax"}, {"method": "zscore"}]},
+      {"name": "normalise.method", "alternatives": ["rank"]}], [1], "normalise.method is also"),
+    ([{"name": "weights", "noise": 0.2, "alternatives": [1, 2]}], [0],
+     "alternatives is not a key of a 'weights' choice; use name, noise, level"),
+    ([{"name": "aggregate.method", "alternative": ["geometric"]}], [0], "alternative is not"),
+])
+def test_choices_that_would_silently_do_nothing_are_rejected_where_they_stand(choices, bad, words):
+    with pytest.raises(AnalysisSpecError) as caught:
+        AnalysisSpec.from_dict({"choices": choices}, file="s.yaml", framework=FW)
+    problems = caught.value.problems
+    assert [(p.code, p.column) for p in problems] == [("analysis.bad_choice", f"choices[{i}]")
+                                                      for i in bad]
+    assert words in problems[0].message and problems[0].file == "s.yaml"
+
+
+def test_weights_on_two_different_levels_are_fine_and_a_level_limits_the_noise():
+    spec = spec_of([{"name": "weights", "noise": 0.2, "level": 1},
+                    {"name": "weights", "noise": 0.3, "level": 2}], 20)
+    assert [c.label() for c in spec.choices] == ["weights ±20% (level 1)", "weights ±30% (level 2)"]
+    only_pillars = spec_of([{"name": "weights", "noise": 0.3, "level": 2}], 20)
+    codes = compile_plan(FW, NOMINAL).codes
+    rng = np.random.default_rng(1)
+    runs = runs_from_inputs(sample_design(only_pillars, 20, rng), only_pillars, NOMINAL, codes, FW,
+                            rng, fresh_weights=True)
+    moved = {c for j, c in enumerate(codes) if (runs.multipliers[:, j] != 1).any()}
+    assert moved == {"NEN_TANG", "HOAT_DONG"}
+
+
+def test_a_spec_read_without_a_framework_is_checked_when_the_analysis_starts():
+    spec = AnalysisSpec.from_dict({"runs": 10, "choices": [
+        {"name": "exclude", "alternatives": ["none", "DTI"]}]})
+    with pytest.raises(AnalysisSpecError) as caught:
+        uncertainty(DATA, FW, NOMINAL, spec)
+    assert [(p.code, p.column) for p in caught.value.problems] == [
+        ("analysis.bad_choice", "choices[0]")]
+    # against the node studied: HDXHS is not below CQS, so dropping it cannot move CQS ranks
+    spec = AnalysisSpec.from_dict({"runs": 10, "choices": [
+        {"name": "exclude", "alternatives": ["none", "HDXHS"]}]}, framework=FW)
+    with pytest.raises(AnalysisSpecError, match="not below CQS"):
+        uncertainty(DATA, FW, NOMINAL, spec, output="CQS")
+
+
+# ------------------------------------------------------ spec values that crashed (review 4)
+
+@pytest.mark.parametrize("raw, code, column", [
+    ({"rank_thresholds": 5}, "analysis.bad_thresholds", "rank_thresholds"),
+    ({"rank_thresholds": [1, 0]}, "analysis.bad_thresholds", "rank_thresholds"),
+    ({"rank_thresholds": ["top"]}, "analysis.bad_thresholds", "rank_thresholds"),
+    ({"runs": "abc"}, "analysis.bad_runs", "runs"),
+    ({"runs": 2.5}, "analysis.bad_runs", "runs"),
+    ({"runs": True}, "analysis.bad_runs", "runs"),
+    ({"runs": 10_000_001}, "analysis.bad_runs", "runs"),
+    ({"seed": -1}, "analysis.bad_seed", "seed"),
+    ({"seed": 1.5}, "analysis.bad_seed", "seed"),
+    ({"seed": "x"}, "analysis.bad_seed", "seed"),
+    ({"run": 100}, "analysis.unknown_key", "run"),
+    ({"choices": 5}, "analysis.bad_choice", "choices"),
+    ({"choices": [{"name": "normalise.method", "alternatives": "minmax"}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "treat.max_points", "range": [1.5, 4]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "normalise.method", "range": [0, 1]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "denominate.enabled", "range": [0, 1]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "aggregate.min_availability", "range": [0.5, 1.2]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "aggregate.min_availability", "range": [-0.5, 0.9]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "treat.max_points", "range": [-1, 3]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "normalise.upper", "range": [150, 50]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "normalise.upper", "range": [50, "inf"]}]},
+     "analysis.bad_choice", "choices[0]"),
+    ({"choices": [{"name": "exclude", "range": [0, 1]}]}, "analysis.bad_choice", "choices[0]"),
+])
+def test_spec_values_that_crashed_are_located_problems(raw, code, column):
+    raw = {"choices": [{"name": "weights", "noise": 0.1}], **raw}
+    with pytest.raises(AnalysisSpecError) as caught:
+        AnalysisSpec.from_dict(raw, file="s.yaml", framework=FW)
+    assert [(p.code, p.column) for p in caught.value.problems] == [(code, column)]
+
+
+def test_the_range_ends_name_what_the_recipe_allows():
+    with pytest.raises(AnalysisSpecError) as caught:
+        spec_of([{"name": "aggregate.min_availability", "range": [0.5, 1.2]}], 10)
+    (problem,) = caught.value.problems
+    assert problem.message.startswith("range end 1.2 of 'aggregate.min_availability': "
+                                      "aggregate.min_availability is a share")
+    with pytest.raises(AnalysisSpecError, match="runs must be a whole number from 1 to "
+                                                "10,000,000.*memory"):
+        spec_of([{"name": "weights", "noise": 0.1}], 10**8)
+
+
+def test_a_range_on_a_whole_number_field_takes_each_whole_number_equally_often():
+    """[1, 5] on treat.max_points: 1, 2, 3, 4, 5 each a fifth of the runs — the same runs as the
+    alternatives [1, 2, 3, 4, 5] would give (not rounding, which would halve the ends)."""
+    ranged = spec_of([{"name": "treat.max_points", "range": [1, 5]}], 1000, seed=8)
+    listed = spec_of([{"name": "treat.max_points", "alternatives": [1, 2, 3, 4, 5]}], 1000, seed=8)
+    a, b = (uncertainty(DATA, FW, NOMINAL, s) for s in (ranged, listed))
+    taken = [s[0] for s in a.samples]
+    assert taken == [s[0] for s in b.samples]
+    assert all(type(v) is int for v in taken)
+    counts = np.bincount(taken)[1:]
+    assert counts.sum() == 1000 and counts.min() > 160
+    np.testing.assert_array_equal(a.ranks, b.ranks)
+    assert [c.treat.max_points for c in runs_of(ranged).combinations] == [1, 2, 3, 4, 5]
+
+
+def runs_of(spec, recipe=NOMINAL):
+    rng = np.random.default_rng(spec.seed)
+    return runs_from_inputs(sample_design(spec, spec.runs, rng), spec, recipe,
+                            compile_plan(FW, recipe).codes, FW, rng, fresh_weights=True)
+
+
+@pytest.mark.parametrize("spec_text, code", [
+    ("rank_thresholds: 5\nchoices: [{name: weights, noise: 0.1}]\n", "analysis.bad_thresholds"),
+    ("runs: abc\nchoices: [{name: weights, noise: 0.1}]\n", "analysis.bad_runs"),
+    ("seed: -1\nchoices: [{name: weights, noise: 0.1}]\n", "analysis.bad_seed"),
+    ("choices: [{name: treat.max_points, range: [1.5, 3]}]\n", "analysis.bad_choice"),
+    ("choices: [{name: exclude, alternatives: [DTI]}]\n", "analysis.bad_choice"),
+])
+def test_the_command_line_shows_one_located_line_and_no_traceback(capsys, tmp_path, spec_text,
+                                                                  code):
+    from dti.cli import main
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(spec_text, encoding="utf-8")
+    assert main(["analyse", "uncertainty", "--demo", "--spec", str(spec)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert err.startswith("error: spec.yaml, column ") and err.strip().endswith(f"[{code}]")
+
+
+# ---------------------------------------------------------------- unknown output (review 5)
+
+def test_an_unknown_output_is_an_input_error_naming_the_aggregates_before_any_run():
+    spec = spec_of([{"name": "weights", "noise": 0.1}], 10)
+    with pytest.raises(InputError) as caught:
+        uncertainty(DATA, FW, NOMINAL, spec, output="NOPE")
+    (problem,) = caught.value.problems
+    assert problem.code == "analysis.unknown_output" and problem.value == "NOPE"
+    assert "NEN_TANG, HOAT_DONG, CQS, KTS, XHS, DTI" in problem.message
+    with pytest.raises(InputError, match="analysis.unknown_output"):
+        evaluate(DATA, FW, [NOMINAL], np.zeros(3, dtype=int), outputs=("DTI", "NOPE"))
+
+
+def test_only_a_dti_error_makes_runs_fail_a_bug_propagates(monkeypatch):
+    fw, data = three_level_framework()
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug, not a failed combination")
+
+    monkeypatch.setattr(batch, "prepare", broken)
+    with pytest.raises(ValueError, match="a bug"):
+        evaluate(data, fw, [Recipe()], np.zeros(4, dtype=int))
+
+
+# ------------------------------------------------------ bounded memory of ranges (review 6)
+
+@pytest.mark.parametrize("pool", [False, True])
+def test_a_range_on_a_pre_aggregation_field_keeps_few_normalised_matrices(pool, monkeypatch):
+    """Every run of normalise.upper is its own combination.  Keeping each one's normalised
+    matrix (400 units × 60 indicators = 192 KB) for 300 runs took 58 MB; a group's matrix is now
+    dropped once its runs are done, and the thread pool holds chunks of few combinations."""
+    import tracemalloc
+
+    if pool:
+        monkeypatch.setattr(batch, "WORKERS", 2)
+        monkeypatch.setattr(batch, "POOL_CELLS", 0)
+
+    nodes = [{"code": f"i{j}", "name_vi": f"i{j}", "parents": [f"S{j % 4}"], "weight": 1}
+             for j in range(60)]
+    nodes += [{"code": f"S{k}", "name_vi": f"S{k}", "type": "aggregate", "level": 2,
+               "parents": ["T"], "weight": 1} for k in range(4)]
+    nodes.append({"code": "T", "name_vi": "T", "type": "aggregate", "level": 3})
+    fw = framework_from_dict({"id": "wide", "precision": 4, "nodes": nodes})
+    rng = np.random.default_rng(2)
+    data = Dataset(tuple(f"u{i:03d}" for i in range(400)), tuple(f"i{j}" for j in range(60)),
+                   rng.lognormal(size=(400, 60)))
+    spec = AnalysisSpec.from_dict({"runs": 300, "seed": 1, "choices": [
+        {"name": "normalise.upper", "range": [50, 150]}, {"name": "weights", "noise": 0.2}]})
+    recipe = Recipe(normalise=NormaliseSpec("minmax"))
+    tracemalloc.start()
+    try:
+        result = uncertainty(data, fw, recipe, spec)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert not result.failed.any() and len({s[0] for s in result.samples}) == 300
+    assert peak < 12 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_combinations_sharing_their_stages_before_aggregation_are_prepared_once(monkeypatch):
+    """Grouping by the pre-aggregation recipe: aggregation and rank methods, weights and
+    exclusions share one preparation however the combinations are interleaved."""
+    fw, data = three_level_framework()
+    calls: list[str] = []
+    real = batch.prepare
+
+    def counted(data, framework, recipe):
+        calls.append(recipe.normalise.method)
+        return real(data, framework, recipe)
+
+    monkeypatch.setattr(batch, "prepare", counted)
+    recipes = [Recipe(normalise=NormaliseSpec(n), aggregate=AggregateSpec(a))
+               for a in ("arithmetic", "geometric") for n in ("minmax", "rank")]
+    result = evaluate(data, fw, recipes, np.array([0, 1, 2, 3, 3, 2, 1, 0]))
+    assert sorted(calls) == ["minmax", "rank"]
+    for r, k in enumerate([0, 1, 2, 3, 3, 2, 1, 0]):
+        np.testing.assert_allclose(result.scores["T"][r], build(data, fw, recipes[k]).score(),
+                                   rtol=0, atol=1e-12)
+
+
+# ------------------------------------------------- one home for the aggregation rules (review 8)
+
+def test_the_batch_uses_the_engines_aggregation_rules_and_the_engine_has_no_batch_path():
+    import inspect
+
+    import dti.engine.aggregate as engine
+
+    assert "multipliers" not in inspect.signature(engine.aggregate).parameters
+    source = inspect.getsource(batch)
+    for copy in ("1e-12", '"geometric"', '"harmonic"', '"points"', "np.exp(", "np.log("):
+        assert copy not in source, copy
+    for shared in ("power_of", "transformed", "from_power_mean", "zero_and_negative_rules",
+                   "keep_available", "availability_threshold"):
+        assert getattr(batch, shared) is getattr(engine, shared)
+
+
+def test_the_shared_power_mean_rules_on_hand_values():
+    from dti.engine.aggregate import (availability_threshold, keep_available, power_of,
+                                      transformed, zero_and_negative_rules)
+
+    assert [power_of(m, 0.5) for m in ("points", "arithmetic", "geometric", "harmonic",
+                                       "generalised")] == [None, None, 0.0, -1.0, 0.5]
+    X = np.array([[4.0, 0.0, -1.0, np.nan]])
+    np.testing.assert_array_equal(transformed(X, -1.0, X > 0), [[0.25, 0, 0, 0]])
+    out = np.array([2.0, 3.0, 4.0])
+    zero, negative = np.array([True, False, False]), np.array([False, False, True])
+    np.testing.assert_array_equal(zero_and_negative_rules(out, 0.0, zero, negative),
+                                  [0.0, 3.0, np.nan])
+    np.testing.assert_array_equal(zero_and_negative_rules(out, 2.0, zero, negative),
+                                  [2.0, 3.0, np.nan])            # p > 0: a zero just adds 0
+    # a share a rounding hair below 0.7 passes a 0.7 minimum; 0.69 does not; no weight never
+    threshold = availability_threshold(0.7)
+    kept = keep_available(out, np.array([0.7 - 1e-15, 0.69, 0.0]), np.array([1.0, 1.0, 0.0]),
+                          threshold)
+    np.testing.assert_array_equal(kept, [2.0, np.nan, np.nan])
+    assert 0 < availability_threshold(None) < 1e-11

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from dti.analysis.spec import plain_value
 from dti.analysis.audit_stats import (cronbach_alpha, first_component, main_effect, pearson,
                                       spearman)
 from dti.engine.build import Build, build as rebuild
@@ -352,16 +353,8 @@ RECORD_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 def _plain(value: Any) -> Any:
-    """JSON/CSV-ready scalar: NaN → None, NumPy scalars → Python ones, tuples → 'a b c'."""
-    if isinstance(value, tuple):
-        return " ".join(value)
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if np.isnan(value) else float(value)
-    return value
+    """JSON/CSV-ready: NaN → None, NumPy scalars → Python ones, tuples of codes → 'a b c'."""
+    return " ".join(value) if isinstance(value, tuple) else plain_value(value)
 
 
 def _rows(name: str, items) -> list[dict[str, Any]]:

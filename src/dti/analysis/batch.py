@@ -2,20 +2,30 @@
 
 A run is a recipe (one of a few distinct *combinations* of discrete choices) plus a vector of
 weight multipliers (noisy weights, or 0 for a dropped node).  Stages before aggregation depend
-only on the combination, so they run once per combination through the ordinary :func:`build`;
-aggregation and ranking then run for whole chunks of runs at once.  No Python loop runs once per
-replication.
+only on the combination, so they run once per combination through the ordinary
+:func:`~dti.engine.build.prepare`; aggregation and ranking then run for whole chunks of runs at
+once.  No Python loop runs once per replication.
 
-Aggregation here computes exactly what :func:`dti.engine.aggregate.aggregate` computes for a
-runs × units × columns stack (same weighted means, renormalisation over available children,
-power-mean rules for zero and negative children), arranged for speed: the normalised indicator
-columns are the same in every run of a combination, so an aggregate's sum over them is one
-matrix product ``(multipliers × weights) @ values.T`` (runs × children by children × units) —
-runs × units × children multiply-adds, with no runs × units × columns stack ever built.  Sums
-over aggregates (which differ per run) are runs × units arrays, one child at a time.  Only the
-aggregates the requested outputs depend on are computed.  Chunks of runs go to a small thread
-pool (numpy releases the GIL); results land in fixed rows, so they do not depend on the order
-the threads finish in.
+Aggregation here computes exactly what :func:`dti.engine.aggregate.aggregate` computes, with the
+same rules (power transform, zero and negative children, availability threshold: the helpers of
+:mod:`dti.engine.aggregate`), arranged for speed: the normalised indicator columns are the same in
+every run of a combination, so an aggregate's sum over them is one matrix product
+``(multipliers × weights) @ values.T`` (runs × children by children × units) — runs × units ×
+children multiply-adds, with no runs × units × columns stack ever built.  Sums over aggregates
+(which differ per run) are runs × units arrays, one child at a time.  Only the aggregates the
+requested outputs depend on are computed.
+
+Memory stays bounded: combinations are taken group by group, a group being those that share the
+stages before aggregation (they differ only in aggregation, ranking, weights or exclusions), and
+a group's normalised matrix is dropped when the group is done — a range over a pre-aggregation
+field (e.g. ``normalise.upper``) makes every run its own group, and keeping them all would hold
+one units × indicators matrix per run.  Chunks of runs go to a small thread pool (numpy releases
+the GIL), from at most :data:`MAX_AHEAD` combinations at a time while the next one is prepared;
+results land in fixed rows, so they do not depend
+on the order the threads finish in.
+
+Only a :class:`~dti.errors.DtiError` while preparing a combination makes its runs *failed*; any
+other exception is a bug and propagates.
 """
 
 from __future__ import annotations
@@ -24,16 +34,18 @@ import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from dti.engine.aggregate import Plan, compile_plan
+from dti.analysis.spec import AnalysisSpec, AnalysisSpecError
+from dti.engine.aggregate import (Plan, availability_threshold, compile_plan, from_power_mean,
+                                  keep_available, power_of, transformed, zero_and_negative_rules)
 from dti.engine.build import build, prepare
 from dti.engine.data import Dataset
 from dti.engine.rank import descending_ranks, round_half_up
 from dti.engine.recipe import Recipe
-from dti.errors import DtiError, RecipeError
+from dti.errors import DtiError, InputError, Problem, RecipeError
 from dti.framework.model import Framework
 
 # Memory per chunk: runs × units float64 arrays, one per computed aggregate plus temporaries.
@@ -44,8 +56,10 @@ CHUNK_BYTES = 16 * 2**20
 # thread or two; 1,000 runs × 10,000 units about 20 % faster with two).
 WORKERS = min(2, os.cpu_count() or 1)
 POOL_CELLS = 2_000_000
-ARITHMETIC = ("points", "arithmetic")
-POWER = {"geometric": 0.0, "harmonic": -1.0}
+# Combinations with chunks waiting in the pool at most (each holds its arrays) before the next
+# one is prepared: enough to keep the pool busy while the calling thread prepares.
+MAX_AHEAD = 2
+NO_SCORE = "a unit with a nominal score got none (e.g. a geometric mean of values ≤ 0)"
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,28 @@ class BatchResult:
     errors: dict[int, str]      # combination index -> the error that made its runs fail
 
 
+def check_outputs(framework: Framework, outputs: Sequence[str]) -> None:
+    """Raise an InputError (``analysis.unknown_output``) for an output that is no node with a
+    value (the aggregates are listed)."""
+    codes = set(compile_plan(framework, Recipe()).codes)
+    unknown = [c for c in outputs if c not in codes]
+    if unknown:
+        aggregates = ", ".join(n.code for n in framework.aggregates)
+        raise InputError([Problem("analysis.unknown_output", f"{', '.join(map(str, unknown))} is "
+                                  f"not a node of {framework.id}; the output must be an aggregate "
+                                  f"({aggregates}) or an indicator", column="output",
+                                  value=unknown[0])])
+
+
+def check_inputs(framework: Framework, spec: AnalysisSpec, output: str) -> None:
+    """What the uncertainty and Sobol analyses check before any run: the output is a node, and
+    the spec fits the framework (also a spec read without one)."""
+    check_outputs(framework, (output,))
+    problems = spec.problems_for(framework, output=output)
+    if problems:
+        raise AnalysisSpecError(problems)
+
+
 def evaluate(data: Dataset, framework: Framework, combinations: Sequence[Recipe],
              combination_of_run: np.ndarray, multipliers: np.ndarray | None = None,
              outputs: Sequence[str] | None = None,
@@ -71,60 +107,129 @@ def evaluate(data: Dataset, framework: Framework, combinations: Sequence[Recipe]
     ``progress`` is called with the number of runs finished after each chunk.
     """
     outputs = tuple(outputs or (framework.root.code,))
+    check_outputs(framework, outputs)
     combination_of_run = np.asarray(combination_of_run, dtype=int)
     runs, n = len(combination_of_run), len(data.units)
-    scores = {c: np.full((runs, n), np.nan) for c in outputs}
-    ranks = {c: np.full((runs, n), np.nan) for c in outputs}
-    failed = np.zeros(runs, dtype=bool)
-    errors: dict[int, str] = {}
-    prepared: dict[Recipe, tuple] = {}
-    order = np.argsort(combination_of_run, kind="stable")
-    starts = np.searchsorted(combination_of_run[order], np.arange(len(combinations) + 1))
-
-    def work(combination: _Combination, members: np.ndarray) -> int:
-        M = None if multipliers is None else multipliers[members]
-        for code, (values, rank) in combination.evaluate(M).items():
-            scores[code][members] = values
-            ranks[code][members] = rank
-        return len(members)
-
+    result = BatchResult(data.units, outputs, {c: np.full((runs, n), np.nan) for c in outputs},
+                         {c: np.full((runs, n), np.nan) for c in outputs},
+                         np.zeros(runs, dtype=bool), {})
+    evaluation = _Evaluation(data, framework, outputs, multipliers, result)
+    members = _members(combination_of_run, len(combinations))
     # The builds before aggregation (mostly Python) run here while the pool aggregates and ranks
     # the chunks already prepared (numpy, GIL released).
-    pool = ThreadPoolExecutor(WORKERS) if WORKERS > 1 and runs * n >= POOL_CELLS else None
-    pending: deque[Future] = deque()
-    try:
-        for k, recipe in enumerate(combinations):
-            members = order[starts[k]:starts[k + 1]]
-            if not len(members):
-                continue
+    with _Runner(runs * n, progress) as runner:
+        cache: dict = {}
+        for group in _groups(combinations, members):
+            # This group's stages before aggregation.  The last group's are dropped only once
+            # these exist: freeing first lets the allocator hand the memory back to the system
+            # and fault it in again for every group (measured: a third slower).
+            cache = {"previous": cache}
+            for k in group:
+                evaluation.submit(k, combinations[k], members[k], cache, runner)
+                cache.pop("previous", None)
+    return result
+
+
+def _members(combination_of_run: np.ndarray, count: int) -> list[np.ndarray]:
+    """The runs of each combination, in run order."""
+    order = np.argsort(combination_of_run, kind="stable")
+    starts = np.searchsorted(combination_of_run[order], np.arange(count + 1))
+    return [order[starts[k]:starts[k + 1]] for k in range(count)]
+
+
+def _groups(combinations: Sequence[Recipe], members: list[np.ndarray]) -> list[list[int]]:
+    """The combinations with runs, grouped by what the stages before aggregation depend on (in
+    order of first appearance)."""
+    groups: dict[Any, list[int]] = {}
+    for k, recipe in enumerate(combinations):
+        if len(members[k]):
+            key = _preparation_key(recipe)
             try:
-                combination = _combination(data, framework, recipe, outputs, prepared)
-            except (DtiError, ValueError) as exc:
-                failed[members], errors[k] = True, str(exc)
-                continue
-            # Without multipliers every run of a combination is the same run: evaluate it once.
-            chunk = len(members) if multipliers is None else \
-                max(1, CHUNK_BYTES // (8 * n * (len(combination.targets) + 8)))
-            for start in range(0, len(members), chunk):
-                part = members[start:start + chunk]
-                if pool is None:
-                    done = work(combination, part)
-                    if progress is not None:
-                        progress(done)
-                else:
-                    pending.append(pool.submit(work, combination, part))
-            while pending and pending[0].done():
-                done = pending.popleft().result()
-                if progress is not None:
-                    progress(done)
-        while pending:
-            done = pending.popleft().result()
-            if progress is not None:
-                progress(done)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    return BatchResult(data.units, outputs, scores, ranks, failed, errors)
+                hash(key)
+            except TypeError:   # a malformed recipe: its own group (its check will fail)
+                key = ("unhashable", k)
+            groups.setdefault(key, []).append(k)
+    return list(groups.values())
+
+
+def _preparation_key(recipe: Recipe) -> Recipe:
+    """The part of a recipe the stages before aggregation depend on."""
+    return replace(recipe, aggregate=Recipe().aggregate, rank=Recipe().rank, weights=(),
+                   exclude=())
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """What every chunk of one :func:`evaluate` call shares; results land in ``result``."""
+
+    data: Dataset
+    framework: Framework
+    outputs: tuple[str, ...]
+    multipliers: np.ndarray | None
+    result: BatchResult
+
+    def submit(self, k: int, recipe: Recipe, members: np.ndarray, cache: dict,
+               runner: "_Runner") -> None:
+        """Compile combination ``k`` and hand its runs to ``runner`` in chunks; a combination
+        that cannot be built marks its runs failed."""
+        runner.make_room(MAX_AHEAD)
+        try:
+            combination = _combination(self.data, self.framework, recipe, self.outputs, cache)
+        except DtiError as exc:
+            self.result.failed[members], self.result.errors[k] = True, str(exc)
+            return
+        # Without multipliers every run of a combination is the same run: evaluate it once.
+        n = len(self.data.units)
+        chunk = len(members) if self.multipliers is None else \
+            max(1, CHUNK_BYTES // (8 * n * (len(combination.targets) + 8)))
+        for start in range(0, len(members), chunk):
+            runner.submit(k, self.work, combination, members[start:start + chunk])
+
+    def work(self, combination: "_Combination", members: np.ndarray) -> int:
+        M = None if self.multipliers is None else self.multipliers[members]
+        for code, (values, rank) in combination.evaluate(M).items():
+            self.result.scores[code][members] = values
+            self.result.ranks[code][members] = rank
+        return len(members)
+
+
+class _Runner:
+    """Runs chunks in the calling thread, or in a small pool (for batches of at least
+    :data:`POOL_CELLS` cells); reports each finished chunk to ``progress``.  Each chunk is
+    tagged with its combination, so :meth:`make_room` can bound the combinations in flight."""
+
+    def __init__(self, cells: int, progress: Callable[[int], None] | None) -> None:
+        self.pool = ThreadPoolExecutor(WORKERS) if WORKERS > 1 and cells >= POOL_CELLS else None
+        self.pending: deque[tuple[Future, int]] = deque()
+        self.progress = progress
+
+    def submit(self, tag: int, function: Callable[..., int], *args: Any) -> None:
+        if self.pool is None:
+            self._done(function(*args))
+            return
+        self.pending.append((self.pool.submit(function, *args), tag))
+        while self.pending and self.pending[0][0].done():
+            self._done(self.pending.popleft()[0].result())
+
+    def make_room(self, combinations: int) -> None:
+        """Wait until chunks of fewer than ``combinations`` combinations are pending."""
+        while self.pending and len({tag for _, tag in self.pending}) >= combinations:
+            self._done(self.pending.popleft()[0].result())
+
+    def _done(self, count: int) -> None:
+        if self.progress is not None:
+            self.progress(count)
+
+    def __enter__(self) -> "_Runner":
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        try:
+            while kind is None and self.pending:
+                self._done(self.pending.popleft()[0].result())
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
 
 
 @dataclass(frozen=True)
@@ -178,71 +283,70 @@ class _Combination:
 
     def _target(self, t: _Target, columns: dict[int, np.ndarray], M: np.ndarray | None
                 ) -> np.ndarray:
-        """The weighted (power) mean of ``t``'s children, as aggregate._weighted_mean.
+        """The weighted (power) mean of ``t``'s children, as the engine's aggregate.
 
         Masks are only built where they can matter: a child aggregate with no missing value
         (and, for a power mean, no value ≤ 0) adds its weight to every unit's available weight."""
-        Mw = t.ws[None, :] if M is None else M[:, t.s] * t.ws      # runs × shared children
-        num = Mw @ t.A
-        total = Mw.sum(axis=1, keepdims=True)                     # runs × 1
-        available = Mw @ t.ok if t.ok is not None else total.copy()
-        negative = zero = None
-        if t.power is not None:
-            on = None if M is None else (M[:, t.s] > 0) & (t.ws > 0)
-            negative = _flagged(t.negative, t.ws, on)
-            zero = _flagged(t.zero, t.ws, on)
+        sums = _shared_sums(t, M)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             for j, w in zip(t.q, t.wq):
-                X = columns[j]
-                mw = w if M is None else (M[:, j] * w)[:, None]
-                lowest = X.min()   # NaN when a value is missing
-                if t.power is None:
-                    if np.isnan(lowest):
-                        ok = ~np.isnan(X)
-                        num = num + np.where(ok, X, 0.0) * mw
-                        available = available + ok * mw
-                    else:
-                        num = num + X * mw
-                        available = available + mw
-                else:
-                    if lowest > 0:
-                        term = np.log(X) if t.power == 0 else X ** t.power
-                        num = num + term * mw
-                        available = available + mw
-                    else:
-                        positive = X > 0
-                        term = np.zeros_like(X)
-                        if t.power == 0:
-                            np.log(X, out=term, where=positive)
-                        else:
-                            np.power(X, t.power, out=term, where=positive)
-                        term *= mw
-                        num = num + term
-                        available = available + (~np.isnan(X) * mw if np.isnan(lowest) else mw)
-                        if w > 0:
-                            weighted = M is None or (M[:, j] > 0).all()
-                            below, at = X < 0, X == 0
-                            if not weighted:
-                                below &= (M[:, j] > 0)[:, None]
-                                at &= (M[:, j] > 0)[:, None]
-                            negative = _or(negative, below)
-                            zero = _or(zero, at)
-                total = total + mw
-            mean = num / available
-            if t.power is None:
-                out = mean
-            elif t.power == 0:
-                out = np.exp(mean, out=mean)
-            else:
-                out = mean ** (1.0 / t.power)
+                _add_child(sums, columns[j], w, None if M is None else M[:, j], t.power)
+            out = from_power_mean(sums.num / sums.available, t.power)
             if t.power is not None:
-                if t.power <= 0 and zero is not None:
-                    out = np.where(zero, 0.0, out)
-                if negative is not None:
-                    out = np.where(negative, np.nan, out)
-            share = available / np.where(total > 0, total, np.nan)
-            keep = (share >= self.threshold) & (available > 0)
-        return out if keep.all() else np.where(keep, out, np.nan)
+                out = zero_and_negative_rules(out, t.power, sums.zero, sums.negative)
+        return keep_available(out, sums.available, sums.total, self.threshold)
+
+
+@dataclass
+class _Sums:
+    """Running sums of one aggregate over its children (runs × units, or 1 × units)."""
+
+    num: np.ndarray                  # Σ weight × value (or its power transform)
+    available: np.ndarray            # Σ weight of the children present
+    total: np.ndarray                # Σ weight (runs × 1)
+    negative: np.ndarray | None = None   # a counted child < 0 (power means)
+    zero: np.ndarray | None = None       # a counted child = 0 (power means)
+
+
+def _shared_sums(t: _Target, M: np.ndarray | None) -> _Sums:
+    """The sums over the data children, the same in every run but for the multipliers: one
+    matrix product each."""
+    Mw = t.ws[None, :] if M is None else M[:, t.s] * t.ws      # runs × shared children
+    total = Mw.sum(axis=1, keepdims=True)                      # runs × 1
+    sums = _Sums(Mw @ t.A, Mw @ t.ok if t.ok is not None else total.copy(), total)
+    if t.power is not None:
+        on = None if M is None else (M[:, t.s] > 0) & (t.ws > 0)
+        sums.negative = _flagged(t.negative, t.ws, on)
+        sums.zero = _flagged(t.zero, t.ws, on)
+    return sums
+
+
+def _add_child(sums: _Sums, X: np.ndarray, w: float, m: np.ndarray | None,
+               power: float | None) -> None:
+    """Add one aggregate child (values ``X``: runs × units, weight ``w``, per-run multipliers
+    ``m`` or None) to ``sums``."""
+    mw = w if m is None else (m * w)[:, None]
+    lowest = X.min()   # NaN when a value is missing
+    if power is None and np.isnan(lowest):
+        ok = ~np.isnan(X)
+        sums.num = sums.num + np.where(ok, X, 0.0) * mw
+        sums.available = sums.available + ok * mw
+    elif power is None or lowest > 0:
+        sums.num = sums.num + (X if power is None else transformed(X, power)) * mw
+        sums.available = sums.available + mw
+    else:
+        term = transformed(X, power, X > 0)
+        term *= mw
+        sums.num = sums.num + term
+        sums.available = sums.available + (~np.isnan(X) * mw if np.isnan(lowest) else mw)
+        if w > 0:
+            below, at = X < 0, X == 0
+            if m is not None and not (m > 0).all():
+                below &= (m > 0)[:, None]
+                at &= (m > 0)[:, None]
+            sums.negative = _or(sums.negative, below)
+            sums.zero = _or(sums.zero, at)
+    sums.total = sums.total + mw
 
 
 def _flagged(cells: np.ndarray | None, ws: np.ndarray, on: np.ndarray | None) -> np.ndarray | None:
@@ -270,19 +374,15 @@ def _combination(data: Dataset, framework: Framework, recipe: Recipe, outputs: t
     plan = compile_plan(framework, recipe)
     decimals = recipe.rank.decimals if recipe.rank.decimals is not None else framework.precision
     index = {c: i for i, c in enumerate(plan.codes)}
-    missing = [c for c in outputs if c not in index]
-    if missing:
-        raise ValueError(f"{', '.join(missing)}: not a node of {framework.id}")
-    threshold = 1e-12 if recipe.aggregate.min_availability is None \
-        else recipe.aggregate.min_availability - 1e-12
-    return _Combination(included, decimals, recipe.rank.method, threshold,
+    return _Combination(included, decimals, recipe.rank.method,
+                        availability_threshold(recipe.aggregate.min_availability),
                         _targets(plan, normalised, [index[c] for c in outputs]),
                         {c: index[c] for c in outputs}, normalised)
 
 
 def _prepared(data: Dataset, framework: Framework, recipe: Recipe, cache: dict) -> tuple:
     """The stages before aggregation, once per distinct pre-aggregation recipe."""
-    key = replace(recipe, aggregate=Recipe().aggregate, rank=Recipe().rank, weights=(), exclude=())
+    key = _preparation_key(recipe)
     if key not in cache:
         p = prepare(data, framework, recipe)
         cache[key] = (p.normalised, p.included)
@@ -291,50 +391,35 @@ def _prepared(data: Dataset, framework: Framework, recipe: Recipe, cache: dict) 
 
 def _targets(plan: Plan, normalised: np.ndarray, wanted: list[int]) -> tuple[_Target, ...]:
     """The aggregate columns ``wanted`` depends on, in the plan's order, compiled."""
-    n_data = normalised.shape[1]
-    feeds: dict[int, tuple] = {}
-    for step in plan.steps:
-        if step.method not in ARITHMETIC and step.method not in POWER \
-                and step.method != "generalised":
-            raise ValueError(f"unknown aggregation {step.method!r}")
-        power = None if step.method in ARITHMETIC else POWER.get(step.method, step.p)
-        for k, column in enumerate(step.targets):
-            feeds[int(column)] = (power, step.weights[:, k])
+    feeds = {int(column): (power_of(step.method, step.p), step.weights[:, k])
+             for step in plan.steps for k, column in enumerate(step.targets)}
     needed: set[int] = set()
     stack = [j for j in wanted if j in feeds]
     while stack:
         j = stack.pop()
-        if j in needed:
-            continue
-        needed.add(j)
-        stack.extend(int(c) for c in np.flatnonzero(feeds[j][1]) if c in feeds)
-    ok0 = ~np.isnan(normalised)
-    out = []
-    for step in plan.steps:
-        for column in step.targets:
-            column = int(column)
-            if column not in needed:
-                continue
-            power, w = feeds[column]
-            children = np.flatnonzero(w)
-            s = children[children < n_data]
-            q = tuple(int(c) for c in children[children >= n_data])
-            X, ok = normalised[:, s], ok0[:, s]
-            if power is None:
-                A = np.where(ok, X, 0.0)
-                negative = zero = None
-            else:
-                positive = ok & (X > 0)
-                safe = np.where(positive, X, 1.0)
-                with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-                    term = np.log(safe) if power == 0 else safe ** power
-                A = np.where(positive, term, 0.0)
-                negative = _cells(ok & (X < 0))
-                zero = _cells(ok & (X == 0))
-            out.append(_Target(column, power, s, w[s], q, tuple(float(w[c]) for c in q),
-                               np.ascontiguousarray(A.T), None if ok.all() else _cells(ok),
-                               negative, zero))
-    return tuple(out)
+        if j not in needed:
+            needed.add(j)
+            stack.extend(int(c) for c in np.flatnonzero(feeds[j][1]) if c in feeds)
+    ok = ~np.isnan(normalised)
+    return tuple(_target(column, *feeds[column], normalised, ok)
+                 for step in plan.steps for column in map(int, step.targets) if column in needed)
+
+
+def _target(column: int, power: float | None, w: np.ndarray, normalised: np.ndarray,
+            ok0: np.ndarray) -> _Target:
+    """One aggregate column compiled: data children's values (or transforms) and flags."""
+    children = np.flatnonzero(w)
+    s = children[children < normalised.shape[1]]
+    q = tuple(int(c) for c in children[children >= normalised.shape[1]])
+    X, ok = normalised[:, s], ok0[:, s]
+    if power is None:
+        A, negative, zero = np.where(ok, X, 0.0), None, None
+    else:
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            A = transformed(X, power, ok & (X > 0))
+        negative, zero = _cells(ok & (X < 0)), _cells(ok & (X == 0))
+    return _Target(column, power, s, w[s], q, tuple(float(w[c]) for c in q),
+                   np.ascontiguousarray(A.T), None if ok.all() else _cells(ok), negative, zero)
 
 
 def _cells(flags: np.ndarray) -> np.ndarray | None:
@@ -348,3 +433,32 @@ def nominal_ranks(data: Dataset, framework: Framework, recipe: Recipe,
     b = build(data, framework, recipe)
     return ({c: round_half_up(b.score(c), b.decimals) for c in outputs},
             {c: b.rank(c).copy() for c in outputs})
+
+
+# ---------------------------------------------------- shared by the uncertainty and Sobol results
+
+def account_failures(build_failed: np.ndarray, errors: dict[int, str],
+                     combination_of_run: np.ndarray, scores: np.ndarray
+                     ) -> tuple[np.ndarray, dict[str, int]]:
+    """Which runs failed, and why (reason -> runs).
+
+    A run fails when its combination cannot be built (``build_failed``, with the message per
+    combination in ``errors``) or when a unit with a nominal score got none (``scores``: runs ×
+    the units with a nominal score)."""
+    combination_of_run = np.asarray(combination_of_run)
+    missing = np.isnan(scores).any(axis=1) & ~build_failed
+    failures = {f"cannot build: {message}": int((combination_of_run == k).sum())
+                for k, message in sorted(errors.items())}
+    if missing.any():
+        failures[NO_SCORE] = int(missing.sum())
+    return build_failed | missing, failures
+
+
+def coverage_note(used: int, total: int, what: str, kind: str, failures: dict[str, int]
+                  ) -> str | None:
+    """A note when fewer than 90 % of ``total`` survived failed runs: "indices rest on 448 of
+    1,024 samples: …" (None otherwise)."""
+    if used >= 0.9 * total:
+        return None
+    reasons = "; ".join(f"{reason} ({count:,} runs)" for reason, count in failures.items())
+    return f"{what} rest on {used:,} of {total:,} {kind}: {reasons}"

@@ -16,7 +16,7 @@ standardised over all used runs, then with V = Var([f_A; f_B])
 and the confidence half-width is z₀.₉₇₅ · sd over ``resamples`` bootstrap resamples of the N base
 samples (SALib's ``S1_conf``/``ST_conf``).  Here they run for every output at once: the mean
 absolute rank shift against the nominal ranks (the JRC/COINr scalar), every unit's own rank and
-every unit's own score.  A bootstrap mean is a count-weighted mean, so all resamples of all
+every unit's own score (unless the scales differ: below).  A bootstrap mean is a count-weighted mean, so all resamples of all
 outputs are one matrix product (resample counts × per-sample terms), taken in chunks of outputs.
 
 Conventions:
@@ -27,20 +27,28 @@ Conventions:
 * A failed run (a combination that cannot be built, or a unit with a nominal score left without
   one) is counted in ``failed``; its whole base-sample block (A, B and every AB⁽ⁱ⁾ of that j) is
   left out of the estimators, which need all d + 2 runs of a block.
+  ``samples_used`` says how many base samples the indices rest on, ``failures`` why runs failed
+  (reason → runs), and a note is added when fewer than 90 % of the N base samples are left: the
+  indices are then conditional on the choices that could be built.
 * Units without a nominal score have no per-unit indices and do not enter the rank shift.
-* ``spec.design`` is ignored: Sobol indices need the Saltelli design.
+* When a choice varies the normalisation (``spec.changes_scale``) the runs' scores are on
+  different scales, so no per-unit *score* indices are computed (``unit_score`` is empty) and a
+  note says only ranks are compared; the ranking and per-unit rank indices are unaffected.
+* ``spec.design`` is ignored: Sobol indices need the Saltelli design (``result.design``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any, Callable
 
 import numpy as np
-from scipy.stats import norm
 
-from dti.analysis.batch import evaluate, nominal_ranks
-from dti.analysis.spec import AnalysisSpec, AnalysisSpecError, runs_from_inputs
+from dti.analysis.batch import (BatchResult, account_failures, check_inputs, coverage_note,
+                                evaluate, nominal_ranks)
+from dti.analysis.spec import (SCALE_NOTE, AnalysisSpec, AnalysisSpecError, Runs, plain_value,
+                               runs_from_inputs)
 from dti.engine.aggregate import compile_plan
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
@@ -72,19 +80,22 @@ class SobolIndices:
 @dataclass(frozen=True)
 class SensitivityResult:
     choices: tuple[str, ...]                 # Choice.label() of each factor
-    N: int                                   # base samples
+    N: int                                   # base samples of the design
+    samples_used: int                        # base samples whose d + 2 runs all succeeded:
+    #                                          the indices rest on these only
+    failures: dict[str, int]                 # reason -> number of runs
+    notes: tuple[str, ...]                   # what a reader must know: scales, samples left
     runs: int                                # runs evaluated: N · (d + 2)
-    seed: int
     failed: int                              # runs that failed (their blocks are left out)
     ranking: SobolIndices                    # mean absolute rank shift against nominal
     unit_rank: dict[str, SobolIndices]       # per unit code: its own rank
-    unit_score: dict[str, SobolIndices]      # per unit code: its own score
+    unit_score: dict[str, SobolIndices]      # per unit code: its own score (empty if scales differ)
+    nominal_rank: dict[str, float]
     spec: AnalysisSpec
     recipe: Recipe
-    output: str = ""
-    samples_used: int = 0                    # base samples whose d + 2 runs all succeeded
-    failures: dict[str, int] = field(default_factory=dict)   # reason -> number of runs
-    nominal_rank: dict[str, float] = field(default_factory=dict)
+    output: str
+    seed: int
+    design: str = "saltelli"                 # always: the spec's design is not used
 
 
 def sensitivity(data: Dataset, framework: Framework, recipe: Recipe, spec: AnalysisSpec,
@@ -96,54 +107,67 @@ def sensitivity(data: Dataset, framework: Framework, recipe: Recipe, spec: Analy
     two) make N · (d + 2) runs.  Seeded by ``spec.seed``: the design, the weight sets and the
     bootstrap resamples.
     """
-    from SALib.sample import sobol as sobol_sample  # imported here: only this analysis needs it
-
     output = output or framework.root.code
+    check_inputs(framework, spec, output)
     d = len(spec.choices)
     N = _base_samples(spec.runs) if N is None else _checked_base_samples(N)
-    problem = {"num_vars": d, "names": [c.label() for c in spec.choices],
-               "bounds": [[0.0, 1.0]] * d}
-    U = sobol_sample.sample(problem, N, calc_second_order=False, seed=spec.seed)
-    rng = np.random.default_rng(spec.seed)
-    codes = compile_plan(framework, recipe).codes
-    runs = runs_from_inputs(U, spec, recipe, codes, framework, rng, fresh_weights=False)
-    # The design repeats runs (AB⁽ⁱ⁾ = A whenever u_i and its replacement pick the same
-    # alternative or weight set): evaluate each distinct run once.
-    picks = [[row[j] for row in runs.values] for j, c in enumerate(spec.choices) if c.is_weights]
-    key = np.column_stack([runs.combination_of_run, *picks])
-    _, distinct, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    result = evaluate(data, framework, runs.combinations, runs.combination_of_run[distinct],
-                      None if runs.multipliers is None else runs.multipliers[distinct],
-                      (output,), progress)
-    if progress is not None and len(distinct) < len(U):
-        progress(len(U) - len(distinct))
+    runs = _saltelli_runs(spec, N, recipe, framework)
+    result, inverse = _evaluate_distinct(data, framework, runs, spec, output, progress)
     nominal_score, nominal_rank = (d_[output] for d_ in
                                    nominal_ranks(data, framework, recipe, (output,)))
     scored = ~np.isnan(nominal_score)
     ranks = result.ranks[output][np.ix_(inverse, scored)]
     scores = result.scores[output][np.ix_(inverse, scored)]
-    build_failed = result.failed[inverse]
-    missing = np.isnan(scores).any(axis=1) & ~build_failed
-    failures = {}
-    for k, message in result.errors.items():
-        failures[f"cannot build: {message}"] = int((runs.combination_of_run == k).sum())
-    if missing.any():
-        failures["a unit with a nominal score got none (e.g. a geometric mean of values ≤ 0)"] = \
-            int(missing.sum())
-    failed = build_failed | missing
+    failed, failures = account_failures(result.failed[inverse], result.errors,
+                                        runs.combination_of_run, scores)
     shift = np.abs(ranks - nominal_rank[scored]).mean(axis=1)
-    Y = np.column_stack([shift, ranks, scores])
+    Y = np.column_stack([shift, ranks] + ([] if spec.changes_scale else [scores]))
     Y[failed] = np.nan
     indices = sobol_estimate(Y, d, resamples=resamples, seed=[spec.seed, 1])
     units = [u for u, ok in zip(data.units, scored) if ok]
-    m = len(units)
+    used = int((~failed.reshape(N, d + 2).any(axis=1)).sum())
+    notes = (SCALE_NOTE if spec.changes_scale else None,
+             coverage_note(used, N, "indices", "samples", failures))
     return SensitivityResult(
-        tuple(problem["names"]), N, len(U), spec.seed, int(failed.sum()), indices.column(0),
-        {u: indices.column(1 + i) for i, u in enumerate(units)},
-        {u: indices.column(1 + m + i) for i, u in enumerate(units)},
-        spec, recipe, output, int((~failed.reshape(N, d + 2).any(axis=1)).sum()), failures,
-        {u: float(r) for u, r in zip(units, nominal_rank[scored])})
+        choices=tuple(c.label() for c in spec.choices), N=N, samples_used=used,
+        failures=failures, notes=tuple(n for n in notes if n), runs=len(failed),
+        failed=int(failed.sum()), ranking=indices.column(0),
+        unit_rank={u: indices.column(1 + i) for i, u in enumerate(units)},
+        unit_score={} if spec.changes_scale else
+        {u: indices.column(1 + len(units) + i) for i, u in enumerate(units)},
+        nominal_rank={u: float(r) for u, r in zip(units, nominal_rank[scored])},
+        spec=spec, recipe=recipe, output=output, seed=spec.seed)
+
+
+def _saltelli_runs(spec: AnalysisSpec, N: int, recipe: Recipe, framework: Framework) -> Runs:
+    """SALib's Saltelli design without second order, N · (d + 2) rows, as runs."""
+    from SALib.sample import sobol as sobol_sample  # imported here: only this analysis needs it
+
+    d = len(spec.choices)
+    problem = {"num_vars": d, "names": [c.label() for c in spec.choices],
+               "bounds": [[0.0, 1.0]] * d}
+    U = sobol_sample.sample(problem, N, calc_second_order=False, seed=spec.seed)
+    rng = np.random.default_rng(spec.seed)
+    codes = compile_plan(framework, recipe).codes
+    return runs_from_inputs(U, spec, recipe, codes, framework, rng, fresh_weights=False)
+
+
+def _evaluate_distinct(data: Dataset, framework: Framework, runs: Runs, spec: AnalysisSpec,
+                       output: str, progress: Callable[[int], None] | None
+                       ) -> tuple[BatchResult, np.ndarray]:
+    """Evaluate each distinct run once; ``inverse`` maps every design row to its distinct run.
+
+    The design repeats runs (AB⁽ⁱ⁾ = A whenever u_i and its replacement pick the same
+    alternative or weight set)."""
+    picks = [[row[j] for row in runs.values] for j, c in enumerate(spec.choices) if c.is_weights]
+    key = np.column_stack([runs.combination_of_run, *picks])
+    _, distinct, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    result = evaluate(data, framework, runs.combinations, runs.combination_of_run[distinct],
+                      None if runs.multipliers is None else runs.multipliers[distinct],
+                      (output,), progress)
+    if progress is not None and len(distinct) < len(key):
+        progress(len(key) - len(distinct))
+    return result, inverse.ravel()
 
 
 def _base_samples(runs: int) -> int:
@@ -185,7 +209,7 @@ def sobol_estimate(Y: np.ndarray, d: int, *, resamples: int = 100,
     # counts[b, j]: how often base sample j is drawn in resample b
     counts = np.bincount((draws + n * np.arange(resamples)).ravel(),
                          minlength=n * resamples).reshape(resamples, n).astype(float)
-    z = norm.ppf(0.5 + conf_level / 2)
+    z = NormalDist().inv_cdf(0.5 + conf_level / 2)
     outputs = blocks.shape[2]
     out = [np.zeros((d, outputs)) for _ in range(4)]
     chunk = max(1, CHUNK_BYTES // (8 * n * (2 * d + 2) * 2))
@@ -238,22 +262,19 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray, ok: np.ndarray) -> np
 def sensitivity_records(result: SensitivityResult, names: dict[str, str] | None = None
                         ) -> dict[str, list[dict[str, Any]]]:
     """``ranking``: one row per choice for the mean rank shift; ``units``: one row per unit,
-    output (rank, score) and choice, units ordered by nominal rank."""
+    output (rank, and score unless the scales differ) and choice, units ordered by nominal
+    rank."""
     ranking = [{"choice": c, **_row(result.ranking, j)} for j, c in enumerate(result.choices)]
     order = sorted(result.unit_rank, key=lambda u: (result.nominal_rank.get(u, np.inf), u))
     units = []
     for unit in order:
         for kind, table in (("rank", result.unit_rank), ("score", result.unit_score)):
-            for j, choice in enumerate(result.choices):
+            for j, choice in enumerate(result.choices if unit in table else ()):
                 units.append({"code": unit, "name": (names or {}).get(unit, unit),
                               "choice": choice, "output": kind, **_row(table[unit], j)})
     return {"ranking": ranking, "units": units}
 
 
 def _row(indices: SobolIndices, j: int) -> dict[str, Any]:
-    return {"S1": _clean(indices.first[j]), "S1_conf": _clean(indices.first_ci[j]),
-            "ST": _clean(indices.total[j]), "ST_conf": _clean(indices.total_ci[j])}
-
-
-def _clean(x: float) -> Any:
-    return None if np.isnan(x) else round(float(x), 6)
+    return {"S1": plain_value(indices.first[j], 6), "S1_conf": plain_value(indices.first_ci[j], 6),
+            "ST": plain_value(indices.total[j], 6), "ST_conf": plain_value(indices.total_ci[j], 6)}

@@ -3,7 +3,13 @@
 Per unit: nominal rank, median and mean rank, the 5th–95th percentile rank interval,
 P(rank ≤ k), and the score distribution.  Per run: the value each choice took.  Runs that fail
 (a combination that cannot be built, or a unit left without a score, e.g. a geometric mean of
-negative z-scores) are counted and reported, never silently dropped from the count.
+negative z-scores) are counted and reported, never silently dropped from the count; a note says
+so when fewer than 90 % of the runs are left.
+
+When a choice varies the normalisation (``spec.changes_scale``), the runs' scores are on
+different scales (0–1 ratios, 0–100 min-max, z-scores around their mean), so the score
+statistics (``score_mean``, ``score_p05``, ``score_p95``) are left out — ``None`` in the records —
+and a note says only ranks are compared.  Ranks are unaffected.
 """
 
 from __future__ import annotations
@@ -13,12 +19,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dti.analysis.batch import evaluate, nominal_ranks
-from dti.analysis.spec import AnalysisSpec, runs_from_inputs, sample_design
+from dti.analysis.batch import (account_failures, check_inputs, coverage_note, evaluate,
+                                nominal_ranks)
+from dti.analysis.spec import (SCALE_NOTE, AnalysisSpec, choice_value, plain_value,
+                               runs_from_inputs, sample_design)
 from dti.engine.aggregate import compile_plan
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
 from dti.framework.model import Framework
+
+RANK_STATS = ("median_rank", "mean_rank", "rank_p05", "rank_p95")
+SCORE_STATS = ("score_mean", "score_p05", "score_p95")
 
 
 @dataclass(frozen=True)
@@ -28,13 +39,14 @@ class UncertaintyResult:
     nominal_score: np.ndarray
     nominal_rank: np.ndarray
     ranks: np.ndarray                 # runs × units (NaN where the run failed or left no score)
-    scores: np.ndarray                # runs × units
+    scores: np.ndarray                # runs × units (on each run's own scale: see the notes)
     failed: np.ndarray                # bool per run
     failures: dict[str, int]          # reason -> number of runs
     samples: tuple[tuple[Any, ...], ...]
     spec: AnalysisSpec
     recipe: Recipe
-    stats: dict[str, np.ndarray] = field(default_factory=dict)
+    stats: dict[str, np.ndarray] = field(default_factory=dict)   # no score_* if changes_scale
+    notes: tuple[str, ...] = ()       # what a reader must know: scales, runs left
 
     @property
     def runs(self) -> int:
@@ -46,6 +58,7 @@ def uncertainty(data: Dataset, framework: Framework, recipe: Recipe, spec: Analy
                 progress: Callable[[int], None] | None = None) -> UncertaintyResult:
     """Run ``spec.runs`` replications of ``recipe`` varied by ``spec.choices`` (seeded)."""
     output = output or framework.root.code
+    check_inputs(framework, spec, output)
     rng = np.random.default_rng(spec.seed)
     U = sample_design(spec, spec.runs, rng)
     codes = compile_plan(framework, recipe).codes
@@ -54,36 +67,32 @@ def uncertainty(data: Dataset, framework: Framework, recipe: Recipe, spec: Analy
                       runs.multipliers, (output,), progress)
     nominal_score, nominal_rank = (d[output] for d in nominal_ranks(data, framework, recipe, (output,)))
     scored = ~np.isnan(nominal_score)
-    ranks, scores = result.ranks[output], result.scores[output]
-    missing = np.isnan(scores[:, scored]).any(axis=1) & ~result.failed
-    failures = {}
-    if result.failed.any():
-        for k, message in result.errors.items():
-            failures[f"cannot build: {message}"] = int((runs.combination_of_run == k).sum())
-    if missing.any():
-        failures["a unit with a nominal score got none (e.g. a geometric mean of values ≤ 0)"] = \
-            int(missing.sum())
-    failed = result.failed | missing
-    ranks = np.where(failed[:, None], np.nan, ranks)
-    scores = np.where(failed[:, None], np.nan, scores)
-    stats = _unit_stats(ranks, scores, spec.rank_thresholds)
+    failed, failures = account_failures(result.failed, result.errors, runs.combination_of_run,
+                                        result.scores[output][:, scored])
+    ranks = np.where(failed[:, None], np.nan, result.ranks[output])
+    scores = np.where(failed[:, None], np.nan, result.scores[output])
+    stats = _unit_stats(ranks, None if spec.changes_scale else scores, spec.rank_thresholds)
+    notes = (SCALE_NOTE if spec.changes_scale else None,
+             coverage_note(int((~failed).sum()), len(failed), "statistics", "runs", failures))
     return UncertaintyResult(data.units, output, nominal_score, nominal_rank, ranks, scores, failed,
-                             failures, runs.values, spec, recipe, stats)
+                             failures, runs.values, spec, recipe, stats,
+                             tuple(n for n in notes if n))
 
 
-def _unit_stats(ranks: np.ndarray, scores: np.ndarray, thresholds: tuple[int, ...]
+def _unit_stats(ranks: np.ndarray, scores: np.ndarray | None, thresholds: tuple[int, ...]
                 ) -> dict[str, np.ndarray]:
+    """Rank statistics per unit over the runs that did not fail; score statistics unless
+    ``scores`` is None (scores on different scales)."""
     ok = ~np.isnan(ranks)
     count = ok.sum(axis=0)
     median, p05, p95 = _quantiles(ranks, (0.5, 0.05, 0.95), whole=ranks.shape[1] < 2**15 - 1)
-    score_p05, score_p95 = _quantiles(scores, (0.05, 0.95))
     with np.errstate(invalid="ignore", divide="ignore"):
-        stats = {
-            "median_rank": median, "mean_rank": np.nansum(ranks, axis=0) / count,
-            "rank_p05": p05, "rank_p95": p95,
-            "score_mean": np.nansum(scores, axis=0) / count,
-            "score_p05": score_p05, "score_p95": score_p95,
-        }
+        stats = {"median_rank": median, "mean_rank": np.nansum(ranks, axis=0) / count,
+                 "rank_p05": p05, "rank_p95": p95}
+        if scores is not None:
+            score_p05, score_p95 = _quantiles(scores, (0.05, 0.95))
+            stats |= {"score_mean": np.nansum(scores, axis=0) / count,
+                      "score_p05": score_p05, "score_p95": score_p95}
         for k in thresholds:
             stats[f"p_top_{k}"] = (ok & (ranks <= k)).sum(axis=0) / count
     return stats
@@ -121,37 +130,26 @@ def _quantiles(X: np.ndarray, qs: tuple[float, ...], whole: bool = False) -> lis
 
 def uncertainty_records(result: UncertaintyResult, names: dict[str, str] | None = None
                         ) -> list[dict[str, Any]]:
-    """One row per unit, ordered by nominal rank."""
+    """One row per unit, ordered by nominal rank; the same columns whatever the spec (a score
+    statistic left out is None)."""
+    keys = (*RANK_STATS, *SCORE_STATS, *(f"p_top_{k}" for k in result.spec.rank_thresholds))
     rows = []
     for i, unit in enumerate(result.units):
         row: dict[str, Any] = {"code": unit, "name": (names or {}).get(unit, unit),
-                               "nominal_score": _clean(result.nominal_score[i]),
-                               "nominal_rank": _clean(result.nominal_rank[i], True)}
-        for key, values in result.stats.items():
-            row[key] = _clean(values[i], key.startswith("rank_p"))
+                               "nominal_score": plain_value(result.nominal_score[i], 6),
+                               "nominal_rank": plain_value(result.nominal_rank[i], whole=True)}
+        for key in keys:
+            values = result.stats.get(key)
+            row[key] = None if values is None else \
+                plain_value(values[i], 6, whole=key.startswith("rank_p"))
         rows.append(row)
     rows.sort(key=lambda r: (r["nominal_rank"] is None, r["nominal_rank"] or 0, r["code"]))
     return rows
-
-
-def _clean(x: float, integer: bool = False) -> Any:
-    if np.isnan(x):
-        return None
-    return int(round(x)) if integer and float(x).is_integer() else round(float(x), 6)
 
 
 def run_records(result: UncertaintyResult) -> list[dict[str, Any]]:
     """One row per run: the value each choice took (a weights choice: the number of its weight
     draw) and whether the run failed."""
     labels = [c.label() for c in result.spec.choices]
-    return [{"run": r, **{label: _plain(v) for label, v in zip(labels, values)},
+    return [{"run": r, **{label: choice_value(v) for label, v in zip(labels, values)},
              "failed": bool(result.failed[r])} for r, values in enumerate(result.samples)]
-
-
-def _plain(value: Any) -> Any:
-    """A choice's value for a table: a dropped-node tuple or a section's settings as text."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return ";".join(f"{v[0]}={v[1]}" if isinstance(v, tuple) else str(v) for v in value)
-    return value

@@ -85,7 +85,7 @@ def _meta(inputs: Inputs, spec: AnalysisSpec, **extra: Any) -> dict[str, Any]:
             "framework": inputs.framework.id, "data": inputs.dataset.source,
             "basis": inputs.dataset.unit_set, "seed": spec.seed, "design": spec.design,
             "runs": spec.runs, "choices": [c.label() for c in spec.choices],
-            "recipe": inputs.recipe.to_dict(), **extra}
+            "spec": spec.to_dict(), "recipe": inputs.recipe.to_dict(), **extra}
 
 
 def _about(meta: dict[str, Any]) -> list[dict[str, Any]]:
@@ -144,7 +144,7 @@ def uncertainty_command(spec_file: Path | None, runs: int | None, seed: int | No
                              progress)
     rows = uncertainty_records(result, _names(inputs, lang))
     meta = _meta(inputs, spec, output=result.output, failed_runs=int(result.failed.sum()),
-                 failures=result.failures)
+                 failures=result.failures, notes=list(result.notes))
     if chart is not None:
         render(rank_interval_spec(rows, lang), chart)
     _emit({"units": rows, "samples": run_records(result)}, meta, format, out,
@@ -171,6 +171,8 @@ def _print_uncertainty(rows, meta, thresholds, lang: str) -> None:
     console.print(("dữ liệu: " if vi else "data: ") + str(meta["data"]))
     for reason, count in meta["failures"].items():
         console.print(f"{count} runs failed: {reason}")
+    for note in meta["notes"]:
+        console.print(note)
 
 
 @analyse_group.command("sensitivity")
@@ -199,7 +201,9 @@ def sensitivity_command(spec_file: Path | None, runs: int | None, seed: int | No
     tables = sensitivity_records(result, _names(inputs, lang))
     if unit is not None:
         tables["units"] = [r for r in tables["units"] if r["code"] == unit]
-    meta = _meta(inputs, spec, N=result.N, evaluated_runs=result.runs, failed_runs=result.failed)
+    meta = _meta(inputs, spec, N=result.N, evaluated_runs=result.runs, failed_runs=result.failed,
+                 design=result.design, samples_used=result.samples_used,
+                 failures=result.failures, notes=list(result.notes))
     if chart is not None:
         render(sensitivity_spec(tables["ranking"], lang), chart)
     _emit(tables, meta, format, out, lambda: _print_sensitivity(tables, meta, unit, lang))
@@ -215,6 +219,8 @@ def _print_sensitivity(tables, meta, unit: str | None, lang: str) -> None:
         table.add_row(r["choice"], *(format_number(r[k], lang, 3)
                                      for k in ("S1", "S1_conf", "ST", "ST_conf")))
     console.print(table)
+    for note in meta["notes"]:
+        console.print(note)
     if unit is not None:
         for r in tables["units"]:
             console.print(f"{r['name']} {r['output']} — {r['choice']}: S1 "

@@ -16,6 +16,10 @@ import numpy as np
 from dti.engine.recipe import AggregateSpec, Recipe
 from dti.framework.model import Framework
 
+ARITHMETIC = ("points", "arithmetic")
+POWERS = {"geometric": 0.0, "harmonic": -1.0}   # and generalised: the recipe's p
+AVAILABLE_MARGIN = 1e-12                        # rounding margin of the availability share
+
 
 @dataclass(frozen=True)
 class Step:
@@ -69,61 +73,99 @@ def compile_plan(fw: Framework, recipe: Recipe) -> Plan:
     return Plan(data_codes, aggregate_codes, tuple(steps))
 
 
-def aggregate(V: np.ndarray, plan: Plan, spec: AggregateSpec,
-              multipliers: np.ndarray | None = None) -> np.ndarray:
-    """Fill the aggregate columns of ``V``; returns a new array.
-
-    ``V`` is units × columns, or runs × units × columns for a batch of Monte Carlo runs, in which
-    case ``multipliers`` (runs × columns) scales each child's weight in each run — noisy weights,
-    or 0 for a dropped node.  Weights scale per child, so every run shares the plan's matrices
-    and a whole batch is a few matrix products.
-    """
+def aggregate(V: np.ndarray, plan: Plan, spec: AggregateSpec) -> np.ndarray:
+    """Fill the aggregate columns of ``V`` (units × columns); returns a new array."""
     V = V.copy()
+    threshold = availability_threshold(spec.min_availability)
     for step in plan.steps:
-        V[..., step.targets] = _weighted_mean(V, step, spec.min_availability, multipliers)
+        V[:, step.targets] = _weighted_mean(V, step, threshold)
     return V
 
 
-def _weighted_mean(V: np.ndarray, step: Step, min_availability: float | None,
-                   multipliers: np.ndarray | None = None) -> np.ndarray:
+def _weighted_mean(V: np.ndarray, step: Step, threshold: float) -> np.ndarray:
+    power = power_of(step.method, step.p)
     rows = np.flatnonzero(step.weights.any(axis=1))  # only the columns that feed this step
-    X, W = V[..., rows], step.weights[rows]
+    X, W = V[:, rows], step.weights[rows]
     ok = ~np.isnan(X)
-    m = 1.0 if multipliers is None else multipliers[..., None, rows]  # runs × 1 × children
-    available = (ok * m) @ W
-    total = W.sum(axis=0) if multipliers is None else m @ W
+    available = ok @ W
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if step.method in ("points", "arithmetic"):
-            out = (np.where(ok, X, 0.0) * m) @ W / available
-        elif step.method in ("geometric", "harmonic", "generalised"):
-            out = _power_mean(X, W, ok, m, available, step)
+        if power is None:
+            out = np.where(ok, X, 0.0) @ W / available
         else:
-            raise ValueError(f"unknown aggregation {step.method!r}")
-        share = available / np.where(total > 0, total, np.nan)
-    threshold = 1e-12 if min_availability is None else min_availability - 1e-12
-    return np.where((share >= threshold) & (available > 0), out, np.nan)
+            counts = (W > 0).astype(float)
+            out = from_power_mean(transformed(X, power, ok & (X > 0)) @ W / available, power)
+            out = zero_and_negative_rules(out, power, (ok & (X == 0)) @ counts > 0,
+                                          (ok & (X < 0)) @ counts > 0)
+        return keep_available(out, available, W.sum(axis=0), threshold)
 
 
-def _power_mean(X: np.ndarray, W: np.ndarray, ok: np.ndarray, m, available: np.ndarray,
-                step: Step) -> np.ndarray:
-    """Weighted power mean (geometric p → 0, harmonic p = −1) over the available children.
+# ------------------------------------------------------------------------------------------
+# The rules of a weighted (power) mean, shared with the batched Monte Carlo evaluator
+# (dti.analysis.batch), which arranges the same sums differently for speed.
+
+def power_of(method: str, p: float) -> float | None:
+    """The power-mean exponent of an aggregation method; None for an arithmetic mean (``points``
+    is the arithmetic mean weighted by max points)."""
+    if method in ARITHMETIC:
+        return None
+    if method in POWERS:
+        return POWERS[method]
+    if method == "generalised":
+        return float(p)
+    raise ValueError(f"unknown aggregation {method!r}")   # recipes are checked: a bug if reached
+
+
+def availability_threshold(min_availability: float | None) -> float:
+    """The share of weight a unit must have present: any (above 0) without a minimum; the
+    minimum less a rounding margin otherwise, so a share computed as 0.6999999999 passes 0.7."""
+    return AVAILABLE_MARGIN if min_availability is None else min_availability - AVAILABLE_MARGIN
+
+
+def transformed(X: np.ndarray, power: float, where: np.ndarray | None = None) -> np.ndarray:
+    """The power transform of the cells ``where`` (the positive ones): log x for the geometric
+    mean, x ** p otherwise; 0 elsewhere (a zero or negative child is handled by
+    :func:`zero_and_negative_rules`, a missing one by the availability).  ``where`` None: every
+    cell is positive."""
+    if where is None:
+        return np.log(X) if power == 0 else X ** power
+    term = np.zeros_like(X)
+    if power == 0:
+        np.log(X, out=term, where=where)
+    else:
+        np.power(X, power, out=term, where=where)
+    return term
+
+
+def from_power_mean(mean: np.ndarray, power: float | None) -> np.ndarray:
+    """Back from the mean of transformed values to the aggregate's scale (in place)."""
+    if power is None:
+        return mean
+    if power == 0:
+        return np.exp(mean, out=mean)
+    return mean ** (1.0 / power)
+
+
+def zero_and_negative_rules(out: np.ndarray, power: float, zero: np.ndarray | None,
+                            negative: np.ndarray | None) -> np.ndarray:
+    """A power mean over a child that counts (weight > 0) and is 0 or negative.
 
     A negative child makes it undefined (NaN).  A zero child is its limit: it adds 0 to the sum
-    when p > 0 and makes the mean 0 when p ≤ 0 (geometric, harmonic), so a zero can never drop an
-    aggregate out of its parent.  Only positive cells are transformed, so no inf × 0 weight occurs.
-    A child whose weight is 0 in a run (dropped) counts for neither.
-    """
-    p = {"geometric": 0.0, "harmonic": -1.0}.get(step.method, step.p)
-    positive = ok & (X > 0)
-    safe = np.where(positive, X, 1.0)
-    counts = (W > 0).astype(float)
-    weighted = m > 0 if not isinstance(m, float) else True
-    negative = (ok & (X < 0) & weighted) @ counts
-    zero = (ok & (X == 0) & weighted) @ counts
-    if p == 0:
-        out = np.exp((np.where(positive, np.log(safe), 0.0) * m) @ W / available)
-    else:
-        out = ((np.where(positive, safe ** p, 0.0) * m) @ W / available) ** (1.0 / p)
-    if p <= 0:
-        out = np.where(zero > 0, 0.0, out)
-    return np.where(negative > 0, np.nan, out)
+    when p > 0 (done by :func:`transformed`) and makes the mean 0 when p ≤ 0 (geometric,
+    harmonic), so a zero can never drop an aggregate out of its parent.  ``zero``/``negative``:
+    units (broadcastable to ``out``) with such a child; None when there is none."""
+    if power <= 0 and zero is not None:
+        out = np.where(zero, 0.0, out)
+    if negative is not None:
+        out = np.where(negative, np.nan, out)
+    return out
+
+
+def keep_available(out: np.ndarray, available: np.ndarray, total: np.ndarray,
+                   threshold: float) -> np.ndarray:
+    """``out`` where the weight present (``available``) is above 0 and at least ``threshold`` of
+    the aggregate's ``total`` weight; NaN elsewhere.  Weights renormalise over the children a
+    unit has: ``out`` already divides by ``available``."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = available / np.where(total > 0, total, np.nan)
+        keep = (share >= threshold) & (available > 0)
+    return out if keep.all() else np.where(keep, out, np.nan)

@@ -53,7 +53,12 @@ def normalise(X: np.ndarray, spec: NormaliseSpec, info: ColumnInfo,
             return np.where(np.isnan(X), np.nan, spec.lower + span * unit)
         if method == "zscore":
             mean, sd = _nanmean(ref), _nanstd(ref)
-            z = d * (X - mean) / np.where(sd > 0, sd, np.nan)
+            # A value equal to the mean (e.g. one imputed with it, summed in another order) must
+            # give exactly 0, not ±1e-17 whose sign would depend on the order of the units.
+            deviation = X - mean
+            deviation = np.where(np.abs(deviation) <= 1e-12 * np.maximum(np.abs(mean), sd),
+                                 0.0, deviation)
+            z = d * deviation / np.where(sd > 0, sd, np.nan)
             return spec.mean + spec.sd * np.where(sd > 0, z, np.where(np.isnan(X), np.nan, 0.0))
         if method == "goalposts":
             lo, hi = info.goal_lower, info.goal_upper

@@ -32,10 +32,15 @@ def write_xlsx(rows: Iterable[Mapping[str, Any]], path: Path, sheet: str = "resu
 
 
 def write_workbook(tables: Mapping[str, Iterable[Mapping[str, Any]]], path: Path) -> None:
+    """Several tables as the sheets of one workbook file (see :func:`workbook_bytes`)."""
+    path.write_bytes(workbook_bytes(tables))
+
+
+def workbook_bytes(tables: Mapping[str, Iterable[Mapping[str, Any]]]) -> bytes:
     """Several tables as the sheets of one workbook (sheet names cut to Excel's 31 characters).
 
-    The file is byte-for-byte reproducible: the workbook's created/modified dates and the zip
-    entries' times are fixed, so the same result always gives the same file.
+    The bytes are reproducible: the workbook's created/modified dates and the zip entries' times
+    are fixed, so the same result always gives the same file.
     """
     import openpyxl  # only XLSX output needs it
 
@@ -53,7 +58,7 @@ def write_workbook(tables: Mapping[str, Iterable[Mapping[str, Any]]], path: Path
                               for v in r.values()])
     buffer = io.BytesIO()
     book.save(buffer)
-    path.write_bytes(_fixed_zip_times(buffer.getvalue()))
+    return _fixed_zip_times(buffer.getvalue())
 
 
 def _fixed_zip_times(data: bytes) -> bytes:

@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dti.io.export import to_csv, to_json
+from dti.io.export import to_csv, to_json, workbook_bytes
 from dti.web.i18n import name, text
 from dti.web.snapshot import Catalogue, Ranking, province_history
 
 router = APIRouter(include_in_schema=False)
-FORMATS = ("json", "csv")
+FORMATS = ("json", "csv", "xlsx")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def lang_of(request: Request) -> str:
@@ -76,6 +77,10 @@ def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
         return to_json(data).encode("utf-8"), "application/json; charset=utf-8"
     if fmt == "csv":
         return ("\ufeff" + to_csv(rows or [])).encode("utf-8"), "text/csv; charset=utf-8"
+    if fmt == "xlsx":  # the rows, with the licence and source on a sheet of their own
+        about = [{"key": k, "value": v if isinstance(v, (str, int, float)) or v is None
+                  else to_json(v)} for k, v in data.items() if not isinstance(v, list)]
+        return workbook_bytes({"results": rows or [], "about": about}), XLSX
     lang = lang_of(request)
     base = request.url.path.removeprefix("/en") or "/"
     switch = base if lang == "en" else "/en" + (base if base != "/" else "/")
@@ -225,7 +230,10 @@ async def method_page(request: Request, edition: str, fmt: str = "html") -> Resp
             "formula": fw.meta.get("formula"), "unknown": fw.meta.get("unknown"),
             "sub_indicators": fw.meta.get("sub_indicators"), "precision": fw.precision,
             "note": chosen.note, "nodes": nodes}
-    return respond(request, "method.html", {"edition": chosen, "data": data}, fmt, nodes)
+    ranking = _catalogue(request).ranking(chosen.id)
+    shown = [c["code"] for c in ranking.columns] if ranking else []
+    return respond(request, "method.html", {"edition": chosen, "data": data,
+                                            "ranking_codes": shown}, fmt, nodes)
 
 
 @router.get("/editions/{edition}/map")
@@ -270,3 +278,25 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
             "licence": text(lang)["licence"]}
     return respond(request, "map.html", {"edition": chosen, "panels": panels, "columns": columns,
                                          "column": column, "basis": basis, "m": t, "data": data}, fmt, flat)
+
+
+@router.get("/editions/{edition}/indicators/{code}")
+async def indicator_page(request: Request, edition: str, code: str, basis: str = "") -> Response:
+    """One pillar or main indicator: every province ranked on it, with its definition."""
+    code, fmt = split_format(code)
+    ranking = _ranking(request, edition, basis)
+    column = next((c for c in ranking.columns if c["code"] == code), None)
+    if column is None:
+        raise HTTPException(404, f"{code!r} is not a pillar or main indicator of {edition!r}")
+    lang = lang_of(request)
+    rows = _filtered(ranking, "", "", code, "desc")
+    node = ranking.edition.framework[code]
+    values = [r["figures"][code]["value"] for r in rows if r["figures"][code]["value"] is not None]
+    data = {"edition": ranking.edition.id, "basis": ranking.basis, "indicator": column,
+            "parents": list(node.parents), "children": list(ranking.edition.framework.children[code]),
+            "mean_of_published": sum(values) / len(values) if values else None,
+            "provinces_with_value": len(values), "licence": text(lang)["licence"],
+            "results": [{"code": r["code"], "name": name(r, lang), "region": r["region"],
+                         **r["figures"][code]} for r in rows]}
+    return respond(request, "indicator.html", {"ranking": ranking, "column": column, "rows": rows,
+                                               "data": data}, fmt, data["results"])

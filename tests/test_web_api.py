@@ -206,7 +206,8 @@ def test_every_api_route_is_documented_with_public_schemas_and_the_envelope(clie
     routes = {r.path for r in iter_route_contexts(APP.routes)
               if r.path and r.path.startswith("/api/v1/") and r.path not in ("/api/v1/openapi.json",
                                                                             "/api/v1/docs")}
-    assert set(spec["paths"]) == routes and len(routes) == 6   # pages stay out of the API document
+    # 6 open-data routes and 3 planner routes; pages stay out of the API document
+    assert set(spec["paths"]) == routes and len(routes) == 9
     for path, item in spec["paths"].items():
         assert set(item) == {"get"}, path
         op = item["get"]

@@ -39,6 +39,8 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     from dti.web import api, pages  # imported here: the routers read app.state at request time
 
     app.include_router(api.router)
+    from dti.web import planner_api
+    app.include_router(planner_api.router)
     app.state.api_v1 = api.ApiSnapshot.build(app.state.catalogue)  # every answer, once
     app.include_router(pages.router)
     app.include_router(pages.router, prefix="/en")

@@ -300,3 +300,29 @@ async def indicator_page(request: Request, edition: str, code: str, basis: str =
                          **r["figures"][code]} for r in rows]}
     return respond(request, "indicator.html", {"ranking": ranking, "column": column, "rows": rows,
                                                "data": data}, fmt, data["results"])
+
+
+@router.get("/provinces/{code}/plan")
+@router.get("/provinces/{code}/plan.{fmt}")
+async def plan_page(request: Request, code: str, edition: str = "", rank: str = "",
+                    strict: str = "", fmt: str = "html") -> Response:
+    """How many points a province needs to reach a rank (default: one place up), and who could
+    overtake it — the planner API's answers (dti.web.planner_api) as a page and its twins."""
+    from dti.web import planner_api
+
+    catalogue = _catalogue(request)
+    chosen = catalogue.edition(edition) if edition else catalogue.latest
+    if chosen is None:
+        raise HTTPException(404, f"no published edition {edition!r}")
+    if fmt not in ("html", *FORMATS):
+        raise HTTPException(404, "no such page")
+    if rank and (not rank.isdigit() or not 1 <= int(rank) <= 100):
+        raise HTTPException(422, f"the target rank must be a whole number from 1 to 100, got {rank!r}")
+    plan = planner_api.compute_plan(request, chosen, code, int(rank) if rank else None, None,
+                                    strict in ("1", "true", "on"))
+    defence = planner_api.compute_defence(request, chosen, code, 5)
+    lang = lang_of(request)
+    data = {"plan": plan.model_dump(mode="json"), "defence": defence.model_dump(mode="json"),
+            "licence": text(lang)["licence"]}
+    return respond(request, "plan.html", {"edition": chosen, "plan": plan, "defence": defence,
+                                          "data": data}, fmt, data["plan"]["steps"])

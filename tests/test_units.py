@@ -397,3 +397,13 @@ def test_units_are_hashable_and_groups_read_only() -> None:
     assert {unit: 1}[unit] == 1
     with pytest.raises(TypeError):
         unit.groups["group"] = "y"  # type: ignore[index]
+
+
+def test_crosswalk_counterparts_both_ways():
+    from dti.units import load_crosswalk
+
+    crosswalk = load_crosswalk()
+    assert crosswalk.counterparts("48", "provinces-34", "provinces-63") == ("48", "49")
+    assert crosswalk.counterparts("49", "provinces-63", "provinces-34") == ("48",)
+    assert crosswalk.counterparts("19", "provinces-34", "provinces-34") == ("19",)
+    assert crosswalk.counterparts("99", "provinces-63", "provinces-34") == ()

@@ -117,14 +117,7 @@ def _history(code: str, basis: str) -> list[dict[str, Any]]:
     for eid in edition_ids():
         edition = load_edition(eid)
         for b in edition.bases:
-            if b == basis:
-                targets = [code]
-            elif basis == "provinces-34" and b == "provinces-63":
-                targets = list(crosswalk.new_to_old.get(code, ()))
-            elif basis == "provinces-63" and b == "provinces-34":
-                targets = [crosswalk.old_to_new[code]] if code in crosswalk.old_to_new else []
-            else:
-                targets = []
+            targets = crosswalk.counterparts(code, basis, b)
             for target in targets:
                 value, rank, source = figure_for(edition, b, target, edition.framework.root.code)
                 unit = load_unit_set(b).get(target)

@@ -79,6 +79,17 @@ class Crosswalk:
     old_to_new: Mapping[str, str]
     new_to_old: Mapping[str, tuple[str, ...]]
 
+    def counterparts(self, code: str, basis: str, other: str) -> tuple[str, ...]:
+        """The units of ``other`` that cover unit ``code`` of ``basis``: itself on the same
+        basis, its former units going back, the unit it merged into going forward."""
+        if basis == other:
+            return (code,)
+        if (basis, other) == (self.to_set, self.from_set):
+            return tuple(self.new_to_old.get(code, ()))
+        if (basis, other) == (self.from_set, self.to_set):
+            return (self.old_to_new[code],) if code in self.old_to_new else ()
+        return ()
+
 
 def unit_set_ids() -> tuple[str, ...]:
     """The ids of the shipped unit sets, oldest first."""

@@ -106,14 +106,7 @@ def province_history(catalogue: Catalogue, code: str, basis: str) -> list[dict[s
     out = []
     for edition in sorted(catalogue.editions, key=lambda e: e.year):
         for b in edition.bases:
-            if b == basis:
-                targets = [code]
-            elif basis == "provinces-34" and b == "provinces-63":
-                targets = list(crosswalk.new_to_old.get(code, ()))
-            elif basis == "provinces-63" and b == "provinces-34":
-                targets = [crosswalk.old_to_new[code]] if code in crosswalk.old_to_new else []
-            else:
-                targets = []
+            targets = crosswalk.counterparts(code, basis, b)
             ranking = catalogue.ranking(edition.id, b)
             for target in targets:
                 row = ranking.row(target) if ranking else None

@@ -252,3 +252,10 @@ def test_serve_refuses_an_address_in_use(capsys):
     assert code == 1 and out == ""
     assert err == (f"error: 127.0.0.1:{port}: the port is already in use; stop the other server "
                    "or give --port [serve.address_unavailable]\n")
+
+
+def test_server_only_report_links_are_left_out_of_the_static_site(site):
+    folder = site[0]
+    ranking = (folder / "editions" / "dti-province-2022" / "index.html").read_text(encoding="utf-8")
+    assert "/reports/" not in ranking and "server-only" not in ranking
+    assert "XLSX" in ranking   # the rest of the download line stays

@@ -60,6 +60,9 @@ KINDS = ("pages", "json", "csv", "api", "assets")
 KIND_LABELS = {"pages": "HTML pages", "json": "JSON twins", "csv": "CSV twins",
                "api": "API snapshots", "assets": "static assets"}
 _ATTRIBUTE = re.compile(r'(\s)(href|src|action|data-[\w-]+)="([^"]*)"')
+# Parts of a page that only a running server can answer (PDF reports rendered on request): the
+# static site leaves them out rather than rendering every report ahead or linking to nothing.
+_SERVER_ONLY = re.compile(r'<span class="server-only">.*?</span>', re.S)
 _OPENAPI_URL = re.compile(r"""(url:\s*)(['"])(/api/v1/openapi\.json)\2""")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 
@@ -388,7 +391,8 @@ async def crawl(app, scheme: Scheme, start: list[str]) -> tuple[dict[Key, Fetche
             broken.append((source, key.url, status))
             return
         if content_type.startswith("text/html"):
-            page_url, text = BASE + key.url, body.decode("utf-8")
+            page_url, text = BASE + key.url, _SERVER_ONLY.sub("", body.decode("utf-8"))
+            item.body = text.encode("utf-8")
             for _, attribute, value in _ATTRIBUTE.findall(text):
                 url = _link_url(attribute, html.unescape(value), page_url)
                 if url:

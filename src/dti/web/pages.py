@@ -326,3 +326,39 @@ async def plan_page(request: Request, code: str, edition: str = "", rank: str = 
             "licence": text(lang)["licence"]}
     return respond(request, "plan.html", {"edition": chosen, "plan": plan, "defence": defence,
                                           "data": data}, fmt, data["plan"]["steps"])
+
+
+def _pdf_response(request: Request, build) -> Response:
+    """A PDF report, rendered once per URL (published editions are frozen) and then cached."""
+    from dti.report.pdf import ReportNotFound
+
+    cache: ResponseCache = request.app.state.response_cache
+    key = (request.url.path, request.url.query)
+    hit = cache.get(key)
+    if hit is None:
+        try:
+            hit = (build(), "application/pdf")
+        except ReportNotFound as exc:
+            raise HTTPException(404, str(exc)) from None
+        cache.put(key, hit)
+    return Response(hit[0], media_type=hit[1])
+
+
+@router.get("/reports/editions/{edition}.pdf")
+def national_report_pdf(request: Request, edition: str, basis: str = "") -> Response:
+    """The national PDF report of a published edition (dti.report.pdf)."""
+    from dti.report.pdf import national_report
+
+    return _pdf_response(request, lambda: national_report(_catalogue(request), edition,
+                                                          lang_of(request), basis or None))
+
+
+@router.get("/reports/provinces/{code}.pdf")
+def province_report_pdf(request: Request, code: str, edition: str = "", basis: str = "") -> Response:
+    """A province's PDF profile for an edition (default: the latest published)."""
+    from dti.report.pdf import province_report
+
+    catalogue = _catalogue(request)
+    edition_id = edition or catalogue.latest.id
+    return _pdf_response(request, lambda: province_report(catalogue, edition_id, code,
+                                                          lang_of(request), basis or None))

@@ -1,0 +1,154 @@
+"""PDF reports of a published edition: a national report and a profile per province.
+
+Each report is an HTML page (``web/templates/report_*.html``, print CSS with ``@page``, set in
+Noto Sans, which Debian's ``fonts-noto-core`` installs) turned into PDF by WeasyPrint.  The
+charts are the portal's own: the choropleth SVG of :mod:`dti.web.maps` and a Vega-Lite bar chart
+of the top ten rendered to SVG by vl-convert, offline.  The same catalogue gives the same bytes:
+the document's dates are the edition's publication date, never the clock.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from dti.web.i18n import name, number, region, text
+from dti.web.snapshot import Catalogue, Ranking, province_history
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+LABELS = {
+    "vi": {"national_title": "Báo cáo xếp hạng chuyển đổi số cấp tỉnh", "top": "10 tỉnh, thành phố dẫn đầu",
+           "profile": "Hồ sơ chuyển đổi số", "map_title": "Bản đồ chỉ số tổng hợp",
+           "full_ranking": "Bảng xếp hạng đầy đủ", "columns": "Các cột", "rank_of": "Hạng {r}/{n}",
+           "previous": "Kỳ trước", "generated": "Tạo từ kết quả công bố đã đóng băng của kỳ đánh giá."},
+    "en": {"national_title": "Provincial digital transformation ranking report", "top": "Top ten provinces",
+           "profile": "Digital transformation profile", "map_title": "Map of the overall index",
+           "full_ranking": "Full ranking", "columns": "Columns", "rank_of": "Rank {r} of {n}",
+           "previous": "Previous edition", "generated": "Built from the edition's frozen published results."},
+}
+
+
+class ReportNotFound(LookupError):
+    """No published edition, basis or province by that name: the routes answer 404."""
+
+
+def labels(lang: str) -> dict[str, str]:
+    return LABELS["en" if lang == "en" else "vi"]
+
+
+@lru_cache(maxsize=1)
+def _env():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.globals.update(number=number, text=text, region_name=region, name=name)
+    return env
+
+
+def _ranking(catalogue: Catalogue, edition_id: str, basis: str | None) -> Ranking:
+    ranking = catalogue.ranking(edition_id, basis or None)
+    if ranking is None:
+        raise ReportNotFound(f"no published edition {edition_id!r}" + (f" on {basis}" if basis else ""))
+    return ranking
+
+
+def _svg_uri(svg: str) -> str:
+    """An SVG as a data URI for ``<img>``; the portal's inline SVGs drop their namespace."""
+    if "xmlns=" not in svg.split(">", 1)[0]:
+        svg = svg.replace("<svg", '<svg xmlns="http://www.w3.org/2000/svg" '
+                          'xmlns:xlink="http://www.w3.org/1999/xlink"', 1)
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def top_spec(ranking: Ranking, lang: str, count: int = 10) -> dict[str, Any]:
+    """Vega-Lite bar chart of the overall index of the ``count`` best-ranked units."""
+    t = text(lang)
+    values = [{"unit": name(r, lang), "value": r["value"], "rank": r["rank"]}
+              for r in ranking.rows if r["value"] is not None and r["rank"] is not None][:count]
+    y = {"field": "unit", "type": "nominal", "sort": None, "title": None}
+    x = {"field": "value", "type": "quantitative", "title": t["score"], "scale": {"domain": [0, 1]}}
+    return {"$schema": SCHEMA, "data": {"values": values},
+            "width": 360, "height": {"step": 18},
+            "config": {"font": "Noto Sans", "view": {"stroke": None}},
+            "layer": [{"mark": {"type": "bar", "color": "#2c7fb8"}, "encoding": {"y": y, "x": x}},
+                      {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 9},
+                       "encoding": {"y": y, "x": {"field": "value", "type": "quantitative"},
+                                    "text": {"field": "value", "type": "quantitative",
+                                             "format": ".4f"}}}]}
+
+
+@lru_cache(maxsize=64)
+def _chart_svg(spec_json: str, lang: str) -> str:
+    import json
+
+    import vl_convert as vlc  # imported here: only drawing needs it
+
+    from dti.web.maps import NUMBER_LOCALE
+
+    return vlc.vegalite_to_svg(json.loads(spec_json), allowed_base_urls=[],
+                               format_locale=NUMBER_LOCALE["en" if lang == "en" else "vi"])
+
+
+def chart_svg(spec: dict[str, Any], lang: str) -> str:
+    import json
+
+    return _chart_svg(json.dumps(spec, ensure_ascii=False, sort_keys=True), lang)
+
+
+def _pdf(template: str, context: dict[str, Any], lang: str, date: str) -> bytes:
+    from weasyprint import HTML  # imported here: only reports need it (and its system libraries)
+
+    html = _env().get_template(template).render({**context, "lang": lang, "t": text(lang),
+                                                 "r": labels(lang), "date": date})
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(uncompressed_pdf=False)
+
+
+def national_report(catalogue: Catalogue, edition_id: str, lang: str = "vi",
+                    basis: str | None = None) -> bytes:
+    """Title, legal basis, the map, the top ten and the full ranking of one published edition."""
+    from dti.web import maps
+
+    ranking = _ranking(catalogue, edition_id, basis)
+    edition = ranking.edition
+    map_uri = (_svg_uri(maps.map_svg(ranking, ranking.root, lang))
+               if maps.has_map(ranking.basis) else None)
+    context = {"ranking": ranking, "edition": edition, "rows": ranking.rows,
+               "map_uri": map_uri, "top_uri": _svg_uri(chart_svg(top_spec(ranking, lang), lang)),
+               "with_value": sum(r["value"] is not None for r in ranking.rows)}
+    return _pdf("report_national.html", context, lang, edition.published_on)
+
+
+def province_data(catalogue: Catalogue, edition_id: str, code: str, lang: str = "vi",
+                  basis: str | None = None) -> dict[str, Any]:
+    """What a province's profile shows: its figures against the mean and the best, its history
+    (the same figures as the ``/provinces/{code}`` page)."""
+    edition = catalogue.edition(edition_id)
+    if edition is None:
+        raise ReportNotFound(f"no published edition {edition_id!r}")
+    bases = [basis] if basis else list(edition.bases)
+    chosen = next((b for b in bases if (r := catalogue.ranking(edition.id, b)) and r.row(code)), None)
+    if chosen is None:
+        raise ReportNotFound(f"no province with code {code!r} in {edition.id}")
+    ranking = catalogue.ranking(edition.id, chosen)
+    row = ranking.row(code)
+    comparison = []
+    for c in ranking.columns:
+        present = [r["figures"][c["code"]]["value"] for r in ranking.rows
+                   if r["figures"][c["code"]]["value"] is not None]
+        comparison.append({**c, **row["figures"][c["code"]],
+                           "mean": sum(present) / len(present) if present else None,
+                           "best": max(present) if present else None, "n": len(present)})
+    return {"ranking": ranking, "row": row, "code": code, "display_name": name(row, lang),
+            "region": row["region"], "basis": chosen, "figures": comparison,
+            "units": len(ranking.rows), "history": province_history(catalogue, code, chosen)}
+
+
+def province_report(catalogue: Catalogue, edition_id: str, code: str, lang: str = "vi",
+                    basis: str | None = None) -> bytes:
+    """One province's profile: name, region, rank, figures against the mean and the best, history."""
+    data = province_data(catalogue, edition_id, code, lang, basis)
+    edition = data["ranking"].edition
+    return _pdf("report_province.html", {**data, "edition": edition}, lang, edition.published_on)

@@ -1,4 +1,4 @@
-"""PDF reports (dti.report.pdf, WeasyPrint): the national report of an edition and a province's
+"""PDF reports (dti.web.reports, WeasyPrint): the national report of an edition and a province's
 profile, their text in both languages, their reproducibility, and their routes."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import io
 import pytest
 from fastapi.testclient import TestClient
 
-from dti.report.pdf import ReportNotFound, national_report, province_report
+from dti.web.reports import ReportNotFound, national_report, province_report
 from dti.web import create_app
 from dti.web.snapshot import Catalogue
 

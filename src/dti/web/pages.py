@@ -330,7 +330,7 @@ async def plan_page(request: Request, code: str, edition: str = "", rank: str = 
 
 def _pdf_response(request: Request, build) -> Response:
     """A PDF report, rendered once per URL (published editions are frozen) and then cached."""
-    from dti.report.pdf import ReportNotFound
+    from dti.web.reports import ReportNotFound
 
     cache: ResponseCache = request.app.state.response_cache
     key = (request.url.path, request.url.query)
@@ -346,8 +346,8 @@ def _pdf_response(request: Request, build) -> Response:
 
 @router.get("/reports/editions/{edition}.pdf")
 def national_report_pdf(request: Request, edition: str, basis: str = "") -> Response:
-    """The national PDF report of a published edition (dti.report.pdf)."""
-    from dti.report.pdf import national_report
+    """The national PDF report of a published edition (dti.web.reports)."""
+    from dti.web.reports import national_report
 
     return _pdf_response(request, lambda: national_report(_catalogue(request), edition,
                                                           lang_of(request), basis or None))
@@ -356,7 +356,7 @@ def national_report_pdf(request: Request, edition: str, basis: str = "") -> Resp
 @router.get("/reports/provinces/{code}.pdf")
 def province_report_pdf(request: Request, code: str, edition: str = "", basis: str = "") -> Response:
     """A province's PDF profile for an edition (default: the latest published)."""
-    from dti.report.pdf import province_report
+    from dti.web.reports import province_report
 
     catalogue = _catalogue(request)
     edition_id = edition or catalogue.latest.id

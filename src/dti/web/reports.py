@@ -17,7 +17,7 @@ from typing import Any
 from dti.web.i18n import name, number, region, text
 from dti.web.snapshot import Catalogue, Ranking, province_history
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 LABELS = {
     "vi": {"national_title": "Báo cáo xếp hạng chuyển đổi số cấp tỉnh", "top": "10 tỉnh, thành phố dẫn đầu",

@@ -82,3 +82,15 @@ def test_every_data_file_is_packaged():
                    for g in patterns.get(package, [])):
             missing.append(f"{package}: {relative}")
     assert missing == []
+
+
+@pytest.mark.parametrize("package, forbidden", [
+    ("analysis", ("dti.web", "dti.cli", "dti.report", "click", "rich", "fastapi")),
+    ("report", ("dti.web", "dti.cli", "click", "fastapi")),
+    ("io", ("dti.web", "dti.cli", "dti.report", "dti.analysis")),
+])
+def test_dependencies_point_one_way(package, forbidden):
+    offenders = [f"{path.relative_to(SRC)} imports {name}"
+                 for path in (SRC / package).rglob("*.py") for name in imports_of(path)
+                 if any(name == f or name.startswith(f + ".") for f in forbidden)]
+    assert offenders == []

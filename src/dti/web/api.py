@@ -321,15 +321,15 @@ def _ranking(ranking: Ranking, source: SourcePublic) -> RankingPublic:
 
 
 def _column_stats(ranking: Ranking) -> dict[str, dict[str, Any]]:
+    """The ranking's own column statistics in the API's shape (mean rounded: no float noise)."""
     stats = {}
     for c in ranking.columns:
-        present = [r["figures"][c["code"]]["value"] for r in ranking.rows
-                   if r["figures"][c["code"]]["value"] is not None]
-        mean = round(sum(present) / len(present), 6) if present else None   # no float noise
+        own = ranking.column_stats[c["code"]]
+        mean = round(own["mean"], 6) if own["mean"] is not None else None
         stats[c["code"]] = {**{k: c[k] for k in IndicatorPublic.model_fields},
-                            "provinces_with_value": len(present), "mean": mean,
-                            "national_mean": mean if len(present) == len(ranking.rows) else None,
-                            "best": max(present) if present else None}
+                            "provinces_with_value": own["n"], "mean": mean,
+                            "national_mean": mean if own["n"] == len(ranking.rows) else None,
+                            "best": own["best"]}
     return stats
 
 

@@ -174,20 +174,13 @@ async def province_page(request: Request, code: str, edition: str = "", basis: s
     chosen = catalogue.edition(edition) if edition else catalogue.latest
     if chosen is None:
         raise HTTPException(404, f"no published edition {edition!r}")
-    bases = [basis] if basis else chosen.bases
-    basis = next((b for b in bases if (r := catalogue.ranking(chosen.id, b)) and r.row(code)), None)
-    if basis is None:
+    ranking = catalogue.locate(chosen.id, code, basis or None)
+    if ranking is None:
         raise HTTPException(404, f"no province with code {code!r} in {chosen.id}")
-    ranking = catalogue.ranking(chosen.id, basis)
+    basis = ranking.basis
     row = ranking.row(code)
     lang = lang_of(request)
-    values = [r["figures"] for r in ranking.rows]
-    comparison = []
-    for c in ranking.columns:
-        present = [f[c["code"]]["value"] for f in values if f[c["code"]]["value"] is not None]
-        comparison.append({**c, **row["figures"][c["code"]],
-                           "mean": sum(present) / len(present) if present else None,
-                           "best": max(present) if present else None, "n": len(present)})
+    comparison = ranking.compared(code)
     data = {"code": code, "name": name(row, lang), "region": row["region"], "edition": chosen.id,
             "basis": basis, "figures": comparison, "change": row["change"],
             "previous_rank": row["previous_rank"], "previous_edition": ranking.previous,

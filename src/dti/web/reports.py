@@ -128,19 +128,10 @@ def province_data(catalogue: Catalogue, edition_id: str, code: str, lang: str = 
     edition = catalogue.edition(edition_id)
     if edition is None:
         raise ReportNotFound(f"no published edition {edition_id!r}")
-    bases = [basis] if basis else list(edition.bases)
-    chosen = next((b for b in bases if (r := catalogue.ranking(edition.id, b)) and r.row(code)), None)
-    if chosen is None:
+    ranking = catalogue.locate(edition.id, code, basis)
+    if ranking is None:
         raise ReportNotFound(f"no province with code {code!r} in {edition.id}")
-    ranking = catalogue.ranking(edition.id, chosen)
-    row = ranking.row(code)
-    comparison = []
-    for c in ranking.columns:
-        present = [r["figures"][c["code"]]["value"] for r in ranking.rows
-                   if r["figures"][c["code"]]["value"] is not None]
-        comparison.append({**c, **row["figures"][c["code"]],
-                           "mean": sum(present) / len(present) if present else None,
-                           "best": max(present) if present else None, "n": len(present)})
+    chosen, row, comparison = ranking.basis, ranking.row(code), ranking.compared(code)
     return {"ranking": ranking, "row": row, "code": code, "display_name": name(row, lang),
             "region": row["region"], "basis": chosen, "figures": comparison,
             "units": len(ranking.rows), "history": province_history(catalogue, code, chosen)}

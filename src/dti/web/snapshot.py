@@ -8,6 +8,7 @@ once, so no page or API route can reach them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 from dti.editions import Edition, edition_ids, load_edition
@@ -33,6 +34,23 @@ class Ranking:
     def row(self, code: str) -> dict[str, Any] | None:
         return next((r for r in self.rows if r["code"] == code), None)
 
+    @cached_property
+    def column_stats(self) -> dict[str, dict[str, Any]]:
+        """Per shown node: mean and best of the values present, and how many there are."""
+        out = {}
+        for c in self.columns:
+            present = [r["figures"][c["code"]]["value"] for r in self.rows
+                       if r["figures"][c["code"]]["value"] is not None]
+            out[c["code"]] = {"mean": sum(present) / len(present) if present else None,
+                              "best": max(present) if present else None, "n": len(present)}
+        return out
+
+    def compared(self, code: str) -> list[dict[str, Any]]:
+        """A unit's figures beside the mean and the best of every shown node (profile, report)."""
+        row = self.row(code)
+        return [{**c, **row["figures"][c["code"]], **self.column_stats[c["code"]]}
+                for c in self.columns]
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -56,6 +74,17 @@ class Catalogue:
     @property
     def latest(self) -> Edition:
         return max(self.editions, key=lambda e: e.year)
+
+    def locate(self, edition_id: str, code: str, basis: str | None = None) -> Ranking | None:
+        """The ranking of the edition (on ``basis``, else its first basis) that has unit ``code``."""
+        edition = self.edition(edition_id)
+        if edition is None:
+            return None
+        for b in [basis] if basis else edition.bases:
+            ranking = self.rankings.get((edition_id, b))
+            if ranking is not None and ranking.row(code):
+                return ranking
+        return None
 
     def ranking(self, edition_id: str, basis: str | None = None) -> Ranking | None:
         edition = self.edition(edition_id)

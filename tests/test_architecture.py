@@ -10,7 +10,7 @@ import pytest
 
 SRC = Path(__file__).parents[1] / "src" / "dti"
 DOCS = Path(__file__).parents[1] / "docs"
-PURE = ("framework", "units", "engine")
+PURE = ("framework", "units", "engine", "scoring", "workflow.py")
 FORBIDDEN_IN_PURE = ("sqlalchemy", "fastapi", "click", "typer", "rich", "dti.io", "dti.report",
                      "dti.cli", "dti.editions", "dti.store", "dti.web")
 
@@ -28,7 +28,8 @@ def imports_of(path: Path) -> set[str]:
 @pytest.mark.parametrize("package", PURE)
 def test_pure_layers_import_no_outer_layer(package):
     offenders = []
-    for path in (SRC / package).rglob("*.py"):
+    paths = [SRC / package] if package.endswith(".py") else (SRC / package).rglob("*.py")
+    for path in paths:
         for name in imports_of(path):
             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN_IN_PURE):
                 offenders.append(f"{path.relative_to(SRC)} imports {name}")
@@ -87,10 +88,28 @@ def test_every_data_file_is_packaged():
 @pytest.mark.parametrize("package, forbidden", [
     ("analysis", ("dti.web", "dti.cli", "dti.report", "click", "rich", "fastapi")),
     ("report", ("dti.web", "dti.cli", "click", "fastapi")),
-    ("io", ("dti.web", "dti.cli", "dti.report", "dti.analysis")),
+    ("io", ("dti.web", "dti.cli", "dti.report", "dti.analysis", "dti.store", "sqlalchemy")),
+    ("store", ("dti.web", "dti.cli", "fastapi", "click")),
 ])
 def test_dependencies_point_one_way(package, forbidden):
     offenders = [f"{path.relative_to(SRC)} imports {name}"
                  for path in (SRC / package).rglob("*.py") for name in imports_of(path)
                  if any(name == f or name.startswith(f + ".") for f in forbidden)]
     assert offenders == []
+
+
+def test_every_assessment_app_route_is_documented():
+    import importlib
+
+    from dti.web.workspace import ROUTERS
+
+    documented = set(re.findall(r"^\| (GET|POST) \| `([^`]+)`", (DOCS / "app.md").read_text("utf-8"),
+                                re.M))
+    routes = set()
+    for name in ROUTERS:
+        for route in importlib.import_module(f"dti.web.workspace.{name}").router.routes:
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", "/app" + route.path)
+            routes.update((method, path) for method in route.methods if method != "HEAD")
+    assert len(routes) > 30
+    assert sorted(routes - documented) == []
+    assert sorted(documented - routes) == []

@@ -7,10 +7,17 @@ them once: the CLI prints one line per problem and exits 1.
     ├── InputError                a file or table that cannot be used; carries ``problems``
     │   ├── FrameworkError        a framework file (YAML or table) with problems
     │   ├── RecipeError           a recipe file or recipe value that is not valid
-    │   └── DataError             an indicator-value file with problems
+    │   ├── DataError             an indicator-value file with problems
+    │   └── CatalogueError        a sub-indicator catalogue (spreadsheet or JSON) with problems
     ├── UnknownUnitError          a unit name that resolves to nothing; carries ``suggestions``
     ├── UnknownEditionError       an edition id that is not shipped; carries ``known``
-    └── ComputeError              a build that cannot run on valid inputs (e.g. nothing to rank)
+    ├── ComputeError              a build that cannot run on valid inputs (e.g. nothing to rank)
+    └── WorkflowError             an assessment request that cannot be done; carries ``status``
+        ├── NotAllowed            403: the role, province or state forbids it
+        ├── NotFound              404
+        ├── Conflict              409: state changed, window closed, duties separated
+        │   └── StaleEdit         409: saved from a stale version; ``current`` is what is stored
+        └── LoginRefused          401: wrong credentials or a locked account
 
 Validation never stops at the first problem: it collects :class:`Problem` values, each with a
 stable ``code``, a sentence a provincial officer can act on and where it is (file, row, column,
@@ -92,6 +99,10 @@ class DataError(InputError):
     """An indicator-value file with problems."""
 
 
+class CatalogueError(InputError):
+    """A sub-indicator catalogue (scoring rules) with problems."""
+
+
 class UnknownUnitError(DtiError):
     """A unit (province) name that matches nothing in the unit set."""
 
@@ -116,3 +127,40 @@ class UnknownEditionError(DtiError):
 
 class ComputeError(DtiError):
     """A build that cannot run on the given (valid) inputs."""
+
+
+class WorkflowError(DtiError):
+    """An assessment-workflow request that cannot be done; ``status`` is its HTTP status.
+
+    Subclasses: :class:`NotAllowed` (403: role, province or state forbids it), :class:`NotFound`
+    (404), :class:`StaleEdit` (409: someone saved first; ``current`` holds what is stored now),
+    :class:`Conflict` (409: the state changed, a window is closed, a duty is separated),
+    :class:`LoginRefused` (401: wrong password, locked account).
+    """
+
+    status = 400
+
+    def __init__(self, message: str, **context) -> None:
+        super().__init__(message)
+        self.message = message
+        self.context = context
+
+
+class NotAllowed(WorkflowError):
+    status = 403
+
+
+class NotFound(WorkflowError):
+    status = 404
+
+
+class Conflict(WorkflowError):
+    status = 409
+
+
+class StaleEdit(Conflict):
+    """A save started from a version that is no longer the stored one; nothing was written."""
+
+
+class LoginRefused(WorkflowError):
+    status = 401

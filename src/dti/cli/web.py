@@ -1,10 +1,12 @@
-"""``dti serve`` (the public portal) and ``dti export-site`` (the portal as static files)."""
+"""``dti serve`` (the public portal and the assessment app) and ``dti export-site`` (the portal as
+static files)."""
 
 from __future__ import annotations
 
 import errno
 import os
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -14,11 +16,30 @@ from dti.errors import InputError, Problem
 from dti.web.settings import Settings
 
 
+# Set by ``dti serve --no-app`` for its worker processes, which build their app from the environment.
+PORTAL_ONLY = "DTI_SERVE_PORTAL_ONLY"
+
+
 def app_from_env():
     """The app factory the ``--workers`` processes import: settings from ``DTI_*`` variables."""
     from dti.web.app import create_app
 
-    return create_app(Settings.from_env())
+    settings = Settings.from_env()
+    if os.environ.get(PORTAL_ONLY):
+        settings = replace(settings, database_url=None)
+    return create_app(settings)
+
+
+def _prepare_store(settings: Settings) -> None:
+    """Create or upgrade the store's schema before serving, so a fresh machine just works."""
+    from dti.store import migrate
+    from dti.store.db import Store
+
+    store = Store.open(settings.database_url, settings.evidence_dir)
+    try:
+        migrate.upgrade(store.engine)
+    finally:
+        store.close()
 
 
 def _check_address(host: str, port: int) -> None:
@@ -42,23 +63,32 @@ def _check_address(host: str, port: int) -> None:
               help="port (default: $DTI_PORT or 8000)")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="worker processes")
-def serve_command(host: str | None, port: int | None, workers: int) -> None:
-    """Serve the public results portal (published editions only) with uvicorn."""
+@click.option("--no-app", is_flag=True,
+              help="serve the public portal alone, without the assessment app and its database")
+def serve_command(host: str | None, port: int | None, workers: int, no_app: bool) -> None:
+    """Serve the public results portal and the assessment app (/app/) with uvicorn."""
     import uvicorn
 
     settings = Settings.from_env()
     host = host or settings.host
     port = settings.port if port is None else port
+    settings = replace(settings, host=host, port=port,
+                       database_url=None if no_app else settings.database_url)
     _check_address(host, port)
+    if settings.database_url:
+        _prepare_store(settings)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"DTI portal: http://{shown}:{port}/  (Ctrl+C to stop)", err=True)
+    if settings.database_url:
+        click.echo(f"Assessment app: http://{shown}:{port}/app/", err=True)
     if workers == 1:
         from dti.web.app import create_app
 
-        uvicorn.run(create_app(Settings(host=host, port=port, editions=settings.editions)),
-                    host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
     os.environ.update(DTI_HOST=host, DTI_PORT=str(port))
+    if no_app:
+        os.environ[PORTAL_ONLY] = "1"
     uvicorn.run("dti.cli.web:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="warning")
 

@@ -79,6 +79,7 @@ class Edition:
     merge_rule: str | None
     published: tuple[PublishedResults, ...]
     status: str = "published"   # "draft" for an edition being prepared: never shown publicly
+    illustrative: bool = False  # simulated data (the assessment demo): labelled on every page
 
     @property
     def is_published(self) -> bool:
@@ -127,6 +128,13 @@ def load_edition(edition_id: str) -> Edition:
         published_on=str(raw.get("published_on", "")), legal_basis=raw.get("legal_basis", ""),
         note=raw.get("note", ""), merge_rule=raw.get("merge_rule"), published=published,
         status=str(raw.get("status", "published")))
+
+
+def framework_source(edition_id: str) -> dict[str, Any]:
+    """The framework file of a shipped edition as data (what a publication freezes)."""
+    load_edition(edition_id)   # a clear error for an unknown id
+    raw = yaml.safe_load((_package_dir() / f"{edition_id}.yaml").read_text(encoding="utf-8"))
+    return yaml.safe_load((_package_dir() / raw["framework"]).read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=None)

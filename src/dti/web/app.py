@@ -8,6 +8,7 @@ envelope on JSON routes and one HTML page elsewhere.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -21,13 +22,31 @@ from dti.web.snapshot import Catalogue
 
 HERE = Path(__file__).parent
 
+if TYPE_CHECKING:
+    from dti.store.db import Store
 
-def create_app(settings: Settings | None = None, catalogue: Catalogue | None = None) -> FastAPI:
+
+def create_app(settings: Settings | None = None, catalogue: Catalogue | None = None,
+               store: "Store | None" = None) -> FastAPI:
+    """The portal; with a store (or ``settings.database_url``) also the assessment app at ``/app``
+    and the store's published editions on the public pages."""
     settings = settings or Settings()
+    if store is None and settings.database_url:
+        from dti.store.db import Store
+
+        store = Store.open(settings.database_url, settings.evidence_dir)
     app = FastAPI(title="DTI open data", version="1", docs_url="/api/v1/docs",
                   openapi_url="/api/v1/openapi.json", redoc_url=None)
     app.state.settings = settings
-    app.state.catalogue = catalogue or Catalogue.shipped(settings.editions)
+    if store is not None:
+        from dti.errors import DtiError
+        from dti.store import migrate
+
+        if not migrate.is_current(store.engine):
+            raise DtiError(f"the database {store.safe_url} is not at the current schema; run "
+                           "`dti db upgrade` (or `dti serve`, which upgrades it first)")
+    app.state.store = store
+    app.state.catalogue = catalogue or public_catalogue(settings, store)
     from dti.web.pages import ResponseCache
 
     app.state.response_cache = ResponseCache()
@@ -42,13 +61,20 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     from dti.web import planner_api
     app.include_router(planner_api.router)
     app.state.api_v1 = api.ApiSnapshot.build(app.state.catalogue)  # every answer, once
+    if store is not None:
+        from dti.web import workspace
+
+        workspace.install(app, store)
     app.include_router(pages.router)
     app.include_router(pages.router, prefix="/en")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         path = request.url.path
-        if path.startswith("/api/") or path.endswith(".json"):
+        accept = request.headers.get("accept", "")
+        wants_json = path.startswith("/app/") and ("application/json" in accept
+                                                   or request.headers.get("hx-request"))
+        if path.startswith("/api/") or path.endswith(".json") or wants_json:
             return JSONResponse({"error": {"status": exc.status_code, "message": str(exc.detail)}},
                                 status_code=exc.status_code, headers=getattr(exc, "headers", None))
         lang = "en" if path.startswith("/en/") or path == "/en" else "vi"
@@ -59,6 +85,29 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     return app
+
+
+def public_catalogue(settings: Settings, store: "Store | None") -> Catalogue:
+    """Shipped editions plus the store's published ones (never a draft or one under review)."""
+    from dti.editions import edition_ids, load_edition
+
+    editions = [load_edition(e) for e in edition_ids()
+                if settings.editions is None or e in settings.editions]
+    if store is not None:
+        from dti.store.editions import published_editions
+
+        with store.reading() as session:
+            editions += published_editions(session)
+    return Catalogue.build(editions)
+
+
+def refresh_public(app: FastAPI) -> None:
+    """After a publication: rebuild the public snapshot so the new edition appears at once."""
+    from dti.web import api
+
+    app.state.catalogue = public_catalogue(app.state.settings, app.state.store)
+    app.state.api_v1 = api.ApiSnapshot.build(app.state.catalogue)
+    app.state.response_cache.clear()
 
 
 def main() -> None:

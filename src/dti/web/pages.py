@@ -63,6 +63,10 @@ class ResponseCache:
                 return self._items[key]
         return None
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, key, value) -> None:
         with self._lock:
             self._items[key] = value
@@ -73,6 +77,12 @@ class ResponseCache:
 def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
             rows: list[dict[str, Any]] | None) -> tuple[bytes, str]:
     data = context.get("data", {})
+    shown = context.get("edition")
+    if not hasattr(shown, "illustrative"):
+        shown = request.app.state.catalogue.edition(str(data.get("edition") or ""))
+    illustrative = bool(shown is not None and shown.illustrative)
+    if illustrative:   # simulated data is labelled in every form the page takes
+        data = {"illustrative": True, "illustrative_note": shown.note, **data}
     if fmt == "json":
         return to_json(data).encode("utf-8"), "application/json; charset=utf-8"
     if fmt == "csv":
@@ -88,7 +98,8 @@ def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
         **context, "request": request, "lang": lang, "t": text(lang),
         "prefix": "/en" if lang == "en" else "", "switch": switch,
         "settings": request.app.state.settings, "query": request.url.query,
-        "catalogue": request.app.state.catalogue})
+        "catalogue": request.app.state.catalogue,
+        "illustrative_note": shown.note if illustrative else None})
     return page.encode("utf-8"), "text/html; charset=utf-8"
 
 

@@ -17,10 +17,18 @@ class Settings:
     # Editions shown publicly: None = every shipped edition whose status is "published".
     editions: tuple[str, ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # The assessment store; None = the portal alone, without log-in (``dti serve`` sets it).
+    database_url: str | None = None
+    evidence_dir: str = "var/evidence"
+    # Mark the session cookie Secure: set when the app is served behind HTTPS.
+    secure_cookies: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env
         editions = env.get("DTI_EDITIONS")
         return cls(host=env.get("DTI_HOST", cls.host), port=int(env.get("DTI_PORT", cls.port)),
-                   editions=tuple(e.strip() for e in editions.split(",")) if editions else None)
+                   editions=tuple(e.strip() for e in editions.split(",")) if editions else None,
+                   database_url=env.get("DTI_DATABASE_URL") or "sqlite:///var/dti.db",
+                   evidence_dir=env.get("DTI_EVIDENCE_DIR") or cls.evidence_dir,
+                   secure_cookies=env.get("DTI_SECURE_COOKIES", "").lower() in ("1", "true", "yes"))

@@ -1,0 +1,83 @@
+"""The one place where the server decides who may see and change what.
+
+Every store function that reads or writes an assessment calls :func:`authorize` first (or
+:func:`scope_assessments` for lists); the web layer never decides by itself.  The rules come from
+:mod:`dti.workflow`; this module adds what depends on stored facts: the user's province, the
+assessment's state, the edition's window and who submitted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from dti.errors import Conflict, NotAllowed, NotFound
+from dti.store.accounts import Actor, now
+from dti.store.models import Assessment, EditionRow
+from dti.workflow import (MINISTRY_ROLES, PROVINCE_WINDOW_ACTIONS, Action, Decision, Role, State,
+                          decide, separation_problem)
+
+
+def is_own(actor: Actor, assessment: Assessment) -> bool:
+    return actor.province_code is not None and actor.province_code == assessment.province_code
+
+
+def authorize(session: Session, actor: Actor, action: Action | str, assessment: Assessment) -> Decision:
+    """The decision for ``actor`` taking ``action`` on ``assessment``, or an error.
+
+    A province user asking for another province's assessment, or the public for an unpublished
+    one, gets :class:`NotAllowed` (403), as does anyone the separation of duties excludes; a
+    province action outside the edition's window gets :class:`Conflict` (409).
+    """
+    action = Action(action)
+    decision = decide(action, actor.role, assessment.state, is_own(actor, assessment))
+    if not decision:
+        raise NotAllowed(decision.reason, action=action.value, state=assessment.state)
+    duty = separation_problem(action, actor.id or -1, assessment.submitted_by)
+    if duty:
+        raise NotAllowed(duty, action=action.value)
+    if action in PROVINCE_WINDOW_ACTIONS:
+        edition = session.get(EditionRow, assessment.edition_id)
+        closed = window_problem(edition)
+        if closed:
+            raise Conflict(closed, action=action.value)
+    return decision
+
+
+def window_problem(edition: EditionRow) -> str | None:
+    t = now()
+    if edition.status == "published":
+        return "this edition is published; answers can no longer change"
+    if edition.opens_at and t < edition.opens_at:
+        return f"the assessment window opens on {edition.opens_at:%d/%m/%Y %H:%M}"
+    if edition.closes_at and t > edition.closes_at:
+        return f"the assessment window closed on {edition.closes_at:%d/%m/%Y %H:%M}"
+    return None
+
+
+def scope_assessments(actor: Actor, query: Select) -> Select:
+    """Limit a query over assessments to what ``actor`` may see."""
+    if actor.role in MINISTRY_ROLES:
+        return query
+    if actor.role is Role.PUBLIC:
+        return query.where(Assessment.state == State.PUBLISHED.value)
+    return query.where(Assessment.province_code == (actor.province_code or ""))
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    """Edition-level actions (admin pages, the review queue) are by role alone."""
+    if actor.role not in roles:
+        raise NotAllowed(f"this needs the role {' or '.join(r.value for r in roles)}")
+
+
+def find(session: Session, edition_code: str, province_code: str) -> tuple[EditionRow, Assessment]:
+    from sqlalchemy import select
+
+    edition = session.scalar(select(EditionRow).where(EditionRow.code == edition_code))
+    if edition is None:
+        raise NotFound(f"no edition {edition_code!r}")
+    assessment = session.scalar(select(Assessment).where(
+        Assessment.edition_id == edition.id, Assessment.province_code == province_code))
+    if assessment is None:
+        raise NotFound(f"no assessment of province {province_code!r} in {edition_code!r}")
+    return edition, assessment

@@ -1,0 +1,70 @@
+"""The append-only audit trail: who, when, what, before/after, reason.
+
+Writes go through :func:`write` inside the same transaction as the change they describe, so a
+change and its audit line land together or not at all.  The table refuses UPDATE and DELETE at
+the database (triggers in the first migration).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dti.errors import NotAllowed
+from dti.store.accounts import Actor, now
+from dti.store.models import AuditEntry
+from dti.workflow import MINISTRY_ROLES
+
+COLUMNS = ("id", "at", "username", "role", "edition_code", "province_code", "indicator_code",
+           "action", "before", "after", "reason")
+
+
+def write(session: Session, actor: Actor, action: str, *, edition: str | None = None,
+          province: str | None = None, indicator: str | None = None, before: Any = None,
+          after: Any = None, reason: str | None = None) -> None:
+    session.add(AuditEntry(at=now(), user_id=actor.id, username=actor.username or "-",
+                           role=actor.role.value, edition_code=edition, province_code=province,
+                           indicator_code=indicator, action=action, before=before, after=after,
+                           reason=reason))
+
+
+def entries(session: Session, actor: Actor, edition: str | None = None, province: str | None = None,
+            indicator: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Audit lines ``actor`` may read, newest first: province users their own province only."""
+    if actor.role not in MINISTRY_ROLES:
+        if actor.province_code is None:
+            raise NotAllowed("the audit trail is for logged-in users")
+        if province not in (None, actor.province_code):
+            raise NotAllowed("this assessment belongs to another province")
+        province = actor.province_code
+    query = select(AuditEntry).order_by(AuditEntry.id.desc())
+    if edition:
+        query = query.where(AuditEntry.edition_code == edition)
+    if province:
+        query = query.where(AuditEntry.province_code == province)
+    if indicator:
+        query = query.where(AuditEntry.indicator_code == indicator)
+    if limit:
+        query = query.limit(limit)
+    return [_row(e) for e in session.scalars(query)]
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {c: getattr(entry, c) for c in COLUMNS}
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow([r["at"].isoformat(sep=" ") if c == "at" else
+                         json.dumps(r[c], ensure_ascii=False, sort_keys=True)
+                         if c in ("before", "after") and r[c] is not None else
+                         ("" if r[c] is None else r[c]) for c in COLUMNS])
+    return out.getvalue()

@@ -1,0 +1,91 @@
+"""Opening the store: one engine per database URL, sessions, and the evidence folder.
+
+SQLite by default (one file under ``var/``, WAL journal, foreign keys on, a busy timeout so two
+writers wait instead of failing); PostgreSQL when ``DTI_DATABASE_URL`` names one
+(``postgresql+psycopg://user@host/db``).  Every write goes through :meth:`Store.transaction`: it
+commits as a whole or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_URL = "sqlite:///var/dti.db"
+DEFAULT_EVIDENCE = "var/evidence"
+SQLITE_BUSY_MS = 30_000
+
+
+def database_url(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("DTI_DATABASE_URL") or DEFAULT_URL
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000,
+                                                  "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@dataclass
+class Store:
+    """The database and the evidence folder, opened once per process (``create_app``, the CLI)."""
+
+    url: str
+    evidence_dir: Path
+    engine: Engine
+    sessions: sessionmaker
+
+    @classmethod
+    def open(cls, url: str | None = None, evidence_dir: str | Path | None = None) -> "Store":
+        url = url or database_url()
+        evidence = Path(evidence_dir or os.environ.get("DTI_EVIDENCE_DIR") or DEFAULT_EVIDENCE)
+        engine = make_engine(url)
+        return cls(url, evidence, engine, sessionmaker(engine, expire_on_commit=False))
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password hidden, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits at the end of the block, or is rolled back entirely."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.sessions() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,72 @@
+"""The assessment app (log-in required) under ``/app``: province entry, ministry review, admin.
+
+:func:`install` mounts it on the portal's FastAPI app when a store is configured, and translates
+the store's errors once: :class:`~dti.errors.WorkflowError` to its HTTP status,
+:class:`~dti.errors.InputError` to 422 with every located problem — a JSON envelope for JSON
+clients, an HTML page otherwise.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from urllib.parse import quote
+
+from dti.errors import InputError, WorkflowError
+from dti.store.db import Store
+from dti.web.workspace.deps import LANG_COOKIE, LoginRequired, context, render, wants_json
+from dti.web.workspace.messages import localise
+
+ROUTERS = ("auth", "entry", "review", "admin", "excel", "plan")
+
+
+def install(app: FastAPI, store: Store) -> None:
+    import importlib
+
+    app.state.store = store
+    for name in ROUTERS:
+        module = importlib.import_module(f"dti.web.workspace.{name}")
+        app.include_router(module.router, prefix="/app", include_in_schema=False)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired):
+        if wants_json(request) or request.method != "GET":
+            return JSONResponse({"error": {"status": 401, "message": "log in first"}}, 401)
+        return RedirectResponse(f"/app/login?next={quote(request.url.path)}", 303)
+
+    @app.exception_handler(WorkflowError)
+    async def workflow_error(request: Request, exc: WorkflowError):
+        return _error(request, store, exc.status, exc.message, [], exc.context)
+
+    @app.exception_handler(InputError)
+    async def input_error(request: Request, exc: InputError):
+        lang = "en" if request.cookies.get(LANG_COOKIE) == "en" else "vi"
+        problems = [localise(p.as_dict(), lang) for p in exc.problems]
+        message = exc.summary()
+        if problems and lang == "vi" and "message_en" in problems[0]:
+            first = exc.problems[0]
+            where = first.where()
+            message = f"{where}: {problems[0]['message']}" if where else problems[0]["message"]
+            if len(problems) > 1:
+                message += f" (và {len(problems) - 1} vấn đề khác)"
+        return _error(request, store, 422, message, problems, {})
+
+
+def _error(request: Request, store: Store, status: int, message: str, problems: list, extra: dict):
+    if wants_json(request) or request.headers.get("hx-request"):
+        body = {"error": {"status": status, "message": message, "problems": problems,
+                          **{k: v for k, v in extra.items() if _jsonable(v)}}}
+        return JSONResponse(body, status)
+    ctx = context(request, store)
+    return render(request, ctx, "app/error.html", {"status": status, "message": message,
+                                                   "problems": problems}, status_code=status)
+
+
+def _jsonable(value) -> bool:
+    import json
+
+    try:
+        json.dumps(value)
+    except TypeError:
+        return False
+    return True

@@ -1,0 +1,335 @@
+"""Admin pages: editions (creation from a catalogue, windows, catalogue download, publication,
+lock exceptions), user accounts, and the ranking computed from the current final points.
+
+Everything here is the admin's (the computed results also a reviewer's); the store functions
+check the role, so a route never decides.  Publication and lock exceptions ask for the password
+again; the store checks it and records the security event.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any, Callable
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from dti.errors import CatalogueError, Conflict, InputError, NotAllowed, Problem
+from dti.scoring import CatalogueInfo, catalogue_from_bytes, illustrative_catalogue, write_catalogue_xlsx
+from dti.store import editions, users
+from dti.store.access import require_role
+from dti.store.assessments import catalogue_of
+from dti.units import load_unit_set
+from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.workspace.review import jsonable
+from dti.workflow import Role, State
+
+router = APIRouter()
+PILLARS = ("CQS", "KTS", "XHS")
+
+TEXT = {
+    "vi": {
+        "admin": "Quản trị", "editions": "Các kỳ đánh giá", "code": "Mã", "year": "Năm",
+        "name_vi": "Tên tiếng Việt", "name_en": "Tên tiếng Anh", "status": "Tình trạng",
+        "status_open": "Đang mở", "status_published": "Đã công bố", "window": "Thời hạn nhập liệu",
+        "opens": "Mở từ", "closes": "Đóng lúc", "utc": "giờ UTC", "catalogue": "Bộ chỉ số thành phần",
+        "checksum": "Mã kiểm tra", "illustrative_flag": "minh hoạ", "counts": "Hồ sơ theo trạng thái",
+        "save": "Ghi", "new_edition": "Tạo kỳ đánh giá mới", "base_edition": "Kỳ gốc (phương pháp)",
+        "source": "Nguồn bộ chỉ số", "source_illustrative": "Bộ minh hoạ có sẵn",
+        "source_upload": "Tệp của Bộ (XLSX hoặc CSV)", "create": "Tạo", "download_xlsx": "Tải XLSX",
+        "publish": "Công bố", "password": "Nhập lại mật khẩu", "reopen": "Mở lại hồ sơ đã phê duyệt",
+        "province": "Tỉnh (mã)", "reason": "Lý do", "users": "Người dùng", "username": "Tên đăng nhập",
+        "display_name": "Họ tên", "role": "Vai trò", "active": "Hoạt động", "locked_until": "Khoá đến",
+        "new_user": "Thêm người dùng", "deactivate": "Khoá tài khoản", "reactivate": "Mở lại tài khoản",
+        "yes": "có", "no": "không", "results": "Kết quả tính toán", "queue": "Hàng chờ thẩm định",
+        "audit": "Nhật ký", "rank": "Hạng", "total": "Điểm DTI", "main_indicators": "Chỉ số chính",
+        "not_published": "Tính từ điểm cuối cùng hiện tại — chưa công bố",
+        "published_note": "Kết quả đã công bố (bản chốt có mã kiểm tra {c})",
+        "published_ok": "Đã công bố kỳ đánh giá", "snapshot": "Mã kiểm tra bản chốt",
+        "not_approved": "Chưa thể công bố: các tỉnh sau chưa được phê duyệt",
+        "public_page": "Xem trang công khai",
+    },
+    "en": {
+        "admin": "Administration", "editions": "Editions", "code": "Code", "year": "Year",
+        "name_vi": "Vietnamese name", "name_en": "English name", "status": "Status",
+        "status_open": "Open", "status_published": "Published", "window": "Entry window",
+        "opens": "Opens", "closes": "Closes", "utc": "UTC", "catalogue": "Sub-indicator catalogue",
+        "checksum": "Checksum", "illustrative_flag": "illustrative", "counts": "Assessments by state",
+        "save": "Save", "new_edition": "Create an edition", "base_edition": "Base edition (method)",
+        "source": "Catalogue source", "source_illustrative": "The shipped illustrative catalogue",
+        "source_upload": "The ministry's file (XLSX or CSV)", "create": "Create",
+        "download_xlsx": "Download XLSX", "publish": "Publish", "password": "Re-enter your password",
+        "reopen": "Reopen an approved assessment", "province": "Province (code)", "reason": "Reason",
+        "users": "Users", "username": "User name", "display_name": "Name", "role": "Role",
+        "active": "Active", "locked_until": "Locked until", "new_user": "Add a user",
+        "deactivate": "Deactivate", "reactivate": "Reactivate", "yes": "yes", "no": "no",
+        "results": "Computed results", "queue": "Review queue", "audit": "Audit trail",
+        "rank": "Rank", "total": "DTI score", "main_indicators": "Main indicators",
+        "not_published": "Computed from the current final points — not published",
+        "published_note": "Published results (snapshot checksum {c})",
+        "published_ok": "The edition is published", "snapshot": "Snapshot checksum",
+        "not_approved": "Cannot publish yet: these provinces are not approved",
+        "public_page": "See the public page",
+    },
+}
+
+
+def _words(lang: str) -> dict[str, str]:
+    return TEXT["en" if lang == "en" else "vi"]
+
+
+@router.get("/admin")
+def admin_page(request: Request, ctx: UserDep, store: StoreDep):
+    """Editions with their state counts, windows and catalogues; user accounts; the forms."""
+    with store.reading() as session:
+        require_role(ctx.actor, Role.ADMIN)
+        rows = [{"code": e.code, "year": e.year, "name_vi": e.name_vi, "name_en": e.name_en,
+                 "status": e.status, "opens_at": e.opens_at, "closes_at": e.closes_at,
+                 "catalogue_id": e.catalogue.get("id"), "catalogue_checksum": e.catalogue_checksum,
+                 "illustrative": e.illustrative, "snapshot_checksum": e.snapshot_checksum,
+                 "counts": editions.state_counts(session, e.code)}
+                for e in editions.all_editions(session)]
+        accounts = [{"username": u.username, "display_name": u.display_name, "role": u.role,
+                     "province_code": u.province_code, "active": u.active,
+                     "locked_until": u.locked_until} for u in users.list_users(session, ctx.actor)]
+    if wants_json(request):
+        return JSONResponse(jsonable({"editions": rows, "users": accounts}))
+    return render(request, ctx, "app/admin.html", {
+        "editions": rows, "users": accounts, "states": [s.value for s in State],
+        "roles": [r.value for r in Role if r is not Role.PUBLIC]}, extra_text=TEXT)
+
+
+def _when(value: str, column: str, problems: list[Problem]) -> datetime | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        problems.append(Problem("admin.bad_date", f"{value!r} is not a date and time; write "
+                                "2026-03-31T17:00", column=column, value=value))
+        return None
+
+
+def _catalogue(source: str, upload: UploadFile | None, data: bytes, base: str, code: str,
+               names: tuple[str, str], problems: list[Problem]):
+    """The chosen catalogue, or None with its problems added (every located problem)."""
+    if source != "upload":
+        return illustrative_catalogue()
+    if upload is None or not upload.filename or not data:
+        problems.append(Problem("admin.no_catalogue_file", "choose the catalogue file (XLSX or "
+                                "CSV in the ministry's layout) or the illustrative catalogue",
+                                column="catalogue"))
+        return None
+    from dti.editions import load_edition
+
+    try:
+        framework = load_edition(base).framework.id
+    except Exception:  # an unknown base edition is reported once, with the form's other problems
+        problems.append(Problem("admin.unknown_base", f"there is no shipped edition {base!r}",
+                                column="base_edition", value=base))
+        return None
+    info = CatalogueInfo(id=code or "catalogue", name_vi=names[0], name_en=names[1],
+                         framework_id=framework)
+    try:
+        return catalogue_from_bytes(data, upload.filename, info)
+    except CatalogueError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+@router.post("/admin/editions/new")
+async def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: str = Form(""),
+                         year: str = Form(""), name_vi: str = Form(""), name_en: str = Form(""),
+                         base_edition: str = Form("dti-province-2022"), opens_at: str = Form(""),
+                         closes_at: str = Form(""), source: str = Form("illustrative"),
+                         catalogue: UploadFile | None = File(None)):
+    """A new edition: every problem of the form and of the catalogue file is listed together
+    (422) and nothing is created."""
+    with store.reading() as session:
+        require_role(ctx.actor, Role.ADMIN)
+    problems: list[Problem] = []
+    code, name_vi, name_en = code.strip(), name_vi.strip(), name_en.strip()
+    for column, value in (("code", code), ("name_vi", name_vi)):
+        if not value:
+            problems.append(Problem("admin.missing_field", f"fill in the field {column!r}",
+                                    column=column))
+    if not year.strip().isdigit() or not 2000 <= int(year) <= 2100:
+        problems.append(Problem("admin.bad_year", f"{year!r} is not a year between 2000 and 2100",
+                                column="year", value=year))
+    opens, closes = _when(opens_at, "opens_at", problems), _when(closes_at, "closes_at", problems)
+    data = await catalogue.read() if catalogue is not None else b""
+    chosen = _catalogue(source, catalogue, data, base_edition, code, (name_vi, name_en or name_vi),
+                        problems)
+    if problems:
+        raise InputError(problems)
+    with store.transaction() as session:
+        editions.create_edition(session, ctx.actor, chosen, code, int(year), name_vi,
+                                name_en or name_vi, base_edition, opens, closes)
+    if wants_json(request):
+        return JSONResponse({"edition": code}, 201)
+    return RedirectResponse("/app/admin#e-" + code, 303)
+
+
+@router.post("/admin/editions/{edition}/window")
+def set_window(request: Request, edition: str, ctx: PostDep, store: StoreDep,
+               opens_at: str = Form(""), closes_at: str = Form("")):
+    problems: list[Problem] = []
+    opens, closes = _when(opens_at, "opens_at", problems), _when(closes_at, "closes_at", problems)
+    if problems:
+        raise InputError(problems)
+    with store.transaction() as session:
+        row = editions.set_window(session, ctx.actor, edition, opens, closes)
+        result = {"edition": edition, "opens_at": row.opens_at, "closes_at": row.closes_at}
+    if wants_json(request):
+        return JSONResponse(jsonable(result))
+    return RedirectResponse("/app/admin#e-" + edition, 303)
+
+
+@router.get("/admin/editions/{edition}/catalogue.xlsx")
+def catalogue_xlsx(edition: str, ctx: UserDep, store: StoreDep):
+    """The edition's frozen catalogue in the ministry's layout (it reads back identically)."""
+    with store.reading() as session:
+        require_role(ctx.actor, Role.ADMIN)
+        catalogue = catalogue_of(editions.get(session, edition))
+    out = io.BytesIO()
+    write_catalogue_xlsx(catalogue, out)
+    return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument."
+                    "spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{edition}-catalogue.xlsx"'})
+
+
+def _guarded(store, call: Callable[[Any], Any]) -> Any:
+    """Run a password-guarded store call.  A refusal (role, password, permission) is raised by the
+    store before it changes anything, so the transaction still commits: the security event of a
+    wrong password is kept.  Any other error rolls everything back."""
+    refused: NotAllowed | None = None
+    with store.transaction() as session:
+        try:
+            result = call(session)
+        except NotAllowed as exc:
+            refused = exc
+    if refused is not None:
+        raise refused
+    return result
+
+
+@router.post("/admin/editions/{edition}/publish")
+def publish(request: Request, edition: str, ctx: PostDep, store: StoreDep,
+            password: str = Form("")):
+    """Freeze the edition (all provinces approved) and show it on the public portal at once."""
+    def call(session):
+        row = editions.publish(session, ctx.actor, edition, password)
+        return row.snapshot_checksum
+
+    try:
+        checksum = _guarded(store, call)
+    except Conflict as exc:
+        pending = exc.context.get("pending")
+        if pending is None or wants_json(request):
+            raise
+        with store.reading() as session:
+            units = load_unit_set(editions.get(session, edition).unit_set)
+        return render(request, ctx, "app/admin_publish.html", {
+            "edition": edition, "pending": [(p, units.get(p)) for p in pending], "checksum": None,
+            "message": exc.message}, status_code=409, extra_text=TEXT)
+    from dti.web.app import refresh_public
+
+    refresh_public(request.app)
+    if wants_json(request):
+        return JSONResponse({"edition": edition, "status": "published", "checksum": checksum})
+    return render(request, ctx, "app/admin_publish.html", {
+        "edition": edition, "pending": [], "checksum": checksum}, extra_text=TEXT)
+
+
+@router.post("/admin/editions/{edition}/{province}/reopen")
+def reopen(request: Request, edition: str, province: str, ctx: PostDep, store: StoreDep,
+           reason: str = Form(""), password: str = Form("")):
+    """Lock exception: an approved assessment goes back to review, with the reason kept."""
+    def call(session):
+        a = editions.grant_lock_exception(session, ctx.actor, edition, province, reason, password)
+        return {"edition": edition, "province_code": province, "state": a.state,
+                "version": a.version}
+
+    result = _guarded(store, call)
+    if wants_json(request):
+        return JSONResponse(result)
+    return RedirectResponse(f"/app/review/{edition}/{province}", 303)
+
+
+@router.post("/admin/editions/{edition}/reopen")
+def reopen_form(request: Request, edition: str, ctx: PostDep, store: StoreDep,
+                province: str = Form(""), reason: str = Form(""), password: str = Form("")):
+    """The admin page's form, where the province is typed in rather than in the path."""
+    return reopen(request, edition, province.strip(), ctx, store, reason, password)
+
+
+@router.get("/admin/editions/{edition}/results")
+def results(request: Request, edition: str, ctx: UserDep, store: StoreDep):
+    """The ranking the engine computes from the current final points (not the published one)."""
+    with store.reading() as session:
+        require_role(ctx.actor, Role.ADMIN, Role.REVIEWER)
+        row = editions.get(session, edition)
+        build = editions.results(session, row)
+        info = {"code": row.code, "name_vi": row.name_vi, "name_en": row.name_en,
+                "status": row.status, "snapshot_checksum": row.snapshot_checksum,
+                "illustrative": row.illustrative, "unit_set": row.unit_set}
+        mains = [(m.code, m.name_vi, m.name_en) for m in catalogue_of(row).mains]
+    table = _ranking(build, info["unit_set"], [m[0] for m in mains])
+    published = info["status"] == "published"
+    if wants_json(request):
+        return JSONResponse({"edition": edition, "published": published,
+                             "note": "computed from the current final points"
+                             + ("" if published else " — not published"), "rows": table})
+    note = (_words(ctx.lang)["published_note"].replace("{c}", info["snapshot_checksum"] or "")
+            if published else _words(ctx.lang)["not_published"])
+    return render(request, ctx, "app/results.html", {
+        "edition": info, "rows": table, "mains": mains, "pillars": PILLARS, "note": note,
+        "published": published, "illustrative": info["illustrative"]}, extra_text=TEXT)
+
+
+def _ranking(build, unit_set: str, mains: list[str]) -> list[dict[str, Any]]:
+    units = load_unit_set(unit_set)
+    scores = {"DTI": build.published_score()}
+    scores |= {c: build.published_score(c) for c in (*PILLARS, *mains) if c in build.codes}
+    rank = build.rank()
+    rows = []
+    for i, code in enumerate(build.units):
+        unit = units.get(code)
+        rows.append({"province_code": code, "name_vi": unit.name_vi, "name_en": unit.name_en,
+                     "rank": int(rank[i]),
+                     **{c: (None if v[i] != v[i] else float(v[i])) for c, v in scores.items()}})
+    return sorted(rows, key=lambda r: (r["rank"], r["province_code"]))
+
+
+@router.post("/admin/users/new")
+def add_user(request: Request, ctx: PostDep, store: StoreDep, username: str = Form(""),
+             password: str = Form(""), role: str = Form(""), province_code: str = Form(""),
+             display_name: str = Form("")):
+    problems = [Problem("admin.missing_field", f"fill in the field {c!r}", column=c)
+                for c, v in (("username", username), ("password", password), ("role", role))
+                if not v.strip()]
+    if role and role not in {r.value for r in Role}:
+        problems.append(Problem("admin.unknown_role", f"{role!r} is not a role", column="role",
+                                value=role))
+    if problems:
+        raise InputError(problems)
+    with store.transaction() as session:
+        user = users.add_user(session, ctx.actor, username, password, role,
+                              province_code.strip() or None, display_name)
+        result = {"username": user.username, "role": user.role, "province_code": user.province_code}
+    if wants_json(request):
+        return JSONResponse(result, 201)
+    return RedirectResponse("/app/admin#users", 303)
+
+
+@router.post("/admin/users/{username}/active")
+def set_active(request: Request, username: str, ctx: PostDep, store: StoreDep,
+               active: str = Form(...)):
+    with store.transaction() as session:
+        user = users.set_active(session, ctx.actor, username, active in ("1", "true", "yes"))
+        result = {"username": user.username, "active": user.active}
+    if wants_json(request):
+        return JSONResponse(result)
+    return RedirectResponse("/app/admin#users", 303)

@@ -1,0 +1,105 @@
+"""Log-in, log-out, the language switch and the home page that leads each role to its work."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from dti.errors import LoginRefused
+from dti.store.accounts import authenticate, close_session, open_session
+from dti.web.workspace.deps import (COOKIE, LANG_COOKIE, ContextDep, PostDep, StoreDep, UserDep,
+                                    render)
+from dti.workflow import Role
+
+router = APIRouter()
+LOGIN_CSRF = "dti_login_csrf"
+
+TEXT = {
+    "vi": {"login_title": "Đăng nhập hệ thống tự đánh giá", "login_failed": "Không đăng nhập được"},
+    "en": {"login_title": "Log in to the self-assessment system", "login_failed": "Log-in failed"},
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths inside the app: never an open redirect."""
+    if target and target.startswith("/app") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/app/"
+
+
+@router.get("/login")
+def login_page(request: Request, ctx: ContextDep, next: str | None = None):
+    if not ctx.actor.is_public:
+        return RedirectResponse(_safe_next(next), 303)
+    token = secrets.token_urlsafe(24)
+    response = render(request, ctx, "app/login.html", {"login_csrf": token, "next": _safe_next(next)},
+                      extra_text=TEXT)
+    response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", path="/app",
+                        secure=request.app.state.settings.secure_cookies)
+    return response
+
+
+@router.post("/login")
+def login(request: Request, ctx: ContextDep, store: StoreDep, username: str = Form(...),
+          password: str = Form(...), csrf: str = Form(""), next: str = Form("/app/")):
+    expected = request.cookies.get(LOGIN_CSRF, "")
+    if not expected or not hmac.compare_digest(expected, csrf):
+        raise HTTPException(403, ctx.t["csrf_failed"])
+    address = request.client.host if request.client else None
+    refused: LoginRefused | None = None
+    with store.transaction() as session:   # commits the failure events even when log-in fails
+        try:
+            user = authenticate(session, username.strip(), password, address)
+            token, _ = open_session(session, user)
+        except LoginRefused as exc:
+            refused = exc
+    if refused is not None:
+        fresh = secrets.token_urlsafe(24)
+        response = render(request, ctx, "app/login.html", {
+            "login_csrf": fresh, "next": _safe_next(next), "error": refused.message,
+            "username": username}, status_code=401, extra_text=TEXT)
+        response.set_cookie(LOGIN_CSRF, fresh, httponly=True, samesite="strict", path="/app",
+                            secure=request.app.state.settings.secure_cookies)
+        return response
+    response = RedirectResponse(_safe_next(next), 303)
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
+                        secure=request.app.state.settings.secure_cookies)
+    response.delete_cookie(LOGIN_CSRF, path="/app")
+    return response
+
+
+@router.post("/logout")
+def logout(ctx: PostDep, store: StoreDep):
+    with store.transaction() as session:
+        close_session(session, ctx.token)
+    response = RedirectResponse("/app/login", 303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(lang: str, next: str | None = None):
+    response = RedirectResponse(_safe_next(next), 303)
+    response.set_cookie(LANG_COOKIE, "en" if lang == "en" else "vi", samesite="lax", path="/")
+    return response
+
+
+@router.get("/")
+def home(ctx: UserDep, store: StoreDep):
+    """Each role starts where its work is."""
+    from dti.store.editions import all_editions
+
+    with store.reading() as session:
+        editions = [e for e in all_editions(session) if e.status != "published"] or all_editions(session)
+    if not editions:
+        return RedirectResponse("/app/admin" if ctx.actor.role is Role.ADMIN else "/", 303)
+    code = quote(editions[0].code)
+    if ctx.actor.role in (Role.EDITOR, Role.APPROVER):
+        return RedirectResponse(f"/app/{code}/{ctx.actor.province_code}", 303)
+    if ctx.actor.role is Role.REVIEWER:
+        return RedirectResponse(f"/app/review/{code}", 303)
+    return RedirectResponse("/app/admin", 303)

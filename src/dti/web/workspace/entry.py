@@ -1,0 +1,246 @@
+"""The province's assessment form: one page per edition and province, answers autosaved with
+their points computed as the officer types, evidence files, comments and the state changes.
+
+Every read and write is a :mod:`dti.store` call, which authorises it; :func:`dti.workflow.decide`
+is used here only to show or hide controls — the store checks again on every post.  What the
+page shows (and its JSON twin) is built by :mod:`dti.web.workspace.entry_view`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.datastructures import FormData, UploadFile
+
+from dti.errors import InputError, NotAllowed, NotFound, Problem
+from dti.scoring import parse_answer
+from dti.store import access, assessments, evidence
+from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.workspace.entry_view import TEXT, answer_json, page_json, page_values, points_summary
+from dti.workflow import Action
+
+router = APIRouter()
+
+
+class ProvinceCode(Convertor):
+    """Province codes are two digits, so ``/app/{edition}/queue`` or ``/app/admin/users`` (other
+    routers' pages) are never taken for an assessment page."""
+
+    regex = "[0-9]{2}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("province", ProvinceCode())
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form, read once (the CSRF check may have read it already; Starlette caches it)."""
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def _page_url(edition: str, province: str, code: str | None = None) -> str:
+    url = f"/app/{quote(edition, safe='')}/{province}"
+    return f"{url}#a-{code}" if code else url
+
+
+def _back(form: FormData, edition: str, province: str, code: str | None = None) -> RedirectResponse:
+    """303 to the form's ``next`` (a path inside the app only: never an open redirect) or the page."""
+    target = form.get("next")
+    if not (isinstance(target, str) and target.startswith("/app/") and "\\" not in target
+            and not target.startswith("//")):
+        target = _page_url(edition, province, code)
+    return RedirectResponse(target, 303)
+
+
+def _version(form: FormData, name: str, code: str | None, required: bool) -> int | None:
+    raw = form.get(name)
+    if (raw is None or raw == "") and not required:
+        return None
+    try:
+        return int(str(raw))
+    except ValueError:
+        raise InputError([Problem("entry.bad_version", "the page did not say which version it "
+                                  "showed; reload the page and try again", indicator=code,
+                                  column=name, value=raw)]) from None
+
+
+# -- the page ------------------------------------------------------------------------------------
+
+
+@router.get("/{edition}/{province:province}")
+def assessment_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep):
+    with store.reading() as session:
+        view = assessments.view(session, ctx.actor, edition, province)
+        if wants_json(request):
+            return JSONResponse(page_json(view, _page_url(edition, province)))
+        values = page_values(session, view, ctx.actor, ctx.lang, _page_url(edition, province))
+    return render(request, ctx, "app/assessment.html", values, extra_text=TEXT)
+
+
+# -- answers -------------------------------------------------------------------------------------
+
+
+@router.post("/{edition}/{province:province}/answers/{code}")
+def save_answer(request: Request, edition: str, province: str, code: str, ctx: PostDep,
+                store: StoreDep, form: FormDep):
+    raw = {key[2:]: value for key, value in form.items() if key.startswith("f_")
+           and isinstance(value, str)}
+    version = _version(form, "version", code, required=True)
+    note = form.get("note")
+    with store.transaction() as session:
+        answer = assessments.save_answer(session, ctx.actor, edition, province, code, raw, version,
+                                         note if isinstance(note, str) else None)
+        view = assessments.view(session, ctx.actor, edition, province)
+        body = {**answer_json(view, code, _page_url(edition, province)), **points_summary(view)}
+        body["version"] = answer.version
+    if wants_json(request):
+        return JSONResponse(body)
+    return _back(form, edition, province, code)
+
+
+@router.post("/{edition}/{province:province}/answers/{code}/preview")
+def preview_points(edition: str, province: str, code: str, ctx: PostDep, store: StoreDep,
+                   form: FormDep):
+    """Points for what is typed, without saving: only for those who may see the assessment."""
+    raw = {key[2:]: value for key, value in form.items() if key.startswith("f_")
+           and isinstance(value, str)}
+    with store.reading() as session:
+        found, assessment = access.find(session, edition, province)
+        access.authorize(session, ctx.actor, Action.VIEW, assessment)
+        item = assessments.catalogue_of(found).item(code)
+    if item is None:
+        raise NotFound(f"no sub-indicator {code!r} in this edition's catalogue")
+    answer, problems = parse_answer(item, raw)
+    points = item.points(answer) if item.scored and not problems else None
+    return JSONResponse({"code": code, "points": points, "max_points": item.max_points,
+                         "problems": [p.as_dict() for p in problems]})
+
+
+@router.post("/{edition}/{province:province}/answers/{code}/comments")
+def add_comment(request: Request, edition: str, province: str, code: str, ctx: PostDep,
+                store: StoreDep, form: FormDep):
+    body = form.get("body")
+    with store.transaction() as session:
+        assessments.add_comment(session, ctx.actor, edition, province, code,
+                                body if isinstance(body, str) else "")
+        view = assessments.view(session, ctx.actor, edition, province)
+        comments = view.answers[code].comments
+        if request.headers.get("hx-request"):
+            values = page_values(session, view, ctx.actor, ctx.lang,
+                                 _page_url(edition, province), only=code)
+            return render(request, ctx, "app/_entry_comments.html",
+                          {**values, "row": values["rows"][0]}, extra_text=TEXT)
+    if wants_json(request):
+        return JSONResponse({"code": code, "comments": [
+            {**c, "at": c["at"].isoformat()} for c in comments]})
+    return _back(form, edition, province, code)
+
+
+# -- evidence ------------------------------------------------------------------------------------
+
+
+def _read_uploads(form: FormData, limit: int) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every file posted as ``files``; at most ``limit + 1`` bytes of each are
+    read, enough for the size check to refuse it without holding a huge file in memory."""
+    files = []
+    for part in form.getlist("files"):
+        if not isinstance(part, UploadFile):
+            continue
+        data = part.file.read(limit + 1)
+        if part.filename or data:      # a file input left empty posts one nameless, empty part
+            files.append((part.filename or "", data))
+    return files
+
+
+def _check_all(files: list[tuple[str, bytes]], code: str) -> None:
+    """Every problem of every file, before anything is stored: all files or none."""
+    if not files:
+        raise InputError([Problem("evidence.no_file", "choose at least one file to upload",
+                                  indicator=code, column="files")])
+    problems = []
+    for name, data in files:
+        _, found = evidence.check_upload(name, data)
+        problems += [Problem(p.code, p.message, file=p.file, indicator=code) for p in found]
+    if problems:
+        raise InputError(problems)
+
+
+@router.post("/{edition}/{province:province}/answers/{code}/evidence")
+def upload_evidence(request: Request, edition: str, province: str, code: str, ctx: PostDep,
+                    store: StoreDep, form: FormDep):
+    files = _read_uploads(form, evidence.max_bytes())
+    with store.transaction() as session:
+        _, assessment = access.find(session, edition, province)
+        access.authorize(session, ctx.actor, Action.EDIT, assessment)   # 403 before 422
+        _check_all(files, code)
+        rows = [evidence.upload(session, store.evidence_dir, ctx.actor, edition, province, code,
+                                name, data) for name, data in files]
+        stored = [{"id": r.id, "filename": r.filename, "size": r.size, "media_type": r.media_type}
+                  for r in rows]
+    if wants_json(request):
+        return JSONResponse({"code": code, "uploaded": stored})
+    return _back(form, edition, province, code)
+
+
+def attachment_headers(filename: str) -> dict[str, str]:
+    """``Content-Disposition: attachment`` with the NFC name in RFC 5987 form and an ASCII
+    fallback, and ``nosniff`` so a browser never runs what it is given as a document."""
+    name = unicodedata.normalize("NFC", filename)
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(c for c in fallback if c.isalnum() or c in " ._-()") or "minh-chung"
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; "
+                                   f"filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
+
+
+@router.get("/{edition}/{province:province}/evidence/{evidence_id:int}")
+def download_evidence(edition: str, province: str, evidence_id: int, ctx: UserDep,
+                      store: StoreDep):
+    with store.reading() as session:
+        row, data = evidence.open_file(session, store.evidence_dir, ctx.actor, edition, province,
+                                       evidence_id)
+    return Response(data, media_type=row.media_type, headers=attachment_headers(row.filename))
+
+
+@router.post("/{edition}/{province:province}/evidence/{evidence_id:int}/remove")
+def remove_evidence(request: Request, edition: str, province: str, evidence_id: int,
+                    ctx: PostDep, store: StoreDep, form: FormDep):
+    with store.transaction() as session:
+        evidence.remove(session, ctx.actor, edition, province, evidence_id)
+    if wants_json(request):
+        return JSONResponse({"removed": evidence_id})
+    return _back(form, edition, province)
+
+
+# -- state changes -------------------------------------------------------------------------------
+
+
+@router.post("/{edition}/{province:province}/transition")
+def change_state(request: Request, edition: str, province: str, ctx: PostDep, store: StoreDep,
+                 form: FormDep):
+    """Every state change (submit, start_review, return, finish_appraisal, approve …)."""
+    name = form.get("action")
+    if name not in {a.value for a in Action}:
+        raise NotAllowed(f"unknown action {name!r}")
+    reason = form.get("reason")
+    version = _version(form, "version", None, required=False)
+    with store.transaction() as session:
+        changed = assessments.transition(session, ctx.actor, edition, province, str(name),
+                                         reason if isinstance(reason, str) else None, version)
+        body = {"state": changed.state, "version": changed.version}
+    if wants_json(request):
+        return JSONResponse(body)
+    return _back(form, edition, province)

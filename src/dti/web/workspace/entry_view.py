@@ -1,0 +1,291 @@
+"""What the assessment form shows, built from the store's :class:`AssessmentView`: the page's
+values (sections, answer blocks, inputs, evidence, comments, the state changes on offer), its JSON
+twin, and the form's own words (Vietnamese first).
+
+Points shown on the page are the self-assessed ones the province typed (the appraised and final
+ones beside them once the ministry has appraised); numbers follow the interface language (vi-VN
+writes 2,5).  Which controls appear is decided with :func:`dti.workflow.decide`, for display only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dti.formatting import format_number
+from dti.scoring import Field, SubIndicator
+from dti.store.accounts import Actor
+from dti.store.assessments import AssessmentView
+from dti.store.models import Evidence, User
+from dti.units import load_unit_set
+from dti.workflow import Action, decide
+
+VIETNAM_OFFSET = timedelta(hours=7)    # the store keeps naive UTC; Việt Nam has no summer time
+STATE_ACTIONS = (Action.SUBMIT, Action.START_REVIEW, Action.RETURN, Action.FINISH_APPRAISAL,
+                 Action.APPROVE)
+
+TEXT = {
+    "vi": {
+        "answered": "Đã trả lời", "required": "cần trả lời", "evidence_attached": "Có minh chứng",
+        "evidence_needed": "chỉ số bắt buộc có minh chứng", "total_self": "Tổng điểm tự đánh giá",
+        "total_final": "Tổng điểm cuối cùng", "points_unit": "điểm", "max_points": "Điểm tối đa",
+        "section_points": "Điểm của chỉ số chính", "method": "Cách xác định và tính điểm",
+        "rule": "Quy tắc tính điểm", "evidence": "Tài liệu kiểm chứng",
+        "evidence_required": "bắt buộc có minh chứng", "source": "Nguồn thu thập dữ liệu",
+        "verifier": "Đơn vị phối hợp xác minh số liệu", "note": "Ghi chú", "save": "Lưu",
+        "computed": "Điểm tính được", "not_scored": "Không tính điểm",
+        "review_pending": "Chờ thẩm định", "review_accepted": "Đã chấp nhận",
+        "review_returned": "Bị trả lại", "return_reason": "Lý do trả lại",
+        "returned_banner": "Bộ đã trả lại hồ sơ để tỉnh bổ sung. Lý do:",
+        "appraised": "Thẩm định", "appraised_points": "Điểm thẩm định", "final_points": "Điểm cuối cùng",
+        "files": "Tệp minh chứng", "no_files": "Chưa có tệp minh chứng.", "upload": "Tải lên",
+        "choose_files": "Chọn tệp (có thể chọn nhiều tệp)", "remove": "Gỡ tệp",
+        "confirm_remove": "Gỡ tệp này khỏi câu trả lời?", "comments": "Trao đổi",
+        "comment": "Ý kiến", "send_comment": "Gửi ý kiến", "choose": "— chọn —", "yes": "Có",
+        "no": "Không", "read_only": "Bạn đang xem hồ sơ; chỉ cán bộ nhập liệu của tỉnh sửa được "
+        "câu trả lời khi hồ sơ đang nhập hoặc bị trả lại.", "version": "phiên bản",
+        "excel_template": "Tải mẫu Excel", "excel_import": "Nhập từ Excel",
+        "audit_trail": "Nhật ký thay đổi", "plan_link": "Điểm còn có thể đạt", "sections": "Các chỉ số chính", "reason": "Lý do",
+        "action_submit": "Gửi Bộ thẩm định", "action_start_review": "Bắt đầu thẩm định",
+        "action_return": "Trả lại tỉnh", "action_finish_appraisal": "Hoàn tất thẩm định",
+        "action_approve": "Phê duyệt kết quả",
+        "confirm_submit": "Gửi hồ sơ cho Bộ thẩm định? Sau khi gửi, tỉnh không sửa được câu trả "
+        "lời cho đến khi Bộ trả lại.",
+        "confirm_action": "Xác nhận thay đổi trạng thái hồ sơ?", "simulated": "Số liệu mô phỏng",
+        "uploaded_by": "tải lên bởi", "saving": "Đang lưu…", "saved": "Đã lưu",
+        "conflict": "Xung đột (409): Đã có người lưu câu trả lời này sau khi bạn mở trang; thay "
+        "đổi của bạn CHƯA được lưu. Tải lại để xem bản mới rồi nhập lại.",
+        "current_value": "Giá trị đang được lưu", "reload": "Tải lại trang",
+        "invalid": "Chưa lưu: sửa các giá trị được đánh dấu.", "failed": "Không lưu được",
+        "offline": "Không kết nối được máy chủ; thay đổi CHƯA được lưu.",
+    },
+    "en": {
+        "answered": "Answered", "required": "to answer", "evidence_attached": "With evidence",
+        "evidence_needed": "sub-indicators needing evidence", "total_self": "Self-assessed total",
+        "total_final": "Final total", "points_unit": "points", "max_points": "Max points",
+        "section_points": "Main indicator points", "method": "How it is determined and scored",
+        "rule": "Scoring rule", "evidence": "Supporting documents",
+        "evidence_required": "evidence required", "source": "Data source",
+        "verifier": "Verifying body", "note": "Note", "save": "Save",
+        "computed": "Computed points", "not_scored": "Not scored",
+        "review_pending": "Awaiting review", "review_accepted": "Accepted",
+        "review_returned": "Returned", "return_reason": "Reason for return",
+        "returned_banner": "The ministry returned the assessment for the province to complete. "
+        "Reason:", "appraised": "Appraisal", "appraised_points": "Appraised points",
+        "final_points": "Final points", "files": "Evidence files",
+        "no_files": "No evidence files yet.", "upload": "Upload",
+        "choose_files": "Choose files (several allowed)", "remove": "Remove file",
+        "confirm_remove": "Remove this file from the answer?", "comments": "Comments",
+        "comment": "Comment", "send_comment": "Send comment", "choose": "— choose —", "yes": "Yes",
+        "no": "No", "read_only": "You are viewing this assessment; only the province's editor can "
+        "change answers while it is in draft or returned.", "version": "version",
+        "excel_template": "Download the Excel template", "excel_import": "Import from Excel",
+        "audit_trail": "Audit trail", "plan_link": "Points still within reach", "sections": "Main indicators", "reason": "Reason",
+        "action_submit": "Submit to the ministry", "action_start_review": "Start the review",
+        "action_return": "Return to the province", "action_finish_appraisal": "Finish the appraisal",
+        "action_approve": "Approve the results",
+        "confirm_submit": "Submit the assessment to the ministry? After that the province cannot "
+        "change answers unless the ministry returns it.",
+        "confirm_action": "Confirm this change of state?", "simulated": "Simulated data",
+        "uploaded_by": "uploaded by", "saving": "Saving…", "saved": "Saved",
+        "conflict": "Conflict (409): someone saved this answer after you opened the page; your "
+        "change has NOT been saved. Reload to see the newer version, then enter it again.",
+        "current_value": "Value stored now", "reload": "Reload the page",
+        "invalid": "Not saved: correct the marked values.", "failed": "Could not save",
+        "offline": "Cannot reach the server; your change has NOT been saved.",
+    },
+}
+SCRIPT_WORDS = ("saving", "saved", "conflict", "current_value", "reload", "invalid", "failed",
+                "offline", "yes", "no")
+
+
+def words(lang: str) -> dict[str, str]:
+    return TEXT["en" if lang == "en" else "vi"]
+
+
+def fmt_points(value: float | None, lang: str) -> str:
+    """Points as few decimals as they need: 10, 2,5 (vi) / 2.5 (en); '—' when none."""
+    if value is None:
+        return "—"
+    text = format_number(value, lang, 4)
+    return text.rstrip("0").rstrip("," if lang == "vi" else ".")
+
+
+def _plain_number(value: float, lang: str) -> str:
+    """A number to put back in an input: no thousands separator, so vi "1234,5" reads back."""
+    text = str(int(value)) if float(value).is_integer() else repr(float(value))
+    if "e" in text:
+        text = f"{value:f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _field_label(field: Field, lang: str) -> str:
+    return field.label_en if lang == "en" and field.label_en else field.label_vi
+
+
+def _inputs(item: SubIndicator, stored: dict | None, lang: str) -> list[dict[str, Any]]:
+    """One input per rule field, filled with the stored answer."""
+    t, stored = words(lang), stored or {}
+    out = []
+    for field in item.rule.fields:
+        value = stored.get(field.name)
+        entry: dict[str, Any] = {"name": f"f_{field.name}", "kind": field.kind,
+                                 "label": _field_label(field, lang), "value": ""}
+        if field.kind == "number":
+            entry["value"] = "" if value is None else _plain_number(value, lang)
+        elif field.kind == "choice":
+            entry["options"] = [{"value": o.key, "label": o.label, "selected": o.key == value}
+                                for o in field.options]
+        else:
+            entry["options"] = [{"value": "có", "label": t["yes"], "selected": value is True},
+                                {"value": "không", "label": t["no"], "selected": value is False}]
+        out.append(entry)
+    return out
+
+
+def value_text(item: SubIndicator, value: dict | None, lang: str) -> str:
+    """An answer in words, e.g. "Số phiên họp: 3; Lựa chọn: Phó Chủ tịch UBND tỉnh"."""
+    if not value:
+        return "—"
+    t, parts = words(lang), []
+    for field in item.rule.fields:
+        v = value.get(field.name)
+        if v is None:
+            continue
+        if field.kind == "number":
+            shown = fmt_points(v, lang)
+        elif field.kind == "choice":
+            shown = next((o.label for o in field.options if o.key == v), str(v))
+        else:
+            shown = t["yes"] if v else t["no"]
+        parts.append(f"{_field_label(field, lang)}: {shown}")
+    return "; ".join(parts) or "—"
+
+
+def _when(at: datetime | None) -> str:
+    return f"{at + VIETNAM_OFFSET:%d/%m/%Y %H:%M}" if at else ""
+
+
+def _size(size: int, lang: str) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{format_number(size / 1024, lang, 0)} KB"
+    return f"{format_number(size / 1048576, lang, 1)} MB"
+
+
+def section_points(view: AssessmentView, which: str = "self") -> dict[str, float]:
+    """Σ points of each main indicator's scored sub-indicators."""
+    points = view.points(which)
+    return {main: round(sum(points.get(i.code) or 0.0 for i in items if i.scored), 4)
+            for main, items in view.catalogue.by_main().items()}
+
+
+def points_summary(view: AssessmentView) -> dict[str, Any]:
+    """What changes on the page after a save: progress, the total and each section's points."""
+    return {"progress": view.progress(), "total_points": view.total_points("self"),
+            "main_points": section_points(view)}
+
+
+def _evidence_json(rows: list[Evidence], base: str) -> list[dict[str, Any]]:
+    return [{"id": e.id, "filename": e.filename, "size": e.size, "media_type": e.media_type,
+             "sha256": e.sha256, "uploaded_at": e.uploaded_at.isoformat(),
+             "url": f"{base}/evidence/{e.id}"} for e in rows]
+
+
+def answer_json(view: AssessmentView, code: str, base: str = "") -> dict[str, Any]:
+    entry = view.answers[code]
+    a = entry.answer
+    item = view.catalogue.item(code)
+    return {"code": code, "self_value": a.self_value, "self_points": a.self_points,
+            "max_points": item.max_points if item else None,
+            "appraised_value": a.appraised_value, "appraised_points": a.appraised_points,
+            "final_points": a.final_points, "note": a.note, "version": a.version,
+            "review_status": a.review_status, "return_reason": a.return_reason,
+            "evidence": _evidence_json(entry.evidence, base), "comments": len(entry.comments)}
+
+
+def page_json(view: AssessmentView, base: str) -> dict[str, Any]:
+    """The page's JSON twin; ``total_points`` and ``main_values`` are self-assessed."""
+    a = view.assessment
+    return {"edition": view.edition.code, "province": a.province_code, "state": a.state,
+            "version": a.version, "return_reason": a.return_reason,
+            "illustrative": view.edition.illustrative, "progress": view.progress(),
+            "total_points": view.total_points("self"),
+            "final_total_points": view.total_points("final"),
+            "main_values": view.main_values("self"), "main_points": section_points(view),
+            "answers": [answer_json(view, i.code, base) for i in view.catalogue.items]}
+
+
+def _uploaders(session: Session, rows: list[Evidence]) -> dict[int, str]:
+    names = {}
+    for user_id in {e.uploaded_by for e in rows}:
+        user = session.get(User, user_id)
+        names[user_id] = (user.display_name or user.username) if user else "?"
+    return names
+
+
+def _row(view: AssessmentView, item: SubIndicator, lang: str, names: dict[int, str]) -> dict[str, Any]:
+    entry = view.answers[item.code]
+    a = entry.answer
+    return {
+        "item": item, "answer": a, "name": item.name_en if lang == "en" and item.name_en else item.name_vi,
+        "inputs": _inputs(item, a.self_value, lang), "points": fmt_points(a.self_points, lang),
+        "max": fmt_points(item.max_points, lang), "appraised": a.appraised_points is not None,
+        "appraised_value": value_text(item, a.appraised_value, lang),
+        "appraised_points": fmt_points(a.appraised_points, lang),
+        "final_points": fmt_points(a.final_points, lang),
+        "evidence": [{"id": e.id, "filename": e.filename, "size": _size(e.size, lang),
+                      "by": names.get(e.uploaded_by, "?"), "at": _when(e.uploaded_at)}
+                     for e in entry.evidence],
+        "comments": [{**c, "at": _when(c["at"])} for c in entry.comments],
+    }
+
+
+def _actions(actor: Actor, state: str, own: bool) -> list[dict[str, Any]]:
+    """State changes to offer as buttons (display only; the store decides on the post)."""
+    offered = []
+    for action in STATE_ACTIONS:
+        decision = decide(action, actor.role, state, own)
+        if decision:
+            offered.append({"action": action.value, "needs_reason": decision.needs_reason,
+                            "confirm": "confirm_submit" if action is Action.SUBMIT else "confirm_action"})
+    return offered
+
+
+def page_values(session: Session, view: AssessmentView, actor: Actor, lang: str, base: str,
+                only: str | None = None) -> dict[str, Any]:
+    """The template's values; ``only``: just that sub-indicator's block (a partial update)."""
+    edition, a = view.edition, view.assessment
+    own = actor.province_code == a.province_code
+    items = [i for i in view.catalogue.items if only is None or i.code == only]
+    names = _uploaders(session, [e for i in items for e in view.answers[i.code].evidence])
+    rows = [_row(view, i, lang, names) for i in items]
+    by_code = {r["item"].code: r for r in rows}
+    main_points = section_points(view)
+    sections = [{"main": m, "name": m.name_en if lang == "en" and m.name_en else m.name_vi,
+                 "max": fmt_points(m.max_points, lang),
+                 "points": fmt_points(main_points.get(m.code), lang),
+                 "rows": [by_code[i.code] for i in view.catalogue.by_main()[m.code] if i.code in by_code]}
+                for m in view.catalogue.mains]
+    unit = load_unit_set(edition.unit_set).get(a.province_code)
+    t = words(lang)
+    any_appraised = any(v.answer.appraised_points is not None for v in view.answers.values())
+    return {
+        "view": view, "edition": edition, "assessment": a, "state": a.state, "base": base,
+        "edition_name": edition.name_en if lang == "en" and edition.name_en else edition.name_vi,
+        "province_name": unit.name_en if lang == "en" and unit.name_en else unit.name_vi,
+        "province_code": a.province_code, "illustrative": edition.illustrative,
+        "catalogue_note": view.catalogue.note_en if lang == "en" else view.catalogue.note_vi,
+        "progress": view.progress(), "total_self": fmt_points(view.total_points("self"), lang),
+        "total_final": fmt_points(view.total_points("final"), lang) if any_appraised else None,
+        "sections": sections, "rows": rows,
+        "can_edit": bool(decide(Action.EDIT, actor.role, a.state, own)),
+        "can_comment": bool(decide(Action.COMMENT, actor.role, a.state, own)),
+        "can_remove": bool(decide(Action.EDIT, actor.role, a.state, own)) and a.submitted_at is None,
+        "actions": _actions(actor, a.state, own),
+        "script_words": {k: t[k] for k in SCRIPT_WORDS},
+        "edition_url": base.rsplit("/", 1)[0],
+    }

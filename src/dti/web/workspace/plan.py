@@ -1,0 +1,100 @@
+"""The planner for logged-in users: where a province is losing points it could still earn, and
+what-if on its own answers (issue #6 in the assessment app).
+
+Scoping comes from the store: the page reads the assessment through
+:func:`dti.store.assessments.view`, so a province user reaches only their own province.  Ranks
+are never computed from other provinces' unpublished answers — that would leak them: the other
+provinces are taken as published (the edition's frozen snapshot once published; for the
+illustrative edition, the illustrative demo values that follow the published 2022 ranks).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from dti.analysis.planner_answers import points_to_gain, what_if_answers
+from dti.editions import load_edition
+from dti.store import assessments
+from dti.store.editions import published_editions
+from dti.units import load_unit_set
+from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
+
+router = APIRouter()
+
+TEXT = {
+    "vi": {"plan_title": "Điểm còn có thể đạt", "plan_gaps": "Các chỉ số thành phần còn thiếu điểm",
+           "plan_missing": "Điểm còn thiếu", "plan_have": "Điểm hiện có", "plan_max": "Tối đa",
+           "plan_total_gain": "Tổng điểm còn có thể đạt", "plan_whatif": "Thử thay đổi câu trả lời",
+           "plan_whatif_hint": "Nhập câu trả lời mới cho vài chỉ số thành phần rồi bấm Tính. Không có gì được lưu.",
+           "plan_compute": "Tính", "plan_total": "Tổng điểm DTI", "plan_rank": "Thứ hạng",
+           "plan_before": "Trước", "plan_after": "Sau", "plan_no_rank": "Chưa có số liệu công bố của các tỉnh khác để xếp hạng.",
+           "plan_others": "Các tỉnh khác giữ nguyên giá trị đã công bố",
+           "plan_others_demo": "Các tỉnh khác: giá trị minh hoạ theo thứ hạng công bố 2022 (không dùng câu trả lời chưa công bố của tỉnh khác)",
+           "plan_points_unit": "điểm", "plan_of_total": "điểm DTI (trên 1)"},
+    "en": {"plan_title": "Points still within reach", "plan_gaps": "Sub-indicators short of their maximum",
+           "plan_missing": "Points missing", "plan_have": "Points now", "plan_max": "Maximum",
+           "plan_total_gain": "Points still within reach in all", "plan_whatif": "Try other answers",
+           "plan_whatif_hint": "Type new answers for some sub-indicators and press Compute. Nothing is saved.",
+           "plan_compute": "Compute", "plan_total": "DTI total", "plan_rank": "Rank",
+           "plan_before": "Before", "plan_after": "After", "plan_no_rank": "No published values of the other provinces to rank against yet.",
+           "plan_others": "Other provinces keep their published values",
+           "plan_others_demo": "Other provinces: illustrative values following the published 2022 ranks (other provinces' unpublished answers are never used)",
+           "plan_points_unit": "points", "plan_of_total": "DTI score (out of 1)"},
+}
+
+
+def _others(session, view):
+    """(dataset, framework, recipe, note key) of the other provinces as published, or None."""
+    edition = view.edition
+    base = load_edition(edition.base_edition)
+    if edition.status == "published":
+        frozen = next(e for e in published_editions(session) if e.id == edition.code)
+        return frozen.dataset(), base.framework, base.recipe, "plan_others"
+    if edition.illustrative:
+        from dti.editions.demo import demo_dataset
+
+        return demo_dataset(edition.base_edition), base.framework, base.recipe, "plan_others_demo"
+    return None
+
+
+def _page(request: Request, ctx, store, edition: str, province: str,
+          changes: dict[str, dict[str, Any]] | None) -> Any:
+    with store.reading() as session:
+        view = assessments.view(session, ctx.actor, edition, province)
+        points = view.points("final")
+        gaps = points_to_gain(view.catalogue, points)
+        others = _others(session, view)
+    result = None
+    if changes and others is not None:
+        data, framework, recipe, _ = others
+        result = what_if_answers(data, framework, recipe, province, view.catalogue, points, changes)
+    if wants_json(request):
+        return JSONResponse({"edition": edition, "province": province,
+                             "gaps": [g.__dict__ for g in gaps],
+                             "what_if": result.as_dict() if result else None})
+    unit = load_unit_set(view.edition.unit_set).get(province)
+    standing = {row["node"]: row for row in result.result.standing()} if result else {}
+    return render(request, ctx, "app/plan.html", {
+        "view": view, "unit": unit, "gaps": gaps, "total_gain": round(sum(g.missing for g in gaps), 4),
+        "result": result, "standing": standing, "others_note": others[3] if others else None,
+        "changes": changes or {}, "illustrative": view.edition.illustrative}, extra_text=TEXT)
+
+
+@router.get("/plan/{edition}/{province}")
+def plan_page(request: Request, ctx: UserDep, store: StoreDep, edition: str, province: str):
+    return _page(request, ctx, store, edition, province, None)
+
+
+@router.post("/plan/{edition}/{province}")
+async def plan_what_if(request: Request, ctx: PostDep, store: StoreDep, edition: str, province: str):
+    """Form fields ``a_<code>_<field>``: the answers to try (blank = unchanged)."""
+    form = await request.form()
+    changes: dict[str, dict[str, Any]] = {}
+    for key, value in form.items():
+        if key.startswith("a_") and isinstance(value, str) and value.strip():
+            code, _, field = key[2:].rpartition("__")
+            changes.setdefault(code, {})[field] = value
+    return _page(request, ctx, store, edition, province, changes)

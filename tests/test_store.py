@@ -1,0 +1,394 @@
+"""The assessment store on a real database (SQLite always, PostgreSQL when DTI_TEST_DATABASE_URL is
+set): migrations up and down, the schema against the models, SQLite pragmas, the append-only audit
+log, accounts and throttling, optimistic concurrency, atomic transactions, backup and restore, and
+the demo data."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import delete, event, func, inspect, select, text, update
+from sqlalchemy.exc import DBAPIError
+from workspace_support import EDITION, OWN, PASSWORD, USERS, fresh_store, populate
+
+from dti.errors import Conflict, InputError, LoginRefused, NotAllowed, StaleEdit
+from dti.store import accounts, audit, backup, demo, migrate
+from dti.store.accounts import Actor, authenticate, create_user, reauthenticate
+from dti.store.assessments import save_answer, view
+from dti.store.evidence import upload
+from dti.store.models import Answer, Assessment, AuditEntry, Base, SecurityEvent, User
+from dti.workflow import Role, State
+
+PDF = b"%PDF-1.4\n% minh chung thu nghiem\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+# -- migrations ------------------------------------------------------------------------------------
+
+def _tables(store) -> set[str]:
+    return set(inspect(store.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_migrations_go_down_to_nothing_and_up_again(store):
+    assert _tables(store) == set(Base.metadata.tables)
+    assert migrate.is_current(store.engine)
+    migrate.downgrade(store.engine, "base")
+    assert _tables(store) == set()
+    assert migrate.current(store.engine) is None
+    if not store.is_sqlite:   # the trigger function goes with the schema
+        with store.engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM pg_proc "
+                                          "WHERE proname = 'audit_log_append_only'")) == 0
+    migrate.upgrade(store.engine)
+    assert _tables(store) == set(Base.metadata.tables)
+    assert migrate.current(store.engine) == migrate.head()
+
+
+def test_models_and_migrations_agree(store):
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_sqlite_runs_in_wal_with_foreign_keys(tmp_path):
+    store = fresh_store("sqlite", tmp_path)
+    try:
+        with store.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            with pytest.raises(DBAPIError):   # a dangling reference is refused
+                connection.execute(text("INSERT INTO assessments (edition_id, province_code, state, "
+                                        "version, updated_at, simulated) VALUES (999, '48', 'draft', "
+                                        "1, '2024-01-01 00:00:00', 0)"))
+    finally:
+        store.close()
+
+
+def test_audit_log_is_append_only_in_the_database(store):
+    world = populate(store)
+    with store.transaction() as session:
+        audit.write(session, world.actors["admin"], "test.entry", after={"n": 1})
+    with store.reading() as session:
+        count = session.scalar(select(func.count()).select_from(AuditEntry))
+    assert count >= 2
+    for statement in (update(AuditEntry).values(reason="rewritten"), delete(AuditEntry)):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with store.transaction() as session:
+                session.execute(statement)
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == count
+        assert session.scalar(select(func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.reason == "rewritten")) == 0
+
+
+# -- accounts --------------------------------------------------------------------------------------
+
+def _users(store, *names: str) -> dict[str, Actor]:
+    """Only the users a test needs (each password hash costs Argon2's time on purpose)."""
+    with store.transaction() as session:
+        return {name: Actor.of(create_user(session, name, PASSWORD, *USERS[name])) for name in names}
+
+
+def _attempt(store, username: str, password: str) -> str:
+    """One log-in attempt committed as the app commits it: 'ok' or the refusal's message."""
+    with store.transaction() as session:
+        try:
+            authenticate(session, username, password, "127.0.0.1")
+        except LoginRefused as exc:
+            return str(exc)
+    return "ok"
+
+
+def _events(store, username: str) -> list[str]:
+    with store.reading() as session:
+        return list(session.scalars(select(SecurityEvent.kind).where(SecurityEvent.username == username)
+                                    .order_by(SecurityEvent.id)))
+
+
+def test_passwords_are_hashed_with_argon2(store):
+    _users(store, "editor", "admin")
+    with store.reading() as session:
+        hashes = list(session.scalars(select(User.password_hash)))
+    assert hashes and all(h.startswith("$argon2") for h in hashes)
+    assert PASSWORD not in "".join(hashes)
+    assert _attempt(store, "editor", PASSWORD) == "ok"
+    assert _attempt(store, "editor", "wrong-password") == "wrong user name or password"
+    assert _attempt(store, "nobody", PASSWORD) == "wrong user name or password"   # same message
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(store, monkeypatch):
+    _users(store, "editor")
+    for _ in range(4):
+        assert _attempt(store, "editor", "wrong-password") == "wrong user name or password"
+    assert "locked" in _attempt(store, "editor", "wrong-password")        # the fifth failure
+    assert "locked" in _attempt(store, "editor", PASSWORD)                # right password, refused
+    assert _events(store, "editor") == ["login_failed"] * 5 + ["account_locked", "login_while_locked"]
+    start = accounts.now()
+    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=14))
+    assert "locked" in _attempt(store, "editor", PASSWORD)
+    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
+    assert _attempt(store, "editor", PASSWORD) == "ok"
+    with store.reading() as session:
+        assert session.scalar(select(User.locked_until).where(User.username == "editor")) is None
+
+
+def test_failures_older_than_fifteen_minutes_do_not_count(store, monkeypatch):
+    _users(store, "approver")
+    for _ in range(4):
+        _attempt(store, "approver", "wrong-password")
+    start = accounts.now()
+    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
+    assert _attempt(store, "approver", "wrong-password") == "wrong user name or password"
+    assert _attempt(store, "approver", PASSWORD) == "ok"
+    assert "account_locked" not in _events(store, "approver")
+
+
+def test_wrong_reauthentication_is_refused_and_logged(store):
+    admin = _users(store, "admin")["admin"]
+    with store.transaction() as session:
+        with pytest.raises(NotAllowed, match="re-entered is wrong"):
+            reauthenticate(session, admin, "not-the-password", "publish")
+        reauthenticate(session, admin, PASSWORD, "publish")
+    assert _events(store, "admin") == ["reauth_failed", "reauth_ok"]
+
+
+# -- writes ----------------------------------------------------------------------------------------
+
+def test_a_stale_save_is_refused_and_the_first_survives(store):
+    world = populate(store)
+    editor = world.actors["editor"]
+    with store.transaction() as session:
+        first = save_answer(session, editor, EDITION, OWN, "NTS.04", {"a": "30", "b": "60"}, 0)
+        assert first.version == 1
+    with pytest.raises(StaleEdit) as caught:
+        with store.transaction() as session:
+            save_answer(session, editor, EDITION, OWN, "NTS.04", {"a": "59", "b": "60"}, 0)
+    assert caught.value.status == 409
+    assert caught.value.context["current"]["self_value"] == {"a": 30, "b": 60}
+    with store.reading() as session:
+        stored = view(session, editor, EDITION, OWN).answers["NTS.04"].answer
+    assert (stored.self_value, stored.version) == ({"a": 30, "b": 60}, 1)
+
+
+def test_a_failed_transaction_writes_nothing(store):
+    world = populate(store)
+    editor = world.actors["editor"]
+
+    def counts():
+        with store.reading() as session:
+            return (session.scalar(select(func.count()).select_from(AuditEntry)),
+                    session.scalar(select(func.count()).select_from(Answer)
+                                   .where(Answer.version > 0)))
+
+    before = counts()
+    with pytest.raises(RuntimeError):
+        with store.transaction() as session:
+            save_answer(session, editor, EDITION, OWN, "NTS.02", {"value": "có"}, 0)
+            upload(session, store.evidence_dir, editor, EDITION, OWN, "NTS.02", "qd.pdf", PDF)
+            raise RuntimeError("the server fails half-way")
+    assert counts() == before
+
+
+# -- backup and restore ----------------------------------------------------------------------------
+
+def _fill(store) -> None:
+    world = populate(store)
+    editor = world.actors["editor"]
+    with store.transaction() as session:
+        save_answer(session, editor, EDITION, OWN, "NTS.04", {"a": "1.234,5", "b": "2000"}, 0,
+                    note="Báo cáo số 12/BC-UBND")
+        save_answer(session, editor, EDITION, OWN, "NTS.02", {"value": "có"}, 0)
+        upload(session, store.evidence_dir, editor, EDITION, OWN, "NTS.02", "Quyết định.pdf", PDF)
+        upload(session, store.evidence_dir, editor, EDITION, OWN, "NTS.04", "bao-cao.txt",
+               "Số liệu: 1.234,5 / 2.000\n".encode())
+    _attempt(store, "editor", "wrong-password")
+
+
+def _snapshot(store) -> dict:
+    return backup._read_tables(store)
+
+
+def _evidence(store) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in store.evidence_dir.rglob("*") if p.is_file()}
+
+
+def _targets(store) -> list[str]:
+    """SQLite always; the other backend too when there is one (SQLite → PostgreSQL and back)."""
+    targets = ["sqlite"]
+    if store.is_sqlite and os.environ.get("DTI_TEST_DATABASE_URL"):
+        targets.append("postgresql")
+    return targets
+
+
+def test_backup_and_restore_round_trip(store, tmp_path):
+    _fill(store)
+    archive = tmp_path / "dti-backup.tar.gz"
+    report = backup.backup(store, archive)
+    assert report.evidence_files == 2 and report.rows["answers"] == 63 * 98
+    original, files = _snapshot(store), _evidence(store)
+    assert len(files) == 2
+    for backend in _targets(store):
+        target = fresh_store(backend, tmp_path / f"to-{backend}")
+        try:
+            manifest = backup.restore(target, archive)
+            assert manifest["source"] == store.engine.dialect.name
+            assert _snapshot(target) == original
+            assert _evidence(target) == files
+            with target.transaction() as session:   # ids continue after the restored ones
+                session.add(SecurityEvent(at=accounts.now(), kind="test", username="x", detail=""))
+            assert _attempt(target, "editor", PASSWORD) == "ok"   # the hashes came across
+            again = tmp_path / f"back-from-{backend}.tar.gz"
+            backup.backup(target, again)
+        finally:
+            target.close()
+        # ... and back into the source (non-empty: only with replace)
+        with pytest.raises(Conflict, match="--replace"):
+            backup.restore(store, again)
+        backup.restore(store, again, replace=True)
+        restored = _snapshot(store)
+        assert restored["users"] == original["users"] and restored["answers"] == original["answers"]
+        assert [r["kind"] for r in restored["security_events"]][-1] == "login_ok"
+
+
+def test_backup_reads_one_snapshot_while_others_write(store, tmp_path):
+    """A row committed by another connection after the backup has begun reading is not in it."""
+    _users(store, "editor")
+    writes = []
+
+    def write_meanwhile(connection, cursor, statement, *args):
+        if "FROM audit_log" in statement and not writes:
+            with store.engine.begin() as other:   # another connection, committed
+                other.execute(SecurityEvent.__table__.insert().values(
+                    at=accounts.now(), kind="written_during_backup", username="x", detail=""))
+            writes.append(True)
+
+    event.listen(store.engine, "after_cursor_execute", write_meanwhile)
+    try:
+        backup.backup(store, tmp_path / "b.tar.gz")
+    finally:
+        event.remove(store.engine, "after_cursor_execute", write_meanwhile)
+    assert writes
+    with tarfile.open(tmp_path / "b.tar.gz", "r:gz") as archive:
+        events = json.loads(archive.extractfile("tables/security_events.json").read())
+    assert "written_during_backup" not in [e["kind"] for e in events]
+    assert "written_during_backup" in [e["kind"] for e in _snapshot(store)["security_events"]]
+
+
+def _rewrite(archive: Path, out: Path, change) -> None:
+    with tarfile.open(archive, "r:gz") as source, tarfile.open(out, "w:gz") as target:
+        for info in source:
+            data = source.extractfile(info).read()
+            data = change(info.name, data)
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+
+
+def test_restore_refuses_a_tampered_archive_and_changes_nothing(store, tmp_path):
+    _fill(store)
+    archive = tmp_path / "b.tar.gz"
+    backup.backup(store, archive)
+    tampered = tmp_path / "tampered.tar.gz"
+
+    def raise_points(name: str, data: bytes) -> bytes:
+        if name != "tables/answers.json":
+            return data
+        rows = json.loads(data)
+        for row in rows:
+            if row["indicator_code"] == "NTS.04" and row["self_points"] is not None:
+                row["self_points"] = row["final_points"] = 999.0
+        return json.dumps(rows).encode()
+
+    _rewrite(archive, tampered, raise_points)
+    target = fresh_store("sqlite", tmp_path / "target")
+    try:
+        with pytest.raises(InputError) as caught:
+            backup.restore(target, tampered)
+        assert [p.code for p in caught.value.problems] == ["backup.checksum"]
+        assert "tables/answers.json" in caught.value.problems[0].file
+        assert _snapshot(target)["answers"] == [] and not target.evidence_dir.exists()
+        # a changed evidence file is caught the same way
+        _rewrite(archive, tampered, lambda n, d: d + b"x" if n.startswith("evidence/") else d)
+        with pytest.raises(InputError, match="SHA-256"):
+            backup.restore(target, tampered)
+        # and a file that is not an archive at all
+        junk = tmp_path / "junk.tar.gz"
+        junk.write_bytes(b"not an archive")
+        with pytest.raises(InputError) as caught:
+            backup.restore(target, junk)
+        assert caught.value.problems[0].code == "backup.unreadable"
+    finally:
+        target.close()
+
+
+def test_restore_refuses_another_schema_revision(store, tmp_path):
+    _fill(store)
+    archive = tmp_path / "b.tar.gz"
+    backup.backup(store, archive)
+    other = tmp_path / "other.tar.gz"
+
+    with tarfile.open(archive, "r:gz") as source, tarfile.open(other, "w:gz") as target:
+        for info in source:
+            data = source.extractfile(info).read()
+            if info.name == backup.MANIFEST:
+                manifest = json.loads(data)
+                manifest["alembic_revision"] = "0000"
+                data = json.dumps(manifest).encode()
+            info.size = len(data)
+            target.addfile(info, io.BytesIO(data))
+    target = fresh_store("sqlite", tmp_path / "target")
+    try:
+        with pytest.raises(InputError) as caught:
+            backup.restore(target, other)
+        assert caught.value.problems[0].code == "backup.revision"
+    finally:
+        target.close()
+
+
+def test_backup_refuses_a_missing_evidence_file(store, tmp_path):
+    _fill(store)
+    victim = next(p for p in store.evidence_dir.rglob("*") if p.is_file())
+    victim.unlink()
+    with pytest.raises(InputError) as caught:
+        backup.backup(store, tmp_path / "b.tar.gz")
+    assert caught.value.problems[0].code == "backup.evidence_missing"
+    assert not (tmp_path / "b.tar.gz").exists() and not list(tmp_path.glob("*.part"))
+
+
+def test_the_archive_lists_a_checksum_for_every_member(store, tmp_path):
+    _fill(store)
+    archive = tmp_path / "b.tar.gz"
+    backup.backup(store, archive)
+    with tarfile.open(archive, "r:gz") as opened:
+        members = {i.name: opened.extractfile(i).read() for i in opened}
+    manifest = json.loads(members.pop(backup.MANIFEST))
+    assert manifest["members"] == {n: hashlib.sha256(d).hexdigest() for n, d in members.items()}
+    assert manifest["alembic_revision"] == migrate.head()
+    assert manifest["rows"]["assessments"] == 63
+    assert {n for n in members if n.startswith("tables/")} == {f"tables/{t}.json" for t in Base.metadata.tables}
+
+
+# -- the demo --------------------------------------------------------------------------------------
+
+def test_demo_seeds_63_simulated_assessments_in_several_states(store):
+    logins = demo.seed(store)
+    assert {login.role for login in logins} == {r.value for r in Role if r is not Role.PUBLIC}
+    with store.reading() as session:
+        rows = list(session.execute(select(Assessment.state, Assessment.simulated)))
+        users = {u.username: u for u in session.scalars(select(User))}
+    assert len(rows) == 63 and all(simulated for _, simulated in rows)
+    states = {state for state, _ in rows}
+    assert len(states) >= 5 and states <= {s.value for s in State}
+    assert {login.username for login in logins} == set(users)
+    assert demo.seed(store) == logins                  # a second run creates nothing
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Assessment)) == 63
+        assert session.scalar(select(func.count()).select_from(User)) == len(logins)
+    assert _attempt(store, logins[0].username, logins[0].password) == "ok"

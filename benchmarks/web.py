@@ -12,7 +12,8 @@ bounded number of requests, one after another:
 
 * save: ``POST /app/{edition}/{province}/answers/{code}`` — parse, score, optimistic-concurrency
   update, audit line, all in one transaction — cycling over the province's sub-indicators with
-  the version the previous save returned;
+  the version the previous save returned (each save is its own keep-alive request on
+  the client's connection);
 * form: ``GET /app/{edition}/{province}`` — the whole form: 98 sub-indicators in 9 sections with
   their answers, evidence and comments.
 
@@ -97,16 +98,18 @@ def start_server(port: int, workers: int, env: dict[str, str]) -> subprocess.Pop
     raise SystemExit("the server did not answer within 90 s")
 
 
-async def login(client: httpx.AsyncClient, username: str) -> str:
-    page = await client.get("/app/login")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    response = await client.post("/app/login", data={"username": username, "password": PASSWORD,
-                                                      "csrf": token, "next": "/app/"})
-    if response.status_code != 303:
-        raise SystemExit(f"log-in failed for {username}: {response.status_code}")
-    page = await client.get("/app/")
-    page = await client.get(page.headers["location"]) if page.status_code == 303 else page
-    return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+def login(port: int, username: str) -> tuple[str, str]:
+    """Log in through the real form: (session cookie, CSRF token)."""
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        page = client.get("/app/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        response = client.post("/app/login", data={"username": username, "password": PASSWORD,
+                                                   "csrf": token, "next": "/app/"})
+        if response.status_code != 303:
+            raise SystemExit(f"log-in failed for {username}: {response.status_code}")
+        page = client.get("/app/", follow_redirects=True)
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
+        return client.cookies["dti_session"], csrf
 
 
 def _answer(item, n: int) -> dict[str, str]:
@@ -124,31 +127,53 @@ def _answer(item, n: int) -> dict[str, str]:
     return out
 
 
+async def _exchange(reader, writer, request: bytes) -> tuple[int, bytes]:
+    """One request on a keep-alive HTTP/1.1 connection: (status, body)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = int(re.search(rb"(?i)\r\ncontent-length: *(\d+)", head).group(1))
+    return status, await reader.readexactly(length)
+
+
+def _request(port: int, method: str, path: str, cookie: str, csrf: str = "", body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", f"Cookie: dti_session={cookie}",
+             "Accept: application/json" if method == "POST" else "Accept: text/html"]
+    if method == "POST":
+        lines += [f"X-CSRF-Token: {csrf}", "Content-Type: application/x-www-form-urlencoded",
+                  f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + body
+
+
 async def run_client(port: int, edition: str, account, count: int, kind: str,
                      latencies: list[float]) -> None:
-    username, province, items = account
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-        csrf = await login(client, username)
-        headers = {"x-csrf-token": csrf, "accept": "application/json"}
-        versions: dict[str, int] = {}
-        form = await client.get(f"/app/{edition}/{province}", headers={"accept": "application/json"})
-        for answer in form.json()["answers"]:
-            versions[answer["code"]] = answer["version"]
+    """A raw asyncio client (an HTTP library would take CPU the 2-core server needs)."""
+    import json
+    from urllib.parse import quote, urlencode
+
+    username, province, items, cookie, csrf, versions = account
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    page = f"/app/{quote(edition)}/{province}"
+    try:
         for n in range(count):
-            started = time.perf_counter()
             if kind == "save":
-                item = items[n % len(items)]
-                response = await client.post(
-                    f"/app/{edition}/{province}/answers/{item.code}", headers=headers,
-                    data={**_answer(item, n), "version": str(versions[item.code])})
-                if response.status_code != 200:
-                    raise SystemExit(f"save failed: {response.status_code} {response.text[:200]}")
-                versions[item.code] = response.json()["version"]
+                item = items[(n + versions.get("_offset", 0)) % len(items)]
+                body = urlencode({**_answer(item, n), "version": versions[item.code]}).encode()
+                request = _request(port, "POST", f"{page}/answers/{item.code}", cookie, csrf, body)
             else:
-                response = await client.get(f"/app/{edition}/{province}")
-                if response.status_code != 200 or len(response.content) < 10_000:
-                    raise SystemExit(f"form failed: {response.status_code}")
+                request = _request(port, "GET", page, cookie)
+            started = time.perf_counter()
+            status, content = await _exchange(reader, writer, request)
             latencies.append(time.perf_counter() - started)
+            if status != 200:
+                raise SystemExit(f"{kind} answered {status}: {content[:200]!r}")
+            if kind == "save":
+                versions[item.code] = json.loads(content)["version"]
+            elif len(content) < 10_000:
+                raise SystemExit("the form came back too small")
+        versions["_offset"] = versions.get("_offset", 0) + count
+    finally:
+        writer.close()
 
 
 async def measure(port: int, edition: str, accounts, total: int, kind: str) -> tuple[float, float, float]:
@@ -158,9 +183,20 @@ async def measure(port: int, edition: str, accounts, total: int, kind: str) -> t
     await asyncio.gather(*(run_client(port, edition, a, per_client, kind, latencies)
                            for a in accounts))
     elapsed = time.perf_counter() - started
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    return statistics.median(latencies) * 1000, p99 * 1000, len(latencies) / elapsed
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return q[49] * 1000, q[98] * 1000, len(latencies) / elapsed
+
+
+def sessions(port: int, edition: str, accounts) -> list[tuple]:
+    """Each client logged in, with the versions of its province's answers."""
+    out = []
+    for username, province, items in accounts:
+        cookie, csrf = login(port, username)
+        form = httpx.get(f"http://127.0.0.1:{port}/app/{edition}/{province}", timeout=60,
+                         headers={"accept": "application/json"}, cookies={"dti_session": cookie})
+        versions = {a["code"]: a["version"] for a in form.json()["answers"]}
+        out.append((username, province, items, cookie, csrf, versions))
+    return out
 
 
 def main() -> None:
@@ -179,6 +215,7 @@ def main() -> None:
         env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence)}
         server = start_server(port, args.workers, env)
         try:
+            accounts = sessions(port, edition, accounts)
             backend = url.split(":", 1)[0]
             print(f"{args.clients} clients, {args.requests} requests per round, {args.workers} "
                   f"server workers, {backend}, median of {args.repeats} rounds")

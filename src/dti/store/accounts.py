@@ -153,20 +153,47 @@ def open_session(session: Session, user: User) -> tuple[str, str]:
 
 
 def resume_session(session: Session, token: str | None) -> tuple[Actor, str] | None:
-    """The actor and CSRF token of a live session, or ``None`` (expired, unknown, user disabled)."""
+    """The actor and CSRF token of a live session, or ``None`` (expired, unknown, user disabled).
+
+    Read-only: a request that only reads takes no write lock.  :func:`session_upkeep` says
+    whether the session's row needs a write (last seen a minute ago, or expired)."""
+    found = _live(session, token)
+    return (Actor.of(found[1]), found[0].csrf_token) if found else None
+
+
+def _live(session: Session, token: str | None) -> tuple[LoginSession, User] | None:
     if not token:
         return None
     row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
     if row is None:
         return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active or now() - row.last_seen > SESSION_IDLE:
+        return None
+    return row, user
+
+
+def session_upkeep(session: Session, token: str | None) -> None:
+    """Write what reading a session left: the last-seen time (at most once a minute), or the
+    removal of an expired session.  Run in a write transaction, apart from the request's reads."""
+    if not token:
+        return
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    if row is None:
+        return
     t = now()
     user = session.get(User, row.user_id)
     if user is None or not user.active or t - row.last_seen > SESSION_IDLE:
         session.delete(row)
-        return None
-    if t - row.last_seen > timedelta(minutes=1):
+    elif t - row.last_seen > timedelta(minutes=1):
         row.last_seen = t
-    return Actor.of(user), row.csrf_token
+
+
+def needs_upkeep(session: Session, token: str | None) -> bool:
+    if not token:
+        return False
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    return row is not None and now() - row.last_seen > timedelta(minutes=1)
 
 
 def close_session(session: Session, token: str | None) -> None:

@@ -9,7 +9,6 @@ catalogue — never taken from the caller.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Mapping
 
 from sqlalchemy import select, update
@@ -24,17 +23,16 @@ from dti.store.models import Answer, Assessment, Comment, EditionRow, Evidence, 
 from dti.workflow import Action, State
 
 
-@lru_cache(maxsize=32)
-def _catalogue(checksum: str, frozen: str) -> ScoringCatalogue:
-    import json
-
-    return ScoringCatalogue.from_dict(json.loads(frozen))
+_CATALOGUES: dict[str, ScoringCatalogue] = {}
 
 
 def catalogue_of(edition: EditionRow) -> ScoringCatalogue:
-    import json
-
-    return _catalogue(edition.catalogue_checksum, json.dumps(edition.catalogue, sort_keys=True))
+    """The edition's frozen catalogue, parsed once per process (keyed by its checksum; the
+    catalogue column is loaded from the database only on a miss)."""
+    found = _CATALOGUES.get(edition.catalogue_checksum)
+    if found is None:
+        found = _CATALOGUES[edition.catalogue_checksum] = ScoringCatalogue.from_dict(edition.catalogue)
+    return found
 
 
 @dataclass

@@ -95,12 +95,11 @@ def backup(store: Store, path: str | Path) -> BackupReport:
 def _read_tables(store: Store) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table, read in one snapshot."""
     with store.engine.connect() as connection:
-        if store.is_sqlite:
-            # pysqlite opens no transaction for SELECTs; an explicit BEGIN pins one WAL snapshot.
-            connection.exec_driver_sql("BEGIN")
-        else:
+        # SQLite: the engine emits BEGIN for every transaction (see dti.store.db), which pins
+        # one WAL snapshot for all the reads; PostgreSQL: REPEATABLE READ does the same.
+        if not store.is_sqlite:
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
-            connection.begin()
+        connection.begin()
         try:
             return {table.name: [_to_json(table, row) for row in connection.execute(
                         select(table).order_by(*table.primary_key.columns)).mappings()]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
@@ -35,11 +36,22 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # The driver's own transaction handling is switched off (isolation_level=None) so that
+        # the engine says BEGIN itself: every transaction, reads included, is a real one, and a
+        # write transaction takes the write lock at its start (BEGIN IMMEDIATE) — otherwise two
+        # transactions that read then write fail with "database is locked" instead of waiting.
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000,
-                                                  "check_same_thread": False})
+                                                  "check_same_thread": False,
+                                                  "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_begin(connection) -> None:
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -59,6 +71,7 @@ class Store:
     evidence_dir: Path
     engine: Engine
     sessions: sessionmaker
+    _writer: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @classmethod
     def open(cls, url: str | None = None, evidence_dir: str | Path | None = None) -> "Store":
@@ -78,8 +91,17 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work commits at the end of the block, or is rolled back entirely."""
-        with self.sessions() as session, session.begin():
+        """A session whose work commits at the end of the block, or is rolled back entirely.
+
+        On SQLite the transaction takes the write lock at once, and writers of this process queue
+        on a lock of their own first, so they wait in order instead of polling the database.
+        """
+        if not self.is_sqlite:
+            with self.sessions() as session, session.begin():
+                yield session
+            return
+        with self._writer, self.sessions() as session, session.begin():
+            session.connection(execution_options={"sqlite_immediate": True})
             yield session
 
     @contextmanager

@@ -69,14 +69,14 @@ class EditionRow(Base):
     framework_id: Mapped[str] = mapped_column(String(80))       # a shipped framework (editions/frameworks)
     base_edition: Mapped[str] = mapped_column(String(80))       # shipped edition whose recipe it uses
     unit_set: Mapped[str] = mapped_column(String(40))
-    catalogue: Mapped[dict] = mapped_column(JSON)               # ScoringCatalogue.to_dict(), frozen
+    catalogue: Mapped[dict] = mapped_column(JSON, deferred=True)  # ScoringCatalogue.to_dict(), frozen
     catalogue_checksum: Mapped[str] = mapped_column(String(64))
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
     opens_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="open")   # open | published
     published_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True, deferred=True)
     snapshot_checksum: Mapped[str | None] = mapped_column(String(64), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

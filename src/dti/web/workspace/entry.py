@@ -103,9 +103,11 @@ def save_answer(request: Request, edition: str, province: str, code: str, ctx: P
     with store.transaction() as session:
         answer = assessments.save_answer(session, ctx.actor, edition, province, code, raw, version,
                                          note if isinstance(note, str) else None)
+        saved_version = answer.version
+    with store.reading() as session:   # after the commit: the write lock is held for the save only
         view = assessments.view(session, ctx.actor, edition, province)
         body = {**answer_json(view, code, _page_url(edition, province)), **points_summary(view)}
-        body["version"] = answer.version
+        body["version"] = saved_version
     if wants_json(request):
         return JSONResponse(body)
     return _back(form, edition, province, code)

@@ -68,3 +68,31 @@ def test_publication_refuses_an_edition_with_provinces_not_approved_and_changes_
     with store.reading() as session:
         row = session.query(EditionRow).one()
         assert row.status == "open" and row.snapshot is None
+
+
+def test_a_published_edition_carries_its_uncertainty_analysis_to_the_profile_page(store):
+    from fastapi.testclient import TestClient
+
+    from dti.web.app import create_app
+    from dti.web.settings import Settings
+
+    world = populate(store)
+    with store.transaction() as session:   # distinct totals: province i earns i points on NTS.04
+        from dti.store.models import Answer
+        session.execute(update(Assessment).values(state="approved"))
+        for n, a in enumerate(session.query(Assessment).order_by(Assessment.province_code)):
+            session.execute(update(Answer).where(Answer.assessment_id == a.id,
+                                                 Answer.indicator_code.in_(("NTS.04", "HDCQS.01")))
+                            .values(final_points=float(n % 10)))
+        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+    with store.reading() as session:
+        snapshot = editions.get(session, EDITION).snapshot
+    analysis = snapshot["uncertainty"]
+    assert analysis["runs"] == 1000 and analysis["spec"]["seed"] == 2022
+    for unit in analysis["units"].values():
+        assert 1 <= unit["p05"] <= unit["median"] <= unit["p95"] <= 63
+    own = analysis["units"][OWN]
+    page = TestClient(create_app(Settings(), store=store)).get(f"/provinces/{OWN}?edition={EDITION}")
+    assert page.status_code == 200
+    assert f'data-p05="{own["p05"]}"' in page.text and "Khoảng hạng (5–95 %)" in page.text
+    assert "±25 %" in page.text and "1.000 lần chạy" in page.text

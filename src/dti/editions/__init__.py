@@ -80,6 +80,9 @@ class Edition:
     published: tuple[PublishedResults, ...]
     status: str = "published"   # "draft" for an edition being prepared: never shown publicly
     illustrative: bool = False  # simulated data (the assessment demo): labelled on every page
+    # A published uncertainty analysis (rank intervals per unit), frozen with the edition; None
+    # when none was published.
+    uncertainty: Mapping[str, Any] | None = None
 
     @property
     def is_published(self) -> bool:

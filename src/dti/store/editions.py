@@ -32,6 +32,12 @@ from dti.units import load_unit_set
 from dti.workflow import Action, Role, State
 
 
+# The uncertainty analysis published with every edition: each main indicator's points vary by
+# ±25 % (a reader sees how firm a rank is when the weights are not taken as exact), seeded.
+PUBLISHED_ANALYSIS = {"runs": 1000, "seed": 2022, "design": "random",
+                      "choices": [{"name": "weights", "noise": 0.25}]}
+
+
 def create_edition(session: Session, actor: Actor, catalogue: ScoringCatalogue, code: str, year: int,
                    name_vi: str, name_en: str, base_edition: str = "dti-province-2022",
                    opens_at: datetime | None = None, closes_at: datetime | None = None) -> EditionRow:
@@ -171,8 +177,8 @@ def freeze(session: Session, edition: EditionRow) -> dict[str, Any]:
                 "name_en": edition.name_en, "base_edition": base.id, "unit_set": edition.unit_set,
                 "framework": framework_source(base.id), "recipe": base.recipe.to_dict(),
                 "catalogue_checksum": edition.catalogue_checksum,
-                "illustrative": edition.illustrative, "seed": None,
-                "values": main_values(session, edition)}
+                "illustrative": edition.illustrative, "seed": PUBLISHED_ANALYSIS["seed"],
+                "analysis": PUBLISHED_ANALYSIS, "values": main_values(session, edition)}
     return {**snapshot, **computed(snapshot)}
 
 
@@ -190,8 +196,30 @@ def computed(snapshot: dict[str, Any]) -> dict[str, Any]:
                    {"region": tuple(u.region or "" for u in units)}, unit_set=snapshot["unit_set"])
     b = build(data, framework, recipe)
     codes = [n.code for n in framework.nodes]
-    return {"scores": {c: {u: _num(v) for u, v in zip(b.units, b.published_score(c))} for c in codes},
-            "ranks": {c: {u: int(r) for u, r in zip(b.units, b.rank(c))} for c in codes}}
+    out = {"scores": {c: {u: _num(v) for u, v in zip(b.units, b.published_score(c))} for c in codes},
+           "ranks": {c: {u: int(r) for u, r in zip(b.units, b.rank(c))} for c in codes}}
+    if snapshot.get("analysis"):
+        out["uncertainty"] = rank_intervals(data, framework, recipe, snapshot["analysis"])
+    return out
+
+
+def rank_intervals(data: Dataset, framework, recipe: Recipe, raw_spec: dict[str, Any]) -> dict[str, Any]:
+    """The published uncertainty analysis: each province's median rank and 5–95 % interval."""
+    from dti.analysis.spec import AnalysisSpec
+    from dti.analysis.uncertainty import uncertainty
+
+    spec = AnalysisSpec.from_dict(raw_spec)
+    result = uncertainty(data, framework, recipe, spec)
+    stats = result.stats
+    units = {u: {"nominal": _int(result.nominal_rank[i]), "median": _num(stats["median_rank"][i]),
+                 "p05": _num(stats["rank_p05"][i]), "p95": _num(stats["rank_p95"][i])}
+             for i, u in enumerate(result.units)}
+    return {"spec": spec.to_dict(), "runs": result.runs, "failed": int(result.failed.sum()),
+            "units": units}
+
+
+def _int(v: float) -> int | None:
+    return None if np.isnan(v) else int(v)
 
 
 def verify(snapshot: dict[str, Any], stored_checksum: str) -> bool:
@@ -229,5 +257,5 @@ def published_editions(session: Session) -> list[Edition]:
                            previous=None, published_on=row.published_at.date().isoformat()
                            if row.published_at else "", legal_basis=base.legal_basis, note=note,
                            merge_rule=None, published=(results,), status="published",
-                           illustrative=row.illustrative))
+                           illustrative=row.illustrative, uncertainty=snap.get("uncertainty")))
     return out

@@ -30,6 +30,8 @@ TEXT = {
         "plan_defence": "Ai có thể vượt lên?", "plan_gap": "Cách biệt", "plan_needed": "Điểm cần để vượt",
         "plan_on": "Trên các chỉ số", "plan_no_threat": "Không có tỉnh nào xếp ngay sau.",
         "plan_note": "Mỗi phương án giữ nguyên số liệu của các tỉnh khác; điểm tính trên thang điểm tối đa của từng chỉ số.",
+        "rank_interval": "Khoảng hạng (5–95 %)", "median_rank": "hạng trung vị",
+        "rank_interval_note": "Phân tích độ bất định công bố kèm kỳ đánh giá: điểm tối đa của mỗi chỉ số chính thay đổi ±{noise} %, {runs} lần chạy, hạt giống {seed}.",
     },
     "en": {
         "ranking": "Ranking", "map": "Map", "compare": "Compare", "method": "Method",
@@ -54,6 +56,8 @@ TEXT = {
         "plan_defence": "Who could overtake?", "plan_gap": "Gap", "plan_needed": "Points needed to overtake",
         "plan_on": "On indicators", "plan_no_threat": "No province ranks just below.",
         "plan_note": "Each plan keeps the other provinces' data fixed; points are on each indicator's maximum-points scale.",
+        "rank_interval": "Rank interval (5–95 %)", "median_rank": "median rank",
+        "rank_interval_note": "Uncertainty analysis published with the edition: each main indicator's points vary by ±{noise} %, {runs} runs, seed {seed}.",
     },
 }
 

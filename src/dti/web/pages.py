@@ -195,9 +195,21 @@ async def province_page(request: Request, code: str, edition: str = "", basis: s
     data = {"code": code, "name": name(row, lang), "region": row["region"], "edition": chosen.id,
             "basis": basis, "figures": comparison, "change": row["change"],
             "previous_rank": row["previous_rank"], "previous_edition": ranking.previous,
-            "history": province_history(catalogue, code, basis), "licence": text(lang)["licence"]}
+            "history": province_history(catalogue, code, basis), "licence": text(lang)["licence"],
+            "rank_interval": _rank_interval(chosen, code, basis)}
     return respond(request, "province.html", {"row": row, "ranking": ranking, "data": data}, fmt,
                    data["figures"])
+
+
+def _rank_interval(edition, code: str, basis: str) -> dict[str, Any] | None:
+    """The province's rank interval from the uncertainty analysis published with the edition."""
+    analysis = edition.uncertainty
+    if not analysis or basis != edition.unit_set or code not in analysis.get("units", {}):
+        return None
+    noise = next((c.get("noise") for c in analysis["spec"].get("choices", [])
+                  if c.get("name") == "weights"), None)
+    return {**analysis["units"][code], "runs": analysis["runs"], "seed": analysis["spec"]["seed"],
+            "weights_noise": noise}
 
 
 @router.get("/compare")

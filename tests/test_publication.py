@@ -96,3 +96,51 @@ def test_a_published_edition_carries_its_uncertainty_analysis_to_the_profile_pag
     assert page.status_code == 200
     assert f'data-p05="{own["p05"]}"' in page.text and "Khoảng hạng (5–95 %)" in page.text
     assert "±25 %" in page.text and "1.000 lần chạy" in page.text
+
+
+def test_an_edition_compared_with_the_previous_one_explains_what_moved_the_score(store):
+    """Edition B names A as its previous edition: the profile shows the rank change and, per main
+    indicator, what its change added to the total — Δ points ÷ 1000, summing to Δ total."""
+    from fastapi.testclient import TestClient
+
+    from dti.store.models import Answer
+    from dti.web.app import create_app
+    from dti.web.settings import Settings
+
+    world = populate(store)
+    admin = world.actors["admin"]
+
+    def publish(code: str, points: dict[str, float]) -> None:
+        with store.transaction() as session:
+            edition = editions.get(session, code)
+            ids = [a.id for a in session.query(Assessment).filter_by(edition_id=edition.id)]
+            session.execute(update(Assessment).where(Assessment.id.in_(ids)).values(state="approved"))
+            for n, a in enumerate(session.query(Assessment).filter_by(edition_id=edition.id)
+                                  .order_by(Assessment.province_code)):
+                session.execute(update(Answer).where(Answer.assessment_id == a.id,
+                                                     Answer.indicator_code == "TCS.01")
+                                .values(final_points=float(n % 7)))
+                if a.province_code == OWN:
+                    for code_, value in points.items():
+                        session.execute(update(Answer).where(Answer.assessment_id == a.id,
+                                                             Answer.indicator_code == code_)
+                                        .values(final_points=value))
+            editions.publish(session, admin, code, PASSWORD)
+
+    publish(EDITION, {"NTS.04": 5.0})
+    with store.transaction() as session:
+        editions.create_edition(session, admin, CAT, "dti-test-2023", 2023, "Kỳ thử nghiệm 2023",
+                                "Test edition 2023", previous=EDITION)
+    publish("dti-test-2023", {"NTS.04": 10.0, "HDCQS.01": 2.0})
+    client = TestClient(create_app(Settings(), store=store))
+    body = client.get(f"/provinces/{OWN}.json?edition=dti-test-2023").json()
+    moved = {row["code"]: row["contribution"] for row in body["score_change"]}
+    assert moved["NTS"] == pytest.approx(0.005) and moved["HDCQS"] == pytest.approx(0.002)
+    assert sum(moved.values()) == pytest.approx(0.007)
+    assert body["previous_edition"] == EDITION and body["change"] is not None
+    html = client.get(f"/provinces/{OWN}?edition=dti-test-2023").text
+    assert "Điều gì làm điểm thay đổi so với kỳ trước" in html and "+0,0050" in html
+    with pytest.raises(Conflict):
+        with store.transaction() as session:
+            editions.create_edition(session, admin, CAT, "dti-test-2024", 2024, "x", "x",
+                                    previous="no-such-edition")

@@ -16,7 +16,8 @@ import numpy as np
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from dti.editions import Edition, PublishedResults, framework_source, load_edition
+from dti.editions import (Edition, PublishedResults, edition_ids, framework_source,
+                          load_edition)
 from dti.engine.build import Build, build
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
@@ -40,10 +41,15 @@ PUBLISHED_ANALYSIS = {"runs": 1000, "seed": 2022, "design": "random",
 
 def create_edition(session: Session, actor: Actor, catalogue: ScoringCatalogue, code: str, year: int,
                    name_vi: str, name_en: str, base_edition: str = "dti-province-2022",
-                   opens_at: datetime | None = None, closes_at: datetime | None = None) -> EditionRow:
-    """A new edition with an empty draft assessment for every province of the base's unit set."""
+                   opens_at: datetime | None = None, closes_at: datetime | None = None,
+                   previous: str | None = None) -> EditionRow:
+    """A new edition with an empty draft assessment for every province of the base's unit set;
+    ``previous`` (a store edition's code or a shipped edition's id) is what it is compared with."""
     require_role(actor, Role.ADMIN)
     base = load_edition(base_edition)
+    if previous and previous not in edition_ids() and session.scalar(
+            select(EditionRow.id).where(EditionRow.code == previous)) is None:
+        raise Conflict(f"no edition {previous!r} to compare with")
     if catalogue.framework_id != base.framework.id:
         raise Conflict(f"the catalogue is for framework {catalogue.framework_id!r}, the base edition "
                        f"uses {base.framework.id!r}")
@@ -51,6 +57,7 @@ def create_edition(session: Session, actor: Actor, catalogue: ScoringCatalogue, 
         raise Conflict(f"an edition {code!r} exists already")
     edition = EditionRow(code=code, year=year, name_vi=name_vi, name_en=name_en,
                          framework_id=base.framework.id, base_edition=base_edition,
+                         previous_code=previous or None,
                          unit_set=base.unit_set, catalogue=catalogue.to_dict(),
                          catalogue_checksum=catalogue.checksum(), illustrative=catalogue.illustrative,
                          opens_at=opens_at, closes_at=closes_at, status="open", version=1)
@@ -254,7 +261,7 @@ def published_editions(session: Session) -> list[Edition]:
                 "simulated data, not official results" if row.illustrative else "")
         out.append(Edition(id=row.code, year=row.year, name_vi=row.name_vi, name_en=row.name_en,
                            framework=framework, recipe=recipe, unit_set=row.unit_set,
-                           previous=None, published_on=row.published_at.date().isoformat()
+                           previous=row.previous_code, published_on=row.published_at.date().isoformat()
                            if row.published_at else "", legal_basis=base.legal_basis, note=note,
                            merge_rule=None, published=(results,), status="published",
                            illustrative=row.illustrative, uncertainty=snap.get("uncertainty")))

@@ -69,6 +69,9 @@ class EditionRow(Base):
     framework_id: Mapped[str] = mapped_column(String(80))       # a shipped framework (editions/frameworks)
     base_edition: Mapped[str] = mapped_column(String(80))       # shipped edition whose recipe it uses
     unit_set: Mapped[str] = mapped_column(String(40))
+    # The edition this one is compared with (rank change, what moved a score): a store edition's
+    # code or a shipped edition id; None for none.
+    previous_code: Mapped[str | None] = mapped_column(String(80), nullable=True)
     catalogue: Mapped[dict] = mapped_column(JSON, deferred=True)  # ScoringCatalogue.to_dict(), frozen
     catalogue_checksum: Mapped[str] = mapped_column(String(64))
     illustrative: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dti.io.export import to_csv, to_json, workbook_bytes
 from dti.web.i18n import name, text
-from dti.web.snapshot import Catalogue, Ranking, province_history
+from dti.web.snapshot import Catalogue, Ranking, province_history, score_change
 
 router = APIRouter(include_in_schema=False)
 FORMATS = ("json", "csv", "xlsx")
@@ -196,7 +196,8 @@ async def province_page(request: Request, code: str, edition: str = "", basis: s
             "basis": basis, "figures": comparison, "change": row["change"],
             "previous_rank": row["previous_rank"], "previous_edition": ranking.previous,
             "history": province_history(catalogue, code, basis), "licence": text(lang)["licence"],
-            "rank_interval": _rank_interval(chosen, code, basis)}
+            "rank_interval": _rank_interval(chosen, code, basis),
+            "score_change": score_change(catalogue, chosen.id, code, basis)}
     return respond(request, "province.html", {"row": row, "ranking": ranking, "data": data}, fmt,
                    data["figures"])
 

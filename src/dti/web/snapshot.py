@@ -60,7 +60,7 @@ class Catalogue:
     @classmethod
     def build(cls, editions: Iterable[Edition]) -> "Catalogue":
         public = tuple(e for e in editions if e.is_published)
-        known = {e.id for e in public}
+        known = {e.id: e for e in public}
         rankings = {(e.id, b): _ranking(e, b, known) for e in public for b in e.bases}
         return cls(public, rankings)
 
@@ -102,11 +102,11 @@ def _shown_nodes(edition: Edition) -> tuple[dict[str, Any], ...]:
                   "max_points": n.max_points} for n in nodes)
 
 
-def _ranking(edition: Edition, basis: str, public: set[str]) -> Ranking:
+def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Ranking:
     units = load_unit_set(basis)
     columns = _shown_nodes(edition)
     previous = edition.previous if edition.previous in public else None
-    prev_edition = load_edition(previous) if previous else None
+    prev_edition = public[previous] if previous else None
     prev_basis = basis if prev_edition and basis in prev_edition.bases else None
     rows = []
     for unit in units:
@@ -146,3 +146,40 @@ def province_history(catalogue: Catalogue, code: str, basis: str) -> list[dict[s
                             "value": row["value"], "rank": row["rank"],
                             "of": len(ranking.rows), "same_unit": b == basis})
     return out
+
+
+def score_change(catalogue: Catalogue, edition_id: str, code: str, basis: str) -> list[dict[str, Any]] | None:
+    """What moved a unit's total since the previous edition: per main indicator, the change of its
+    value and what that change added to the total (Δ value × its points ÷ the total's points).
+
+    Only for the points method, the same main indicators in both editions and the same unit set,
+    with every main-indicator value known in both (published or computed) — then the
+    contributions add up to the change of the total exactly; otherwise ``None``."""
+    ranking = catalogue.ranking(edition_id, basis)
+    if ranking is None or ranking.previous is None or ranking.previous_basis != basis:
+        return None
+    now, before = ranking.edition, catalogue.edition(ranking.previous)
+    if not (_points_method(now) and _points_method(before)):
+        return None
+    mains = [n for n in now.framework.indicators if n.role == "main" and n.scored and n.max_points]
+    old = {n.code: n for n in before.framework.indicators if n.role == "main" and n.scored}
+    root_points = now.framework.root.max_points
+    if not root_points or any(n.code not in old or old[n.code].max_points != n.max_points
+                              for n in mains):
+        return None
+    rows = []
+    for n in mains:
+        after, _, _ = figure_for(now, basis, code, n.code)
+        prior, _, _ = figure_for(before, basis, code, n.code)
+        if after is None or prior is None:
+            return None
+        rows.append({"code": n.code, "name_vi": n.name_vi, "name_en": n.name_en,
+                     "before": prior, "after": after,
+                     "contribution": (after - prior) * n.max_points / root_points})
+    rows.sort(key=lambda r: -abs(r["contribution"]))
+    return rows
+
+
+def _points_method(edition: Edition) -> bool:
+    method = edition.recipe.aggregate.method or edition.framework.meta.get("aggregation")
+    return method == "points"

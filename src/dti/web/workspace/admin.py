@@ -36,6 +36,7 @@ TEXT = {
         "opens": "Mở từ", "closes": "Đóng lúc", "utc": "giờ UTC", "catalogue": "Bộ chỉ số thành phần",
         "checksum": "Mã kiểm tra", "illustrative_flag": "minh hoạ", "counts": "Hồ sơ theo trạng thái",
         "save": "Ghi", "new_edition": "Tạo kỳ đánh giá mới", "base_edition": "Kỳ gốc (phương pháp)",
+        "previous_edition": "So sánh với kỳ (mã, có thể để trống)",
         "source": "Nguồn bộ chỉ số", "source_illustrative": "Bộ minh hoạ có sẵn",
         "source_upload": "Tệp của Bộ (XLSX hoặc CSV)", "create": "Tạo", "download_xlsx": "Tải XLSX",
         "publish": "Công bố", "password": "Nhập lại mật khẩu", "reopen": "Mở lại hồ sơ đã phê duyệt",
@@ -57,6 +58,7 @@ TEXT = {
         "opens": "Opens", "closes": "Closes", "utc": "UTC", "catalogue": "Sub-indicator catalogue",
         "checksum": "Checksum", "illustrative_flag": "illustrative", "counts": "Assessments by state",
         "save": "Save", "new_edition": "Create an edition", "base_edition": "Base edition (method)",
+        "previous_edition": "Compared with edition (code, optional)",
         "source": "Catalogue source", "source_illustrative": "The shipped illustrative catalogue",
         "source_upload": "The ministry's file (XLSX or CSV)", "create": "Create",
         "download_xlsx": "Download XLSX", "publish": "Publish", "password": "Re-enter your password",
@@ -144,7 +146,7 @@ async def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: 
                          year: str = Form(""), name_vi: str = Form(""), name_en: str = Form(""),
                          base_edition: str = Form("dti-province-2022"), opens_at: str = Form(""),
                          closes_at: str = Form(""), source: str = Form("illustrative"),
-                         catalogue: UploadFile | None = File(None)):
+                         previous: str = Form(""), catalogue: UploadFile | None = File(None)):
     """A new edition: every problem of the form and of the catalogue file is listed together
     (422) and nothing is created."""
     with store.reading() as session:
@@ -166,7 +168,8 @@ async def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: 
         raise InputError(problems)
     with store.transaction() as session:
         editions.create_edition(session, ctx.actor, chosen, code, int(year), name_vi,
-                                name_en or name_vi, base_edition, opens, closes)
+                                name_en or name_vi, base_edition, opens, closes,
+                                previous=previous.strip() or None)
     if wants_json(request):
         return JSONResponse({"edition": code}, 201)
     return RedirectResponse("/app/admin#e-" + code, 303)

@@ -293,3 +293,18 @@ def test_killing_the_server_mid_import_leaves_the_database_as_before(world):
         process.wait(10)
     stored = own_answers(world.store)
     assert sum(a.version == 1 for a in stored.values()) == 30
+
+
+def test_previewed_workbooks_never_applied_are_cleared_after_two_days(store):
+    import os
+    import time
+
+    from dti.web.workspace.excel import KEEP_PREVIEWS, _keep
+
+    folder = store.evidence_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stale, recent = folder / ("a" * 64), folder / ("b" * 64)
+    stale.write_bytes(b"old"), recent.write_bytes(b"new")
+    os.utime(stale, (time.time() - KEEP_PREVIEWS - 60,) * 2)
+    kept = _keep(store, b"PK\x03\x04 a new workbook")
+    assert not stale.exists() and recent.exists() and (folder / kept).exists()

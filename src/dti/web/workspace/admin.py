@@ -98,6 +98,7 @@ def admin_page(request: Request, ctx: UserDep, store: StoreDep):
     if wants_json(request):
         return JSONResponse(jsonable({"editions": rows, "users": accounts}))
     return render(request, ctx, "app/admin.html", {
+        "illustrative": any(r["illustrative"] for r in rows),
         "editions": rows, "users": accounts, "states": [s.value for s in State],
         "roles": [r.value for r in Role if r is not Role.PUBLIC]}, extra_text=TEXT)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -134,11 +135,22 @@ def _read(session, ctx, edition: str, province: str, name: str, data: bytes):
     return target, rows, problems
 
 
+KEEP_PREVIEWS = 2 * 24 * 3600   # seconds an unapplied, previewed workbook is kept
+
+
 def _keep(store: Store, data: bytes) -> str:
-    """Keep the upload for the apply step; its SHA-256."""
+    """Keep the upload for the apply step; its SHA-256.  Workbooks previewed but never applied
+    are cleared after two days, when the next one arrives."""
     digest = hashlib.sha256(data).hexdigest()
     folder = Path(store.evidence_dir) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - KEEP_PREVIEWS
+    for old in folder.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:   # another worker cleared it first
+            pass
     target = folder / digest
     if not target.exists():
         part = folder / f"{digest}.{os.getpid()}.part"

@@ -25,7 +25,7 @@ from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_jso
 router = APIRouter()
 
 TEXT = {
-    "vi": {"plan_title": "Điểm còn có thể đạt", "plan_gaps": "Các chỉ số thành phần còn thiếu điểm",
+    "vi": {"plan_title": "Điểm còn có thể đạt", "plan_sub": "Chỉ số thành phần", "plan_gaps": "Các chỉ số thành phần còn thiếu điểm",
            "plan_missing": "Điểm còn thiếu", "plan_have": "Điểm hiện có", "plan_max": "Tối đa",
            "plan_total_gain": "Tổng điểm còn có thể đạt", "plan_whatif": "Thử thay đổi câu trả lời",
            "plan_whatif_hint": "Nhập câu trả lời mới cho vài chỉ số thành phần rồi bấm Tính. Không có gì được lưu.",
@@ -34,7 +34,7 @@ TEXT = {
            "plan_others": "Các tỉnh khác giữ nguyên giá trị đã công bố",
            "plan_others_demo": "Các tỉnh khác: giá trị minh hoạ theo thứ hạng công bố 2022 (không dùng câu trả lời chưa công bố của tỉnh khác)",
            "plan_points_unit": "điểm", "plan_of_total": "điểm DTI (trên 1)"},
-    "en": {"plan_title": "Points still within reach", "plan_gaps": "Sub-indicators short of their maximum",
+    "en": {"plan_title": "Points still within reach", "plan_sub": "Sub-indicator", "plan_gaps": "Sub-indicators short of their maximum",
            "plan_missing": "Points missing", "plan_have": "Points now", "plan_max": "Maximum",
            "plan_total_gain": "Points still within reach in all", "plan_whatif": "Try other answers",
            "plan_whatif_hint": "Type new answers for some sub-indicators and press Compute. Nothing is saved.",

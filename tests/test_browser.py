@@ -15,9 +15,7 @@ import http.server
 import os
 import re
 import shutil
-import socket
 import threading
-import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -60,32 +58,15 @@ def browser():
         chromium.close()
 
 
-def _loopback_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def live_app() -> Iterator[str]:
     """The portal under uvicorn in a background thread, on a free loopback port."""
-    import uvicorn
+    from workspace_support import serving
 
     from dti.web import create_app
 
-    sock = _loopback_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serving(create_app()) as base:
+        yield base
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

@@ -11,13 +11,10 @@ province approved); everything about province 48 goes through the pages.
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 from sqlalchemy import select, update
-from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _loopback_socket, _missing
-from workspace_support import EDITION, OWN, PASSWORD, populate
+from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _missing
+from workspace_support import EDITION, OWN, PASSWORD, populate, serving
 
 from dti.scoring import illustrative_catalogue
 from dti.store.models import Answer, Assessment
@@ -40,8 +37,6 @@ def live(store):
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
         pytest.skip(reason=f"browser tests need Debian's chromium locally: {reason}")
-    import uvicorn
-
     populate(store)
     with store.transaction() as session:
         others = select(Assessment.id).where(Assessment.province_code != OWN)
@@ -49,15 +44,8 @@ def live(store):
                         .values(state="approved"))
         session.execute(update(Answer).where(Answer.assessment_id.in_(others))
                         .values(final_points=1.0))
-    sock = _loopback_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(), store=store), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(Settings(), store=store)) as base:
+        yield base
 
 
 def _login(browser, base: str, username: str):

@@ -363,26 +363,11 @@ def test_unknown_province_action_and_code(store, editor):
 @pytest.fixture
 def live(store):
     """The app with this store under uvicorn on a free loopback port."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
+    from workspace_support import serving
 
     populate(store)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(create_app(Settings(), store=store), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serving(create_app(Settings(), store=store)) as base:
+        yield base
 
 
 def test_in_a_browser_points_follow_typing_and_a_stale_tab_keeps_its_values(live, store):

@@ -63,7 +63,7 @@ def world(request, tmp_path_factory):
     if request.param == "postgresql" and not os.environ.get("DTI_TEST_DATABASE_URL"):
         if os.environ.get("CI"):
             pytest.fail("CI must run the matrix on PostgreSQL too (DTI_TEST_DATABASE_URL unset)")
-        pytest.skip("no PostgreSQL server configured (DTI_TEST_DATABASE_URL) outside CI")
+        pytest.skip(reason="no PostgreSQL server configured (DTI_TEST_DATABASE_URL) outside CI")
     store = fresh_store(request.param, tmp_path_factory.mktemp("matrix"))
     populate(store)
     app = create_app(Settings(), store=store)

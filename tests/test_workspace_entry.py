@@ -376,7 +376,7 @@ def test_in_a_browser_points_follow_typing_and_a_stale_tab_keeps_its_values(live
 
     if _missing():   # as in test_browser: required in CI, skipped where Chromium is absent
         (pytest.fail if os.environ.get("CI") else pytest.skip)(_missing())
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -394,10 +394,9 @@ def test_in_a_browser_points_follow_typing_and_a_stale_tab_keeps_its_values(live
         second, _ = tab()
         first.locator("input[name=f_a]").fill("1")
         first.locator("input[name=f_b]").fill("4")
-        page.wait_for_function("document.querySelector('[data-code=\"NTS.04\"] [data-points]')"
-                               ".textContent === '2,5'")                 # before any save
+        expect(first.locator("[data-points]")).to_have_text("2,5")       # before any save
         first.locator("input[name=f_b]").blur()
-        page.wait_for_function("document.querySelector('[data-code=\"NTS.04\"]').dataset.version === '1'")
+        expect(first).to_have_attribute("data-version", "1")
         assert first.locator("[data-status]").text_content() == "Đã lưu"
         assert page.locator("[data-total]").text_content() == "2,5"
         second.locator("input[name=f_a]").fill("3")

@@ -44,3 +44,16 @@ def test_no_link_in_the_app_is_broken_or_refused(store, username):
             queue.append(target.path + (f"?{target.query}" if target.query else ""))
     assert len(seen) > 3
     assert bad == []
+
+
+def test_app_pages_carry_the_security_headers_and_portal_pages_stay_cacheable(store):
+    populate(store)
+    client = TestClient(create_app(Settings(), store=store))
+    login(client, "editor")
+    for url in ("/app/login", "/app/dti-test-2022/48", "/app/audit/dti-test-2022?province=48"):
+        headers = client.get(url).headers
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], url
+        assert "script-src 'self'" in headers["content-security-policy"], url
+        assert headers["x-frame-options"] == "DENY" and headers["cache-control"] == "no-store", url
+    portal = client.get("/editions/dti-province-2022").headers
+    assert "content-security-policy" not in portal and portal.get("cache-control") != "no-store"

@@ -144,3 +144,19 @@ def test_an_edition_compared_with_the_previous_one_explains_what_moved_the_score
         with store.transaction() as session:
             editions.create_edition(session, admin, CAT, "dti-test-2024", 2024, "x", "x",
                                     previous="no-such-edition")
+
+
+def test_the_static_export_carries_an_edition_published_from_the_store(store, tmp_path):
+    from dti.web.export import export_site
+
+    world = populate(store)
+    _approve_all(store)
+    with store.transaction() as session:
+        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+    report = export_site(tmp_path / "site", EDITION, database_url=store.url)
+    assert EDITION in report.editions and not report.broken
+    pages = list((tmp_path / "site").rglob("*.html"))
+    ranking = next(p for p in pages if EDITION in str(p) and p.name == "index.html"
+                   and p.parent.name == EDITION)
+    assert "MINH HOẠ" in ranking.read_text(encoding="utf-8")
+    assert any(p.name == "48.json" or "48" in p.parts for p in (tmp_path / "site").rglob("*"))

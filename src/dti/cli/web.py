@@ -108,13 +108,17 @@ def _size(n: int) -> str:
 @click.option("--out", "-o", type=click.Path(path_type=Path), required=True,
               help="folder to write (new or empty; see --force)")
 @click.option("--force", is_flag=True, help="replace a non-empty --out folder")
-def export_site_command(edition: str, every: bool, out: Path, force: bool) -> None:
+@click.option("--database-url", envvar="DTI_DATABASE_URL", default=None,
+              help="the assessment store: its published editions are exported too "
+                   "(default: DTI_DATABASE_URL; none: the shipped editions only)")
+def export_site_command(edition: str, every: bool, out: Path, force: bool,
+                        database_url: str | None) -> None:
     """Write the public portal as static files that work from any web server."""
     from dti.web.export import KIND_LABELS, KINDS, export_site
 
     if edition and every:
         raise InputError([Problem("export.editions_conflict", "give --edition or --all, not both")])
-    report = export_site(out, edition or None, every, force)
+    report = export_site(out, edition or None, every, force, database_url)
     click.echo(f"wrote {out}: {report.total_files:,} files, {_size(report.total_bytes)} "
                f"({', '.join(report.editions)})")
     for kind in KINDS:

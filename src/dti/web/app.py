@@ -97,7 +97,8 @@ def public_catalogue(settings: Settings, store: "Store | None") -> Catalogue:
         from dti.store.editions import published_editions
 
         with store.reading() as session:
-            editions += published_editions(session)
+            editions += [e for e in published_editions(session)
+                         if settings.editions is None or e.id in settings.editions]
     return Catalogue.build(editions)
 
 

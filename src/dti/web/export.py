@@ -104,29 +104,32 @@ class ExportReport:
 
 # -- which editions ---------------------------------------------------------------------------
 
-def editions_for(edition: str | None, every: bool) -> tuple[str, ...]:
+def editions_for(edition: str | None, every: bool, extra: tuple = ()) -> tuple[str, ...]:
     """The edition ids the exported portal holds.
 
     ``every``: all published editions.  Otherwise the portal as it stands on the publication of
-    ``edition`` (default: the latest): that edition and the published ones before it, so ranks
+    ``edition`` (default: the latest): that edition and the published ones of earlier years, so ranks
     move against the previous edition and profiles carry their history, and the latest edition
-    of the exported site is ``edition`` itself.
+    of the exported site is ``edition`` itself.  ``extra``: editions published from the
+    assessment store, beside the shipped ones.
     """
     from dti.editions import edition_ids, load_edition
 
-    published = [load_edition(e) for e in edition_ids()]
+    published = [load_edition(e) for e in edition_ids()] + list(extra)
     published = [e for e in published if e.is_published]
     if not published:
         raise InputError([Problem("export.not_published", "no edition is published yet; there is "
                                   "nothing to export")])
     if every:
         return tuple(e.id for e in published)
-    chosen = load_edition(edition) if edition else max(published, key=lambda e: e.year)
+    by_id = {e.id: e for e in published}
+    chosen = by_id.get(edition) or load_edition(edition) if edition else \
+        max(published, key=lambda e: e.year)
     if not chosen.is_published:
         raise InputError([Problem("export.not_published", f"edition {chosen.id!r} is not published; "
                                   "only published editions are exported (published: "
                                   + ", ".join(e.id for e in published) + ")")])
-    return tuple(e.id for e in published if e.year <= chosen.year)
+    return tuple(e.id for e in published if e.year < chosen.year) + (chosen.id,)
 
 
 # -- the URL → file scheme -------------------------------------------------------------------
@@ -572,15 +575,17 @@ def check_out(out: Path, force: bool) -> None:
 
 
 def export_site(out: Path, edition: str | None = None, every: bool = False,
-                force: bool = False) -> ExportReport:
-    """Write the public portal of the chosen editions into ``out`` as static files."""
+                force: bool = False, database_url: str | None = None) -> ExportReport:
+    """Write the public portal of the chosen editions into ``out`` as static files; with
+    ``database_url``, editions published from the assessment store are among them."""
     from dti.web.app import create_app
 
     out = Path(out)
-    ids = editions_for(edition, every)
+    store, extra = _store_editions(database_url)
+    ids = editions_for(edition, every, extra)
     check_out(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
-    app = create_app(Settings(editions=ids))
+    app = create_app(Settings(editions=ids), store=store)
     catalogue: Catalogue = app.state.catalogue
     scheme = Scheme(catalogue)
     report = ExportReport(out, ids)
@@ -594,6 +599,18 @@ def export_site(out: Path, edition: str | None = None, every: bool = False,
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return report
+
+
+def _store_editions(database_url: str | None):
+    """(store, its published editions) — (None, ()) without a database."""
+    if not database_url:
+        return None, ()
+    from dti.store.db import Store
+    from dti.store.editions import published_editions
+
+    store = Store.open(database_url)
+    with store.reading() as session:
+        return store, tuple(published_editions(session))
 
 
 def _run(coroutine):

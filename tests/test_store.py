@@ -392,3 +392,32 @@ def test_demo_seeds_63_simulated_assessments_in_several_states(store):
         assert session.scalar(select(func.count()).select_from(Assessment)) == 63
         assert session.scalar(select(func.count()).select_from(User)) == len(logins)
     assert _attempt(store, logins[0].username, logins[0].password) == "ok"
+
+
+@pytest.mark.parametrize("username, province, display", [
+    ("a", None, "x"), ("x" * 81, None, "x"), ("lan nguyen", None, "x"), ("<b>x</b>", None, "x"),
+    ("lan.nguyen", None, "x" * 201), ("lan.nguyen", "99", "x")])
+def test_user_names_province_codes_and_names_are_checked_before_the_database(store, username,
+                                                                           province, display):
+    from dti.errors import Conflict
+    from dti.store.accounts import create_user
+
+    role = "province_editor" if province else "reviewer"
+    with pytest.raises(Conflict):
+        with store.transaction() as session:
+            create_user(session, username, "long-enough-1", role, province, display)
+
+
+@pytest.mark.parametrize("code", ["A", "dti/../x", "dti 2025", "<script>", "x" * 81, "-dti"])
+def test_edition_codes_are_checked_before_the_database(store, code):
+    from workspace_support import populate
+
+    from dti.errors import Conflict
+    from dti.scoring import illustrative_catalogue
+    from dti.store.editions import create_edition
+
+    world = populate(store)
+    with pytest.raises(Conflict):
+        with store.transaction() as session:
+            create_edition(session, world.actors["admin"], illustrative_catalogue(), code, 2025,
+                           "Kỳ 2025", "Edition 2025")

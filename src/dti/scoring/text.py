@@ -62,7 +62,8 @@ def parse_number(value: object) -> float | None:
         text = text.replace(".", "")
     if not _PLAIN_NUMBER.fullmatch(text):
         return None
-    return float(text)
+    number = float(text)   # 400 digits overflow to inf: not a number anyone can answer
+    return number if math.isfinite(number) else None
 
 
 def parse_yes_no(value: object) -> bool | None:

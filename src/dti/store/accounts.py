@@ -9,6 +9,8 @@ the session's forms must echo.
 from __future__ import annotations
 
 import hashlib
+import re
+from functools import lru_cache
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -27,6 +29,9 @@ FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_TIME = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=1)
 MIN_PASSWORD = 8
+USERNAME_MAX = 80
+USERNAME = re.compile(r"[A-Za-z0-9._-]{2,80}")
+LOCKED = "too many failed log-ins: the account is locked for 15 minutes"
 
 _hasher = PasswordHasher()
 
@@ -78,6 +83,13 @@ def create_user(session: Session, username: str, password: str, role: Role | str
         raise Conflict("province users need a province; ministry users have none")
     if len(password) < MIN_PASSWORD:
         raise Conflict(f"the password needs at least {MIN_PASSWORD} characters")
+    if not USERNAME.fullmatch(username or ""):
+        raise Conflict(f"{username!r} cannot be a user name: use 2–80 letters, digits, '.', '_' "
+                       "or '-'")
+    if len(display_name) > 200:
+        raise Conflict("the display name has more than 200 characters")
+    if province_code is not None and province_code not in _province_codes():
+        raise Conflict(f"{province_code!r} is not a province code (GSO codes such as 48)")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"the user name {username!r} is taken")
     user = User(username=username, display_name=display_name or username,
@@ -90,35 +102,62 @@ def create_user(session: Session, username: str, password: str, role: Role | str
 
 def record(session: Session, kind: str, username: str, user_id: int | None = None,
            address: str | None = None, detail: str = "") -> None:
-    session.add(SecurityEvent(at=now(), kind=kind, username=username, user_id=user_id,
-                              address=address, detail=detail))
+    # a name typed at the log-in form can be any length: keep what the column holds
+    session.add(SecurityEvent(at=now(), kind=kind, username=username[:USERNAME_MAX],
+                              user_id=user_id, address=(address or "")[:64] or None,
+                              detail=detail))
 
 
 def authenticate(session: Session, username: str, password: str, address: str | None = None) -> User:
     """The user if the password is right and the account usable; else :class:`LoginRefused`.
 
-    The message never says whether the account exists.  The caller commits in every case, so
-    failures are counted even though the log-in is refused.
+    Nothing in the answer says whether an account exists: an unknown name costs the same Argon2
+    work, and five failures lock it with the same message as a real account.  The caller
+    commits in every case, so failures are counted even though the log-in is refused.
     """
     t = now()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and user.locked_until > t:
-        record(session, "login_while_locked", username, user.id, address)
-        raise LoginRefused("too many failed log-ins: the account is locked for 15 minutes",
-                           locked_until=user.locked_until)
-    if user is None or not user.active or not _verify(user.password_hash, password):
+    username = username[:USERNAME_MAX + 1]
+    user = session.scalar(select(User).where(User.username == username)) \
+        if len(username) <= USERNAME_MAX else None
+    if _locked(session, username, user, t):
+        record(session, "login_while_locked", username, user.id if user else None, address)
+        raise LoginRefused(LOCKED)
+    good = _verify(user.password_hash if user else _dummy_hash(), password)
+    if user is None or not user.active or not good:
         record(session, "login_failed", username, user.id if user else None, address)
         session.flush()
-        if user is not None and _recent_failures(session, username, t) >= MAX_FAILURES:
-            user.locked_until = t + LOCK_TIME
-            record(session, "account_locked", username, user.id, address,
+        if _recent_failures(session, username, t) >= MAX_FAILURES:
+            if user is not None:
+                user.locked_until = t + LOCK_TIME
+            record(session, "account_locked", username, user.id if user else None, address,
                    f"{MAX_FAILURES} failed log-ins within 15 minutes")
-            raise LoginRefused("too many failed log-ins: the account is locked for 15 minutes",
-                               locked_until=user.locked_until)
+            raise LoginRefused(LOCKED)
         raise LoginRefused("wrong user name or password")
     user.locked_until = None
     record(session, "login_ok", username, user.id, address)
     return user
+
+
+@lru_cache(maxsize=1)
+def _province_codes() -> frozenset[str]:
+    from dti.units import load_unit_set
+
+    return frozenset(u.code for s in ("provinces-63", "provinces-34") for u in load_unit_set(s))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the name has no account (made once, on first need)."""
+    return _hasher.hash("not a password anyone has")
+
+
+def _locked(session: Session, username: str, user: User | None, t: datetime) -> bool:
+    """A real account by its lock time; a name with no account by its recent lock event."""
+    if user is not None:
+        return user.locked_until is not None and user.locked_until > t
+    last = session.scalar(select(func.max(SecurityEvent.at)).where(
+        SecurityEvent.username == username, SecurityEvent.kind == "account_locked"))
+    return last is not None and last + LOCK_TIME > t
 
 
 def _recent_failures(session: Session, username: str, t: datetime) -> int:

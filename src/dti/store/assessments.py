@@ -113,6 +113,10 @@ def _snapshot(answer: Answer) -> dict[str, Any]:
 def _compare_and_set(session: Session, answer: Answer, expected_version: int,
                      values: Mapping[str, Any]) -> None:
     """Write ``values`` only if the answer is still at ``expected_version`` (optimistic locking)."""
+    if not 0 <= expected_version < 2**31:   # no answer has such a version (nor can the database say)
+        raise StaleEdit("this page's version of the answer is not one the answer ever had; "
+                        "reload the page and save again", current=_snapshot(answer),
+                        indicator=answer.indicator_code)
     result = session.execute(update(Answer).where(Answer.id == answer.id,
                                                   Answer.version == expected_version)
                              .values(**values, version=expected_version + 1)

@@ -58,13 +58,20 @@ def _row(entry: AuditEntry) -> dict[str, Any]:
     return {c: getattr(entry, c) for c in COLUMNS}
 
 
+def _cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula (= + - @, tab, CR) is quoted with '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(rows: list[dict[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:
         writer.writerow([r["at"].isoformat(sep=" ") if c == "at" else
-                         json.dumps(r[c], ensure_ascii=False, sort_keys=True)
+                         _cell(json.dumps(r[c], ensure_ascii=False, sort_keys=True))
                          if c in ("before", "after") and r[c] is not None else
-                         ("" if r[c] is None else r[c]) for c in COLUMNS])
+                         ("" if r[c] is None else _cell(r[c])) for c in COLUMNS])
     return out.getvalue()

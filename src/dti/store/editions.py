@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,7 @@ from dti.workflow import Action, Role, State
 
 # The uncertainty analysis published with every edition: each main indicator's points vary by
 # ±25 % (a reader sees how firm a rank is when the weights are not taken as exact), seeded.
+EDITION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
 PUBLISHED_ANALYSIS = {"runs": 1000, "seed": 2022, "design": "random",
                       "choices": [{"name": "weights", "noise": 0.25}]}
 
@@ -46,6 +48,11 @@ def create_edition(session: Session, actor: Actor, catalogue: ScoringCatalogue, 
     """A new edition with an empty draft assessment for every province of the base's unit set;
     ``previous`` (a store edition's code or a shipped edition's id) is what it is compared with."""
     require_role(actor, Role.ADMIN)
+    if not EDITION_CODE.fullmatch(code or ""):
+        raise Conflict(f"{code!r} cannot be an edition code: use 2–80 lower-case letters, digits "
+                       "and '-' (e.g. dti-province-2025)")
+    if not (name_vi or "").strip() or len(name_vi) > 300 or len(name_en or "") > 300:
+        raise Conflict("an edition needs a Vietnamese name of at most 300 characters")
     base = load_edition(base_edition)
     if previous and previous not in edition_ids() and session.scalar(
             select(EditionRow.id).where(EditionRow.code == previous)) is None:

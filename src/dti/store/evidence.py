@@ -172,6 +172,8 @@ def _evidence(session: Session, actor: Actor, edition_code: str, province_code: 
               evidence_id: int, action: Action) -> tuple[Evidence, Answer]:
     _, assessment = find(session, edition_code, province_code)
     authorize(session, actor, action, assessment)
+    if not 0 < evidence_id < 2**31:   # beyond any id, and beyond what the database can compare
+        raise NotFound("no such evidence file in this assessment")
     row = session.get(Evidence, evidence_id)
     answer = session.get(Answer, row.answer_id) if row else None
     if row is None or answer is None or answer.assessment_id != assessment.id or row.removed_at:

@@ -70,7 +70,10 @@ def _version(form: FormData, name: str, code: str | None, required: bool) -> int
     if (raw is None or raw == "") and not required:
         return None
     try:
-        return int(str(raw))
+        version = int(str(raw))
+        if not 0 <= version < 2**31:
+            raise ValueError(raw)
+        return version
     except ValueError:
         raise InputError([Problem("entry.bad_version", "the page did not say which version it "
                                   "showed; reload the page and try again", indicator=code,

@@ -47,7 +47,7 @@ TEXT = {
         "no": "Không", "read_only": "Bạn đang xem hồ sơ; chỉ cán bộ nhập liệu của tỉnh sửa được "
         "câu trả lời khi hồ sơ đang nhập hoặc bị trả lại.", "version": "phiên bản",
         "excel_template": "Tải mẫu Excel", "excel_import": "Nhập từ Excel",
-        "audit_trail": "Nhật ký thay đổi", "plan_link": "Điểm còn có thể đạt", "adjust_reason": "Lý do điều chỉnh của Bộ", "sections": "Các chỉ số chính", "reason": "Lý do",
+        "audit_trail": "Nhật ký thay đổi", "plan_link": "Điểm còn có thể đạt", "adjust_reason": "Lý do điều chỉnh của Bộ", "answer_history": "Lịch sử thay đổi của chỉ số này", "sections": "Các chỉ số chính", "reason": "Lý do",
         "action_submit": "Gửi Bộ thẩm định", "action_start_review": "Bắt đầu thẩm định",
         "action_return": "Trả lại tỉnh", "action_finish_appraisal": "Hoàn tất thẩm định",
         "action_approve": "Phê duyệt kết quả",
@@ -82,7 +82,7 @@ TEXT = {
         "no": "No", "read_only": "You are viewing this assessment; only the province's editor can "
         "change answers while it is in draft or returned.", "version": "version",
         "excel_template": "Download the Excel template", "excel_import": "Import from Excel",
-        "audit_trail": "Audit trail", "plan_link": "Points still within reach", "adjust_reason": "The ministry's reason for the adjustment", "sections": "Main indicators", "reason": "Reason",
+        "audit_trail": "Audit trail", "plan_link": "Points still within reach", "adjust_reason": "The ministry's reason for the adjustment", "answer_history": "This answer's history", "sections": "Main indicators", "reason": "Reason",
         "action_submit": "Submit to the ministry", "action_start_review": "Start the review",
         "action_return": "Return to the province", "action_finish_appraisal": "Finish the appraisal",
         "action_approve": "Approve the results",

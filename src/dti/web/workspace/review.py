@@ -31,7 +31,7 @@ AUDIT_LIMIT = 500
 SORTS = ("province", "state", "changed", "returned", "answered", "updated")
 
 TEXT = {
-    "vi": {
+    "vi": {"answer_history": "Lịch sử thay đổi của chỉ số này",
         "queue": "Hàng chờ thẩm định", "province": "Tỉnh, thành phố", "state": "Trạng thái",
         "answered": "Đã trả lời", "changed": "Thay đổi từ lần thẩm định trước",
         "returned": "Bị trả lại", "last_change": "Thay đổi lần cuối", "all_states": "Mọi trạng thái",
@@ -55,7 +55,7 @@ TEXT = {
         "return_reason": "Lý do trả lại", "not_answered": "Chưa trả lời", "back_queue": "Về hàng chờ",
         "results": "Kết quả tính toán",
     },
-    "en": {
+    "en": {"answer_history": "This answer's history",
         "queue": "Review queue", "province": "Province", "state": "State", "answered": "Answered",
         "changed": "Changed since last review", "returned": "Returned", "last_change": "Last change",
         "all_states": "All states", "changed_only": "Changed only", "filter": "Filter",

@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/planner.py
 	$(BIN)/python benchmarks/portal.py
+	$(BIN)/python benchmarks/web.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

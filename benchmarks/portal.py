@@ -40,21 +40,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, env: dict[str, str] | None = None,
+                 probe: str = "/api/v1/editions", wait: float = 60) -> subprocess.Popen:
+    """``dti serve`` on a loopback port, once ``probe`` answers (also used by web.py)."""
     command = [sys.executable, "-c", "from dti.cli import run; run()", "serve", "--host", "127.0.0.1",
                "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + wait
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(f"the server did not start: {server.stderr.read().decode()}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/editions", timeout=2):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2):
                 return server
         except OSError:
             time.sleep(0.2)
     server.terminate()
-    raise SystemExit("the server did not answer within 60 s")
+    raise SystemExit(f"the server did not answer within {wait:.0f} s")
 
 
 async def _connection(port: int, path: str, count: int, latencies: list[float]) -> None:

@@ -27,24 +27,15 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import httpx
+from portal import free_port, start_server   # the portal benchmark's server start-up
 
 PASSWORD = "bench-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(url: str, evidence: Path, clients: int) -> tuple[str, list[tuple[str, str, list]]]:
@@ -79,23 +70,6 @@ def prepare(url: str, evidence: Path, clients: int) -> tuple[str, list[tuple[str
             accounts.append((name, code, items))
     store.close()
     return demo.EDITION, accounts
-
-
-def start_server(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [sys.executable, "-c", "from dti.cli import run; run()", "serve", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server did not start: {server.stderr.read().decode()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/app/login", timeout=2):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.terminate()
-    raise SystemExit("the server did not answer within 90 s")
 
 
 def login(port: int, username: str) -> tuple[str, str]:
@@ -213,7 +187,7 @@ def main() -> None:
         edition, accounts = prepare(url, evidence, args.clients)
         port = free_port()
         env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence)}
-        server = start_server(port, args.workers, env)
+        server = start_server(port, args.workers, env, probe="/app/login", wait=90)
         try:
             accounts = sessions(port, edition, accounts)
             backend = url.split(":", 1)[0]

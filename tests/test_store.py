@@ -421,3 +421,30 @@ def test_edition_codes_are_checked_before_the_database(store, code):
         with store.transaction() as session:
             create_edition(session, world.actors["admin"], illustrative_catalogue(), code, 2025,
                            "Kỳ 2025", "Edition 2025")
+
+
+def test_notes_comments_and_reasons_have_a_length_limit_and_nothing_is_written(store):
+    from workspace_support import EDITION, OWN, populate
+
+    from dti.errors import InputError
+    from dti.store import assessments
+    from dti.store.assessments import MAX_TEXT
+    from dti.store.models import Comment
+
+    world = populate(store)
+    editor = world.actors["editor"]
+    long_text = "x" * (MAX_TEXT + 1)
+    with pytest.raises(InputError) as caught:
+        with store.transaction() as session:
+            assessments.save_answer(session, editor, EDITION, OWN, "NTS.05", {"value": "có"}, 0,
+                                    note=long_text)
+    assert caught.value.problems[0].code == "workflow.text_too_long"
+    with pytest.raises(InputError):
+        with store.transaction() as session:
+            assessments.add_comment(session, editor, EDITION, OWN, "NTS.05", long_text)
+    with store.transaction() as session:   # at the limit it is fine
+        assessments.add_comment(session, editor, EDITION, OWN, "NTS.05", "y" * MAX_TEXT)
+    with store.reading() as session:
+        view = assessments.view(session, editor, EDITION, OWN)
+        assert view.answers["NTS.05"].answer.version == 0
+        assert session.query(Comment).count() == 1

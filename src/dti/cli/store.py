@@ -117,7 +117,7 @@ def demo_command(database_url: str | None, evidence_dir: Path | None) -> None:
                   "mang tính minh hoạ. / The answers are simulated and the catalogue is illustrative.")
     console.print("the demo already existed: nothing was created" if existed else
                   "created the demo edition, its 63 simulated assessments and the demo users")
-    console.print("Log in at http://127.0.0.1:8000/app/ after `dti serve`.")
+    console.print("Log in at /app/ of `dti serve` (http://127.0.0.1:8000/app/ by default).")
 
 
 def _has_demo(session, code: str) -> bool:

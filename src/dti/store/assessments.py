@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from dti.errors import InputError, NotAllowed, NotFound, StaleEdit
+from dti.errors import InputError, NotAllowed, NotFound, Problem, StaleEdit
 from dti.scoring import ScoringCatalogue, parse_answer
 from dti.store import audit
 from dti.store.access import authorize, find
@@ -138,6 +138,8 @@ def save_answer(session: Session, actor: Actor, edition_code: str, province_code
     value, problems = parse_answer(item, raw)
     if problems:
         raise InputError(problems)
+    if note is not None:
+        _check_length(note, code, "note")
     points = item.rule.points(value, item.max_points) if item.scored else None
     before = _snapshot(answer)
     final = answer.appraised_points if answer.appraised_points is not None else points
@@ -161,6 +163,8 @@ def appraise_answer(session: Session, actor: Actor, edition_code: str, province_
     authorize(session, actor, Action.APPRAISE, assessment)
     item, answer = _answer(session, assessment, code, catalogue_of(edition))
     reason = (reason or "").strip() or None
+    if reason:
+        _check_length(reason, code, "reason")
     if decision not in ("accept", "adjust", "return"):
         raise NotAllowed(f"unknown decision {decision!r}: accept, adjust or return")
     if decision in ("adjust", "return") and not reason:
@@ -188,9 +192,17 @@ def appraise_answer(session: Session, actor: Actor, edition_code: str, province_
     return answer
 
 
-def _reason_problem(code: str):
-    from dti.errors import Problem
+MAX_TEXT = 5000   # characters of a note, comment or reason: a paragraph, not a document
 
+
+def _check_length(text: str, code: str | None, column: str) -> None:
+    if len(text) > MAX_TEXT:
+        raise InputError([Problem("workflow.text_too_long", f"{len(text):,} characters; at most "
+                                  f"{MAX_TEXT:,} — attach longer texts as evidence files",
+                                  indicator=code, column=column)])
+
+
+def _reason_problem(code: str):
     return Problem("workflow.reason_required", "give a reason: the province sees it and it is "
                    "kept in the audit trail", indicator=code, column="reason")
 
@@ -206,10 +218,9 @@ def add_comment(session: Session, actor: Actor, edition_code: str, province_code
     _, answer = _answer(session, assessment, code, catalogue_of(edition))
     body = body.strip()
     if not body:
-        from dti.errors import Problem
-
         raise InputError([Problem("workflow.empty_comment", "write something before sending the "
                                   "comment", indicator=code, column="body")])
+    _check_length(body, code, "body")
     comment = Comment(answer_id=answer.id, author_id=actor.id, at=now(), body=body)
     session.add(comment)
     audit.write(session, actor, "answer.comment", edition=edition_code, province=province_code,
@@ -227,14 +238,14 @@ def transition(session: Session, actor: Actor, edition_code: str, province_code:
     if decision.to is None:
         raise NotAllowed(f"{action.value} does not change the state")
     reason = (reason or "").strip() or None
+    if reason:
+        _check_length(reason, None, "reason")
     if decision.needs_reason and not reason:
         raise InputError([_reason_problem("")])
     if expected_version is not None and expected_version != assessment.version:
         raise StaleEdit("the assessment changed since you opened it; reload and try again",
                         current={"state": assessment.state, "version": assessment.version})
     if action is Action.RETURN and not _returned_answers(session, assessment):
-        from dti.errors import Problem
-
         raise InputError([Problem("workflow.nothing_returned", "return at least one answer with "
                                   "its reason before sending the assessment back")])
     before = {"state": assessment.state, "version": assessment.version}

@@ -26,6 +26,7 @@ VI = {
     "workflow.reason_required": "cần nêu lý do — tỉnh sẽ thấy lý do này và nhật ký lưu lại",
     "workflow.nothing_returned": "cần trả lại ít nhất một câu trả lời kèm lý do trước khi trả hồ sơ",
     "workflow.empty_comment": "ý kiến đang để trống",
+    "workflow.text_too_long": "quá 5.000 ký tự — đính kèm văn bản dài dưới dạng tệp minh chứng",
     "entry.bad_version": "thiếu phiên bản của câu trả lời — tải lại trang rồi lưu lại",
     "import.not_xlsx": "tệp không phải sổ Excel (.xlsx) — có thể là CSV hoặc tệp khác bị đổi tên",
     "import.too_large": "tệp vượt quá dung lượng cho phép",

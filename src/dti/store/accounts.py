@@ -192,24 +192,26 @@ def open_session(session: Session, user: User) -> tuple[str, str]:
 
 
 def resume_session(session: Session, token: str | None) -> tuple[Actor, str] | None:
-    """The actor and CSRF token of a live session, or ``None`` (expired, unknown, user disabled).
-
-    Read-only: a request that only reads takes no write lock.  :func:`session_upkeep` says
-    whether the session's row needs a write (last seen a minute ago, or expired)."""
-    found = _live(session, token)
-    return (Actor.of(found[1]), found[0].csrf_token) if found else None
+    """The actor and CSRF token of a live session, or ``None`` (expired, unknown, user disabled)."""
+    return read_session(session, token)[0]
 
 
-def _live(session: Session, token: str | None) -> tuple[LoginSession, User] | None:
+def read_session(session: Session, token: str | None) -> tuple[tuple[Actor, str] | None, bool]:
+    """(actor and CSRF token of a live session or ``None``, whether the row needs a write).
+
+    Read-only, with one look-up of the session row: a request that only reads takes no write
+    lock; when the second value is true, :func:`session_upkeep` does the write apart."""
     if not token:
-        return None
+        return None, False
     row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
     if row is None:
-        return None
+        return None, False
+    idle = now() - row.last_seen
+    upkeep = idle > timedelta(minutes=1)
     user = session.get(User, row.user_id)
-    if user is None or not user.active or now() - row.last_seen > SESSION_IDLE:
-        return None
-    return row, user
+    if user is None or not user.active or idle > SESSION_IDLE:
+        return None, upkeep
+    return (Actor.of(user), row.csrf_token), upkeep
 
 
 def session_upkeep(session: Session, token: str | None) -> None:
@@ -226,13 +228,6 @@ def session_upkeep(session: Session, token: str | None) -> None:
         session.delete(row)
     elif t - row.last_seen > timedelta(minutes=1):
         row.last_seen = t
-
-
-def needs_upkeep(session: Session, token: str | None) -> bool:
-    if not token:
-        return False
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-    return row is not None and now() - row.last_seen > timedelta(minutes=1)
 
 
 def close_session(session: Session, token: str | None) -> None:

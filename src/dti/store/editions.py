@@ -148,14 +148,18 @@ def main_values(session: Session, edition: EditionRow, which: str = "final") -> 
 def results(session: Session, edition: EditionRow, which: str = "final") -> Build:
     """The ranking computed by the engine from the stored points, with the base edition's method."""
     base = load_edition(edition.base_edition)
-    values = main_values(session, edition, which)
-    units = load_unit_set(edition.unit_set)
-    nodes = base.framework.data_nodes
+    data = _dataset(main_values(session, edition, which), base.framework, edition.unit_set)
+    return build(data, base.framework, base.recipe)
+
+
+def _dataset(values: dict[str, dict[str, float]], framework, unit_set: str) -> Dataset:
+    """Province → main indicator → value as the engine's input, one row per unit of the set."""
+    units = load_unit_set(unit_set)
+    nodes = framework.data_nodes
     matrix = np.array([[values.get(u, {}).get(n.code, np.nan) for n in nodes] for u in units.codes],
                       dtype=float)
-    data = Dataset(units.codes, tuple(n.code for n in nodes), matrix,
-                   {"region": tuple(u.region or "" for u in units)}, unit_set=edition.unit_set)
-    return build(data, base.framework, base.recipe)
+    return Dataset(units.codes, tuple(n.code for n in nodes), matrix,
+                   {"region": tuple(u.region or "" for u in units)}, unit_set=unit_set)
 
 
 def publish(session: Session, actor: Actor, code: str, password: str) -> EditionRow:
@@ -201,13 +205,7 @@ def computed(snapshot: dict[str, Any]) -> dict[str, Any]:
     alone — publication stores them, :func:`verify` recomputes them."""
     framework = framework_from_dict(snapshot["framework"])
     recipe = Recipe.from_dict(snapshot["recipe"])
-    units = load_unit_set(snapshot["unit_set"])
-    nodes = framework.data_nodes
-    values = snapshot["values"]
-    matrix = np.array([[values.get(u, {}).get(n.code, np.nan) for n in nodes] for u in units.codes],
-                      dtype=float)
-    data = Dataset(units.codes, tuple(n.code for n in nodes), matrix,
-                   {"region": tuple(u.region or "" for u in units)}, unit_set=snapshot["unit_set"])
+    data = _dataset(snapshot["values"], framework, snapshot["unit_set"])
     b = build(data, framework, recipe)
     codes = [n.code for n in framework.nodes]
     out = {"scores": {c: {u: _num(v) for u, v in zip(b.units, b.published_score(c))} for c in codes},

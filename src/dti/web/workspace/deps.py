@@ -14,7 +14,7 @@ from typing import Annotated, Any, Mapping
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from dti.store.accounts import PUBLIC, Actor, needs_upkeep, resume_session, session_upkeep
+from dti.store.accounts import PUBLIC, Actor, read_session, session_upkeep
 from dti.store.db import Store
 from dti.web.workspace.text import text
 
@@ -52,8 +52,7 @@ def context(request: Request, store: StoreDep) -> Context:
     found = None
     if token:
         with store.reading() as session:
-            found = resume_session(session, token)
-            upkeep = needs_upkeep(session, token)
+            found, upkeep = read_session(session, token)
         if upkeep:   # at most once a minute per session: the only write a reading request makes
             with store.transaction() as session:
                 session_upkeep(session, token)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from dti.errors import Problem
+from dti.workbook_limits import open_workbook, read_rows
 
 Row = dict[str, Any]
 
@@ -243,14 +244,15 @@ def _empty(name: str) -> Problem:
 
 
 def _read_xlsx(path: Path, sheet: str | None) -> tuple[Grid | None, list[Problem]]:
-    import openpyxl  # imported here: only XLSX input needs it
-
+    """The sheet's cells, streamed through :mod:`dti.workbook_limits` (refused when too large)."""
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book, refused = open_workbook(path, path.name)
     except OSError as exc:
         return None, [_unreadable(path.name, exc)]
     except Exception as exc:  # openpyxl raises many types for a damaged file
         return None, [_bad_xlsx(path.name, exc)]
+    if refused is not None:
+        return None, [refused]
     try:
         if sheet is not None and sheet not in book.sheetnames:
             return None, [Problem("file.no_sheet", f"there is no sheet {sheet!r}; the sheets are "
@@ -258,14 +260,17 @@ def _read_xlsx(path: Path, sheet: str | None) -> tuple[Grid | None, list[Problem
                                   "them with --sheet", file=path.name, value=sheet)]
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         name = f"{path.name}[{ws.title}]"
+        cells, refused = read_rows(ws, path.name)
+        if refused is not None:
+            return None, [refused]
         table = [(number, ["" if c is None else
                            (unicodedata.normalize("NFC", c) if isinstance(c, str) else c)
-                           for c in cells])
-                 for number, cells in enumerate(ws.iter_rows(values_only=True), start=1)]
+                           for c in values])
+                 for number, values in enumerate(cells, start=1)]
     except Exception as exc:  # a damaged sheet fails while its rows are read
         return None, [_bad_xlsx(path.name, exc)]
     finally:
-        book.close()
+        book.close()  # read-only books hold the archive open
     grid = _grid(table, name)
     return (grid, []) if grid is not None else (None, [_empty(name)])
 

@@ -8,7 +8,6 @@ values of ``--edition`` / ``--data`` / ``--demo``.  Nothing is saved.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ from dti.cli.app import LANG, OUT, console
 from dti.cli.inputs import input_options, load_inputs
 from dti.cli.plan import FORMAT, _meta, _n, _named, _print_whatif, _table, _unit, plan_group
 from dti.errors import InputError, Problem
-from dti.io.assessment_xlsx import COVER, read_import
+from dti.io.assessment_xlsx import edition_of, read_import
 from dti.scoring import ScoringCatalogue, illustrative_catalogue, load_catalogue, parse_answer
 
 WORDS = {"vi": {"answers": "Câu trả lời thay đổi", "code": "Chỉ số thành phần",
@@ -54,14 +53,8 @@ def current_answers(workbook: Path, catalogue: ScoringCatalogue, province: str,
                     unit_set) -> tuple[dict[str, dict[str, Any]], dict[str, float | None]]:
     """The answers the province's workbook holds (as typed) and their points; blank rows have
     neither."""
-    import openpyxl
-
     data = workbook.read_bytes()
-    try:
-        cover = openpyxl.load_workbook(io.BytesIO(data), read_only=True)[COVER]
-        edition = str(cover["B4"].value or "")
-    except Exception:   # an unreadable workbook: read_import says why, located
-        edition = ""
+    edition = edition_of(data, workbook.name)   # "" when unreadable: read_import says why
     rows, problems = read_import(data, workbook.name, catalogue, edition, province, unit_set)
     points: dict[str, float | None] = {}
     for row in rows:

@@ -34,6 +34,7 @@ from dti.errors import Problem, UnknownUnitError
 from dti.scoring import ScoringCatalogue, SubIndicator, parse_answer
 from dti.scoring.text import nfc
 from dti.units import UnitSet, load_unit_set
+from dti.workbook_limits import open_workbook, read_rows
 
 COVER, ANSWERS, LISTS = "Hướng dẫn", "Trả lời", "Danh sách"
 EDITION_CELL, CODE_CELL, NAME_CELL = "B4", "B5", "B6"
@@ -46,6 +47,9 @@ HEAD = {"code": "Mã / Code", "number": "STT", "main": "Chỉ số chính / Main
 VALUE_HEAD = "Giá trị {n} / Value {n}"
 _VALUE_RE = re.compile(r"^Giá trị (\d+)\b")
 FIXED_TIME = datetime(2000, 1, 1)
+ROW_HEADROOM = 2_000   # rows past one per sub-indicator the answers sheet may hold (stray formatting)
+COVER_CELLS = 10_000   # cells of the cover's first six rows (the template has 12)
+MAX_COLUMNS = 32       # cells per row on average; the template has 7 + value columns + 2
 KIND_WORDS = {"number": "số ≥ 0 / number ≥ 0", "yesno": "Có/Không", "choice": "chọn / pick"}
 
 
@@ -257,6 +261,17 @@ def read_import(data: bytes, filename: str, catalogue: ScoringCatalogue, edition
     book, problem = _open(data, filename)
     if book is None:
         return [], [problem]
+    try:
+        return _read_book(book, filename, catalogue, edition_code, province_code, unit_set)
+    except Exception as exc:  # noqa: BLE001 — a damaged sheet fails while its rows are read
+        return [], [_damaged(filename, exc)]
+    finally:
+        book.close()   # a read-only book holds the archive open
+
+
+def _read_book(book, filename: str, catalogue: ScoringCatalogue, edition_code: str,
+               province_code: str, unit_set: UnitSet | None
+               ) -> tuple[list[ImportRow], list[Problem]]:
     problems: list[Problem] = []
     names = set(book.sheetnames)
     for sheet in (COVER, ANSWERS):
@@ -264,19 +279,50 @@ def read_import(data: bytes, filename: str, catalogue: ScoringCatalogue, edition
             problems.append(Problem("import.missing_sheet", f"the workbook has no sheet "
                                     f"“{sheet}”; download a new template and copy the answers "
                                     "into it", file=filename, column=sheet))
-    if COVER in names:
-        problems += _check_cover(book[COVER], filename, edition_code, province_code,
-                                 unit_set or load_unit_set("provinces-63"))
     rows: list[ImportRow] = []
+    found: list[Problem] = []
     if ANSWERS in names:
         rows, found = _read_answers(book[ANSWERS], filename, catalogue)
-        problems += found
-    return rows, problems
+        if any(p.code == "file.workbook_too_large" for p in found):
+            return [], found   # one clear refusal, not a list of side effects
+    if COVER in names:
+        cover, refused = _cover_cells(book[COVER], filename)
+        if refused is not None:
+            return [], [refused]
+        problems += _check_cover(cover, filename, edition_code, province_code,
+                                 unit_set or load_unit_set("provinces-63"))
+    return rows, problems + found
+
+
+def _cover_cells(sheet, filename: str) -> tuple[dict[str, Any], Problem | None]:
+    """The cover cells the import checks (B4–B6) by reference, reading no further than row 6."""
+    rows, refused = read_rows(sheet, filename, max_cells=COVER_CELLS, first=6)
+    cells = {}
+    for ref in (EDITION_CELL, CODE_CELL, NAME_CELL):
+        number = int(ref[1:])
+        row = rows[number - 1] if number <= len(rows) else ()
+        cells[ref] = row[1] if len(row) > 1 else None   # column B
+    return cells, refused
+
+
+def edition_of(data: bytes, filename: str) -> str:
+    """The edition code on the cover sheet (cell B4), or "" when the workbook cannot say;
+    :func:`read_import` then says why, located."""
+    book, _ = _open(data, filename)
+    if book is None:
+        return ""
+    try:
+        if COVER not in book.sheetnames:
+            return ""
+        return _text(_cover_cells(book[COVER], filename)[0][EDITION_CELL])
+    except Exception:   # noqa: BLE001 — a damaged cover: read_import reports it
+        return ""
+    finally:
+        book.close()
 
 
 def _open(data: bytes, filename: str):
-    import openpyxl
-
+    """(read-only book, None) or (None, problem); the archive is checked before it is parsed."""
     not_xlsx = Problem("import.not_xlsx", "the file is not an Excel workbook (.xlsx); open it in "
                        "Excel or LibreOffice and save it as “Excel Workbook (.xlsx)”", file=filename)
     if not data.startswith(b"PK\x03\x04"):
@@ -285,11 +331,14 @@ def _open(data: bytes, filename: str):
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if not any(n.startswith("xl/") for n in archive.namelist()):
                 return None, not_xlsx
-        return openpyxl.load_workbook(io.BytesIO(data), data_only=True), None
+        return open_workbook(data, filename)
     except Exception as exc:  # noqa: BLE001 — openpyxl raises many kinds on a damaged file
-        return None, Problem("import.not_xlsx", f"the workbook cannot be read ({type(exc).__name__}); "
-                             "it may be damaged — save it again from Excel as .xlsx",
-                             file=filename)
+        return None, _damaged(filename, exc)
+
+
+def _damaged(filename: str, exc: Exception) -> Problem:
+    return Problem("import.not_xlsx", f"the workbook cannot be read ({type(exc).__name__}); "
+                   "it may be damaged — save it again from Excel as .xlsx", file=filename)
 
 
 def _text(value: Any) -> str:
@@ -305,18 +354,18 @@ def _text(value: Any) -> str:
     return nfc(str(value)).strip()
 
 
-def _check_cover(sheet, filename: str, edition_code: str, province_code: str,
+def _check_cover(cover: Mapping[str, Any], filename: str, edition_code: str, province_code: str,
                  units: UnitSet) -> list[Problem]:
     problems = []
-    edition = _text(sheet[EDITION_CELL].value)
+    edition = _text(cover[EDITION_CELL])
     if edition != edition_code:
         problems.append(Problem("import.wrong_edition", f"the workbook is for the edition "
                                 f"“{edition or '(blank)'}”, not “{edition_code}”; download the "
                                 "template of this edition", file=filename, row=4,
                                 column=f"{COVER}!{EDITION_CELL}", value=edition))
-    code = _text(sheet[CODE_CELL].value)
+    code = _text(cover[CODE_CELL])
     code = code.zfill(2) if code.isdigit() else code   # "1" typed as a number is "01"
-    name = _text(sheet[NAME_CELL].value)
+    name = _text(cover[NAME_CELL])
     for cell, found in ((CODE_CELL, code), (NAME_CELL, name)):
         try:
             resolved = units.resolve(found) if found else None
@@ -355,8 +404,11 @@ def _columns(header: list[Any]) -> tuple[dict[str, int], dict[int, int]]:
 
 def _read_answers(sheet, filename: str, catalogue: ScoringCatalogue
                   ) -> tuple[list[ImportRow], list[Problem]]:
-    table = [list(r) for r in sheet.iter_rows(values_only=True)]
-    header = table[0] if table else []
+    max_rows = 1 + len(catalogue.items) + ROW_HEADROOM   # the header, one row per sub-indicator
+    table, refused = read_rows(sheet, filename, max_rows, max_rows * MAX_COLUMNS)
+    if refused is not None:
+        return [], [refused]
+    header = list(table[0]) if table else []
     named, values = _columns(header)
     missing = [HEAD[k] for k in ("code", "note", "version") if k not in named]
     missing += [VALUE_HEAD.format(n=i) for i in range(1, value_columns(catalogue) + 1)
@@ -369,7 +421,7 @@ def _read_answers(sheet, filename: str, catalogue: ScoringCatalogue
     problems: list[Problem] = []
     first_row: dict[str, int] = {}
     for number, cells in enumerate(table[1:], start=2):
-        row, found = _read_row(cells, number, named, values, filename, catalogue, first_row)
+        row, found = _read_row(list(cells), number, named, values, filename, catalogue, first_row)
         problems += found
         if row is not None:
             rows.append(row)

@@ -37,6 +37,7 @@ from dti.io.cells import cell_text, header_key, join_or, parse_number, short_num
 from dti.tabular import read_table
 from dti.units import MergedUnitError, UnitSet
 from dti.units.unit_set import AmbiguousUnitError
+from dti.workbook_limits import open_workbook
 
 __all__ = ["read_values", "required_codes", "value_nodes"]
 
@@ -485,9 +486,7 @@ def _file_label(path: Path, sheet: str | None) -> str:
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return path.name
     if sheet is None:
-        import openpyxl
-
-        book = openpyxl.load_workbook(path, read_only=True)
+        book, _ = open_workbook(path, path.name)   # read_table has checked it already
         try:
             sheet = book.worksheets[0].title
         finally:

@@ -25,6 +25,7 @@ from dti.store import imports
 from dti.store.db import Store
 from dti.store.evidence import clean_name, max_bytes, sniff
 from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.workspace.messages import localise
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -173,7 +174,8 @@ def check_import(request: Request, edition: str, province: str, ctx: PostDep, st
         if problems:
             if wants_json(request):
                 raise InputError(problems)
-            return render(request, ctx, "app/import_preview.html", {**values, "problems": problems},
+            shown = [localise(p.as_dict(), ctx.lang) for p in problems]   # Vietnamese when set
+            return render(request, ctx, "app/import_preview.html", {**values, "problems": shown},
                           status_code=422, extra_text=TEXT)
         changes = imports.preview(session, ctx.actor, edition, province, rows)
     digest = _keep(store, data)

@@ -15,7 +15,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from workspace_support import EDITION, OTHER, OWN, PASSWORD, fresh_store, login, populate
+from workspace_support import EDITION, OTHER, OWN, PASSWORD, fresh_store, login, pdf, populate
 
 from dti.store.models import Answer, Assessment, AuditEntry, Comment, EditionRow, Evidence
 from dti.web.app import create_app
@@ -45,7 +45,7 @@ EXPECTED = {
                    "editor": (True, set(STATES)), "approver": (True, set(STATES))},
 }
 USERNAME = {"admin": "admin", "reviewer": "reviewer", "editor": "editor", "approver": "approver"}
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf()   # a real PDF: evidence must open as what it claims to be
 
 
 def allowed(action: str, role: str, own: bool, state: str) -> bool:

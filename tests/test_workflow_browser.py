@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _missing
-from workspace_support import EDITION, OWN, PASSWORD, populate, serving
+from workspace_support import EDITION, OWN, PASSWORD, pdf, populate, serving
 
 from dti.scoring import illustrative_catalogue
 from dti.store.models import Answer, Assessment
@@ -24,7 +24,7 @@ from dti.web.settings import Settings
 CAT = illustrative_catalogue()
 RATIO = next(i for i in CAT.items if i.rule.kind == "ratio" and i.max_points == 10)
 YESNO = next(i for i in CAT.items if i.rule.kind == "yesno" and i.max_points >= 5)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = pdf()   # a real PDF: evidence must open as what it claims to be
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from workspace_support import EDITION, OTHER, OWN, login, populate
+from workspace_support import EDITION, OTHER, OWN, login, pdf, populate
 
 from dti.scoring import illustrative_catalogue
 from dti.store import assessments
@@ -20,8 +20,7 @@ from dti.web.settings import Settings
 CAT = illustrative_catalogue()
 PAGE = f"/app/{EDITION}/{OWN}"
 RATIO, STEPS, OPTIONS = "NTS.04", "NTS.03", "NTS.01"
-PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages "
-       b"/Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+PDF = pdf()   # a real PDF: evidence must open as what it claims to be
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 
 

@@ -129,12 +129,30 @@ def _compare_and_set(session: Session, answer: Answer, expected_version: int,
     session.refresh(answer)
 
 
+def _check_fields(item, raw: Mapping[str, Any], required: bool) -> None:
+    """Refuse a posted answer that names a field the rule does not have, or — when ``required``
+    (an answer is stored, or a reviewer adjusts) — none of its fields: read as blanks, either
+    would quietly clear what is stored.  Clearing stays possible on purpose: post every field of
+    the answer empty, as the form does when its inputs are emptied."""
+    names = [f.name for f in item.rule.fields]
+    problems = [Problem("answer.unknown_field", f"{key!r} is not a field of {item.code}; its "
+                        f"fields are {', '.join(names)}", indicator=item.code, column=str(key))
+                for key in raw if key not in names]
+    if not problems and required and not any(name in raw for name in names):
+        problems.append(Problem("answer.no_fields", f"the save named none of {item.code}'s fields "
+                                f"({', '.join(names)}); nothing was changed — to clear the answer, "
+                                "send each field empty", indicator=item.code))
+    if problems:
+        raise InputError(problems)
+
+
 def save_answer(session: Session, actor: Actor, edition_code: str, province_code: str, code: str,
                 raw: Mapping[str, Any], expected_version: int, note: str | None = None) -> Answer:
     """The province's self-assessed answer; points computed from it; refused when stale."""
     edition, assessment = find(session, edition_code, province_code)
     authorize(session, actor, Action.EDIT, assessment)
     item, answer = _answer(session, assessment, code, catalogue_of(edition))
+    _check_fields(item, raw, required=answer.self_value is not None)
     value, problems = parse_answer(item, raw)
     if problems:
         raise InputError(problems)
@@ -176,6 +194,7 @@ def appraise_answer(session: Session, actor: Actor, edition_code: str, province_
                    "appraised_points": answer.self_points, "final_points": answer.self_points,
                    "return_reason": None}
     elif decision == "adjust":
+        _check_fields(item, raw or {}, required=True)
         value, problems = parse_answer(item, raw or {})
         if problems:
             raise InputError(problems)

@@ -1,8 +1,10 @@
 """Evidence files (minh chứng): checked by content, stored outside the web root under their hash.
 
-A file is accepted only when its first bytes say it is one of the kinds a ministry reviewer opens
-(PDF, PNG, JPEG, Office Open XML, OpenDocument, plain text/CSV); the extension is never trusted and
-executables are named as such.  The bytes are stored once under ``evidence_dir/ab/abcdef…`` (the
+A file is accepted only when its content is one of the kinds a ministry reviewer opens (PDF, PNG,
+JPEG, Office Open XML, OpenDocument, plain text/CSV — :mod:`dti.store.evidence_types`), it parses
+as that kind (a PDF must open), it carries no markup, script or macro, and its name's extension is
+that kind's; executables are named as such.  Each province has a quota of evidence bytes per
+edition (:func:`upload_all`).  The bytes are stored once under ``evidence_dir/ab/abcdef…`` (the
 SHA-256); the database row keeps the original name (cleaned), type, size, who and when.  Files are
 removed from an answer only while the assessment has never been submitted — after that they are
 part of the record.
@@ -11,20 +13,21 @@ part of the record.
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
 import unicodedata
-import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dti.errors import InputError, NotAllowed, NotFound, Problem
-from dti.store import audit
+from dti.store import audit, evidence_types
 from dti.store.access import authorize, find
 from dti.store.accounts import Actor, now
+from dti.store.evidence_types import EXTENSIONS, KINDS
 from dti.store.models import Answer, Assessment, Evidence
 from dti.workflow import Action
 
@@ -40,45 +43,10 @@ def max_bytes() -> int:
 
 
 def sniff(data: bytes) -> str | None:
-    """The media type the content shows, or ``None`` when it is not an accepted kind."""
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith(b"PK\x03\x04"):
-        return _zip_kind(data)
-    if _is_text(data):
-        return "text/plain; charset=utf-8"
-    return None
-
-
-def _zip_kind(data: bytes) -> str | None:
-    try:
-        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-    except (zipfile.BadZipFile, ValueError):
-        return None
-    if "[Content_Types].xml" in names:
-        if any(n.startswith("word/") for n in names):
-            return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-        if any(n.startswith("xl/") for n in names):
-            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        if any(n.startswith("ppt/") for n in names):
-            return "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-    if "mimetype" in names:
-        return "application/vnd.oasis.opendocument"
-    return None
-
-
-def _is_text(data: bytes) -> bool:
-    if not data or b"\x00" in data[:8192]:
-        return False
-    try:
-        data[:65536].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start > 65530   # a multi-byte character cut at the sample's end
-    return True
+    """The media type the content shows, or ``None`` when it is not an accepted kind (the first
+    bytes only; :func:`check_upload` also parses the file)."""
+    kind = evidence_types.identify(data)
+    return KINDS[kind].media_type if kind else None
 
 
 def clean_name(name: str) -> str:
@@ -108,21 +76,41 @@ def check_upload(filename: str, data: bytes) -> tuple[str, list[Problem]]:
         problems.append(Problem("evidence.bad_name", "the file name contains folder parts "
                                 "('/', '\\' or '..'); rename the file and upload it again",
                                 file=shown))
-    kind = None
+    kind = ""
     if data and not problems:
-        for magic, what in EXECUTABLE_MAGIC.items():
-            if data.startswith(magic):
-                problems.append(Problem("evidence.executable", f"the file is {what}, whatever its "
-                                        "name says; upload a document (PDF, image, Word, Excel)",
-                                        file=shown))
-                break
-        else:
-            kind = sniff(data)
-            if kind is None:
-                problems.append(Problem("evidence.unknown_type", "the content is not a PDF, PNG, "
-                                        "JPEG, Word, Excel, PowerPoint, OpenDocument or text file "
-                                        "(the extension is not trusted)", file=shown))
-    return kind or "", problems
+        kind, problem = _check_content(shown, data)
+        problems += [problem] if problem else []
+    return kind, problems
+
+
+def _check_content(shown: str, data: bytes) -> tuple[str, Problem | None]:
+    """(media type, the first problem) of the content against the name's extension: a program, a
+    kind not accepted, markup or macros, an extension that is not the content's, a file that
+    does not parse."""
+    for magic, what in EXECUTABLE_MAGIC.items():
+        if data.startswith(magic):
+            return "", Problem("evidence.executable", f"the file is {what}, whatever its name "
+                               "says; upload a document (PDF, image, Word, Excel)", file=shown)
+    kind = evidence_types.identify(data)
+    if kind is None:
+        return "", Problem("evidence.unknown_type", "the content is not a PDF, PNG, JPEG, Word, "
+                           "Excel, PowerPoint, OpenDocument or text file (the extension is not "
+                           "trusted)", file=shown)
+    try:
+        evidence_types.verify(kind, data)
+    except evidence_types.Refused as refused:
+        return "", replace(refused.problem, file=shown)
+    extension = os.path.splitext(shown)[1].lower()
+    if extension not in EXTENSIONS:
+        named = f"names ending in {extension}" if extension else "names without an extension"
+        return "", Problem("evidence.extension_not_allowed", f"files with {named} are not "
+                           f"accepted; the accepted ones end in {', '.join(EXTENSIONS)}",
+                           file=shown)
+    if extension not in KINDS[kind].extensions:
+        return "", Problem("evidence.extension_mismatch", f"the name ends in {extension} but the "
+                           f"content is {KINDS[kind].label}; rename it to "
+                           f"{KINDS[kind].extensions[0]} or upload the right file", file=shown)
+    return KINDS[kind].media_type, None
 
 
 def _path(root: Path, digest: str) -> Path:
@@ -141,14 +129,67 @@ def store_bytes(root: Path, data: bytes) -> str:
     return digest
 
 
-def upload(session: Session, root: Path, actor: Actor, edition_code: str, province_code: str,
-           code: str, filename: str, data: bytes) -> Evidence:
-    edition, assessment = find(session, edition_code, province_code)
+def usage(session: Session, assessment: Assessment) -> int:
+    """Evidence bytes uploaded to the assessment, removed files included (they stay on record)."""
+    return session.scalar(select(func.coalesce(func.sum(Evidence.size), 0))
+                          .join(Answer, Evidence.answer_id == Answer.id)
+                          .where(Answer.assessment_id == assessment.id))
+
+
+def _check_quota(session: Session, assessment: Assessment, incoming: int, quota: int,
+                 code: str) -> None:
+    """Refuse ``incoming`` more bytes past the province's evidence quota for the edition.  The
+    assessment row is locked first (PostgreSQL; SQLite's writer lock does the same), so two
+    uploads at once cannot both fit in the same space."""
+    session.execute(select(Assessment.id).where(Assessment.id == assessment.id).with_for_update())
+    used = usage(session, assessment)
+    if used + incoming > quota:
+        raise InputError([Problem(
+            "evidence.quota_exceeded", f"this upload needs {_mb(incoming)}, but only "
+            f"{_mb(max(quota - used, 0))} of the province's {_mb(quota)} for evidence in this "
+            "edition is left; compress or split the files, or ask the administrator to raise "
+            "DTI_EVIDENCE_QUOTA_MB", indicator=code, column="files", value=used)])
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1048576:.1f} MB"
+
+
+def upload_all(session: Session, root: Path, actor: Actor, edition_code: str, province_code: str,
+               code: str, files: Sequence[tuple[str, bytes]],
+               quota: int | None = None) -> list[Evidence]:
+    """Attach ``files`` (name, bytes) to one answer, all or none: every problem of every file,
+    then the province's ``quota`` (evidence bytes per edition), are checked before a byte is
+    written."""
+    _, assessment = find(session, edition_code, province_code)
     authorize(session, actor, Action.EDIT, assessment)
     answer = _answer(session, assessment, code)
-    kind, problems = check_upload(filename, data)
+    if not files:
+        raise InputError([Problem("evidence.no_file", "choose at least one file to upload",
+                                  indicator=code, column="files")])
+    kinds, problems = [], []
+    for name, data in files:
+        kind, found = check_upload(name, data)
+        kinds.append(kind)
+        problems += [replace(p, indicator=code) for p in found]
     if problems:
-        raise InputError([Problem(p.code, p.message, file=p.file, indicator=code) for p in problems])
+        raise InputError(problems)
+    if quota is not None:
+        _check_quota(session, assessment, sum(len(data) for _, data in files), quota, code)
+    return [_attach(session, root, actor, answer, (edition_code, province_code, code), name, data,
+                    kind) for (name, data), kind in zip(files, kinds)]
+
+
+def upload(session: Session, root: Path, actor: Actor, edition_code: str, province_code: str,
+           code: str, filename: str, data: bytes, quota: int | None = None) -> Evidence:
+    """Attach one file to an answer (see :func:`upload_all`)."""
+    return upload_all(session, root, actor, edition_code, province_code, code,
+                      [(filename, data)], quota)[0]
+
+
+def _attach(session: Session, root: Path, actor: Actor, answer: Answer,
+            where: tuple[str, str, str], filename: str, data: bytes, kind: str) -> Evidence:
+    edition_code, province_code, code = where
     digest = store_bytes(root, data)
     row = Evidence(answer_id=answer.id, sha256=digest, filename=clean_name(filename),
                    media_type=kind, size=len(data), uploaded_by=actor.id, uploaded_at=now())

@@ -3,18 +3,24 @@
 :func:`install` mounts it on the portal's FastAPI app when a store is configured, and translates
 the store's errors once: :class:`~dti.errors.WorkflowError` to its HTTP status,
 :class:`~dti.errors.InputError` to 422 with every located problem — a JSON envelope for JSON
-clients, an HTML page otherwise.
+clients, an HTML page otherwise.  Form bodies are limited by route before they are read
+(:mod:`dti.web.limits`: 413).  Routes that touch the database are plain ``def`` (FastAPI runs them
+in worker threads), so one waiting for a lock never stalls the others.
 """
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from urllib.parse import quote
 
-from dti.errors import InputError, WorkflowError
+from dti.errors import InputError, Problem, WorkflowError
+from dti.store.accounts import PUBLIC
 from dti.store.db import Store
-from dti.web.workspace.deps import LANG_COOKIE, LoginRequired, context, render, wants_json
+from dti.web.limits import BodyLimits, BodyTooLarge, app_limits
+from dti.web.workspace.deps import (LANG_COOKIE, Context, LoginRequired, context, render,
+                                    wants_json)
 from dti.web.workspace.messages import localise
 
 # Pages behind a log-in: scripts only from the site itself, never framed (clickjacking on the
@@ -39,6 +45,9 @@ def install(app: FastAPI, store: Store) -> None:
         module = importlib.import_module(f"dti.web.workspace.{name}")
         app.include_router(module.router, prefix="/app", include_in_schema=False)
 
+    # Added before the headers middleware, so it sits inside it: its 413s get the headers too.
+    app.add_middleware(BodyLimits, limits=app_limits(), refuse=too_large)
+
     @app.middleware("http")
     async def app_security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -52,9 +61,16 @@ def install(app: FastAPI, store: Store) -> None:
             return JSONResponse({"error": {"status": 401, "message": "log in first"}}, 401)
         return RedirectResponse(f"/app/login?next={quote(request.url.path)}", 303)
 
+    @app.exception_handler(BodyTooLarge)   # a chunked body found too large while it was read
+    async def body_too_large(request: Request, exc: BodyTooLarge):
+        return await too_large(request, exc)
+
+    # The error pages read the session (and may write its upkeep): in a worker thread, never on
+    # the event loop, like every route.
     @app.exception_handler(WorkflowError)
     async def workflow_error(request: Request, exc: WorkflowError):
-        return _error(request, store, exc.status, exc.message, [], exc.context)
+        return await run_in_threadpool(_error, request, store, exc.status, exc.message, [],
+                                       exc.context)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, exc: InputError):
@@ -67,7 +83,19 @@ def install(app: FastAPI, store: Store) -> None:
             message = f"{where}: {problems[0]['message']}" if where else problems[0]["message"]
             if len(problems) > 1:
                 message += f" (và {len(problems) - 1} vấn đề khác)"
-        return _error(request, store, 422, message, problems, {})
+        return await run_in_threadpool(_error, request, store, 422, message, problems, {})
+
+
+async def too_large(request: Request, exc: BodyTooLarge) -> Response:
+    """413 for a body past its route's limit: the JSON envelope, or the app's error page (no
+    session is read: the page is the same for everyone, and nothing waits on the database)."""
+    problem = Problem("request.too_large", exc.detail, value=exc.size).as_dict()
+    if wants_json(request) or request.headers.get("hx-request"):
+        return JSONResponse({"error": {"status": 413, "message": exc.detail,
+                                       "problems": [problem]}}, 413)
+    lang = "en" if request.cookies.get(LANG_COOKIE) == "en" else "vi"
+    return render(request, Context(PUBLIC, "", lang, None), "app/error.html",
+                  {"status": 413, "message": exc.detail, "problems": []}, status_code=413)
 
 
 def _error(request: Request, store: Store, status: int, message: str, problems: list, extra: dict):

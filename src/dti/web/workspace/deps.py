@@ -13,10 +13,16 @@ from typing import Annotated, Any, Mapping
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dti.errors import InputError, Problem
 from dti.store.accounts import PUBLIC, Actor, read_session, session_upkeep
 from dti.store.db import Store
+from dti.web.limits import UPLOAD_FILES
 from dti.web.workspace.text import text
+
+FORM_FIELDS = 2000   # the what-if form has one field per rule field of every sub-indicator
 
 COOKIE = "dti_session"
 LANG_COOKIE = "dti_lang"
@@ -83,7 +89,7 @@ async def checked(request: Request, ctx: UserDep) -> Context:
     """A logged-in user's state-changing request: the CSRF token must match the session's."""
     sent = request.headers.get("x-csrf-token")
     if sent is None:
-        form = await request.form()
+        form = await read_form(request)
         sent = form.get("csrf")
     if not isinstance(sent, str) or not ctx.csrf or not hmac.compare_digest(sent, ctx.csrf):
         raise HTTPException(403, ctx.t["csrf_failed"])
@@ -91,6 +97,30 @@ async def checked(request: Request, ctx: UserDep) -> Context:
 
 
 PostDep = Annotated[Context, Depends(checked)]
+
+
+async def read_form(request: Request) -> FormData:
+    """The posted form, parsed once (Starlette keeps it) with the app's limits: at most
+    ``UPLOAD_FILES`` files and ``FORM_FIELDS`` fields.  The body's size was limited before by
+    :class:`dti.web.limits.BodyLimits`."""
+    try:
+        return await request.form(max_files=UPLOAD_FILES, max_fields=FORM_FIELDS)
+    except StarletteHTTPException as exc:
+        if str(exc.detail).startswith("Too many files"):   # Starlette's words for max_files
+            raise InputError([Problem(
+                "evidence.too_many_files", f"one upload takes at most {UPLOAD_FILES} files; "
+                "upload the others in another go", column="files")]) from None
+        raise
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form, read on the event loop (the CSRF check may have read it already), so that
+    the route itself can be a plain ``def``: FastAPI runs those in a worker thread, and a route
+    waiting on the database never stalls the other requests."""
+    return await read_form(request)
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
 
 
 def wants_json(request: Request) -> bool:

@@ -9,10 +9,9 @@ page shows (and its JSON twin) is built by :mod:`dti.web.workspace.entry_view`.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.datastructures import FormData, UploadFile
@@ -20,8 +19,11 @@ from starlette.datastructures import FormData, UploadFile
 from dti.errors import InputError, NotAllowed, NotFound, Problem
 from dti.scoring import parse_answer
 from dti.store import access, assessments, evidence
-from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
-from dti.web.workspace.entry_view import TEXT, answer_json, page_json, page_values, points_summary
+from dti.store.evidence_types import MEDIA_TYPES
+from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.limits import UPLOAD_FILES, upload_file_bytes
+from dti.web.workspace.entry_view import (TEXT, answer_json, page_json, page_values,
+                                          points_summary, upload_note)
 from dti.workflow import Action
 
 router = APIRouter()
@@ -41,14 +43,6 @@ class ProvinceCode(Convertor):
 
 
 register_url_convertor("province", ProvinceCode())
-
-
-async def form_data(request: Request) -> FormData:
-    """The posted form, read once (the CSRF check may have read it already; Starlette caches it)."""
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(form_data)]
 
 
 def _page_url(edition: str, province: str, code: str | None = None) -> str:
@@ -85,11 +79,16 @@ def _version(form: FormData, name: str, code: str | None, required: bool) -> int
 
 @router.get("/{edition}/{province:province}")
 def assessment_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep):
+    quota = quota_bytes(request)
     with store.reading() as session:
         view = assessments.view(session, ctx.actor, edition, province)
+        used = evidence.usage(session, view.assessment)
         if wants_json(request):
-            return JSONResponse(page_json(view, _page_url(edition, province)))
+            return JSONResponse({**page_json(view, _page_url(edition, province)),
+                                 "evidence_quota": {"used_bytes": used, "quota_bytes": quota}})
         values = page_values(session, view, ctx.actor, ctx.lang, _page_url(edition, province))
+    values["upload_note"] = upload_note(ctx.lang, used, quota, UPLOAD_FILES, upload_file_bytes(),
+                                        evidence.max_bytes())
     return render(request, ctx, "app/assessment.html", values, extra_text=TEXT)
 
 
@@ -170,34 +169,23 @@ def _read_uploads(form: FormData, limit: int) -> list[tuple[str, bytes]]:
     return files
 
 
-def _check_all(files: list[tuple[str, bytes]], code: str) -> None:
-    """Every problem of every file, before anything is stored: all files or none."""
-    if not files:
-        raise InputError([Problem("evidence.no_file", "choose at least one file to upload",
-                                  indicator=code, column="files")])
-    problems = []
-    for name, data in files:
-        _, found = evidence.check_upload(name, data)
-        problems += [Problem(p.code, p.message, file=p.file, indicator=code) for p in found]
-    if problems:
-        raise InputError(problems)
-
-
 @router.post("/{edition}/{province:province}/answers/{code}/evidence")
 def upload_evidence(request: Request, edition: str, province: str, code: str, ctx: PostDep,
                     store: StoreDep, form: FormDep):
     files = _read_uploads(form, evidence.max_bytes())
     with store.transaction() as session:
-        _, assessment = access.find(session, edition, province)
-        access.authorize(session, ctx.actor, Action.EDIT, assessment)   # 403 before 422
-        _check_all(files, code)
-        rows = [evidence.upload(session, store.evidence_dir, ctx.actor, edition, province, code,
-                                name, data) for name, data in files]
+        rows = evidence.upload_all(session, store.evidence_dir, ctx.actor, edition, province,
+                                   code, files, quota_bytes(request))
         stored = [{"id": r.id, "filename": r.filename, "size": r.size, "media_type": r.media_type}
                   for r in rows]
     if wants_json(request):
         return JSONResponse({"code": code, "uploaded": stored})
     return _back(form, edition, province, code)
+
+
+def quota_bytes(request: Request) -> int:
+    """The province's evidence quota per edition (``DTI_EVIDENCE_QUOTA_MB``), in bytes."""
+    return request.app.state.settings.evidence_quota_mb * 1024 * 1024
 
 
 def attachment_headers(filename: str) -> dict[str, str]:
@@ -217,7 +205,9 @@ def download_evidence(edition: str, province: str, evidence_id: int, ctx: UserDe
     with store.reading() as session:
         row, data = evidence.open_file(session, store.evidence_dir, ctx.actor, edition, province,
                                        evidence_id)
-    return Response(data, media_type=row.media_type, headers=attachment_headers(row.filename))
+    # A row stored before the kinds were verified may carry any type: it is served as bytes.
+    media_type = row.media_type if row.media_type in MEDIA_TYPES else "application/octet-stream"
+    return Response(data, media_type=media_type, headers=attachment_headers(row.filename))
 
 
 @router.post("/{edition}/{province:province}/evidence/{evidence_id:int}/remove")

@@ -60,6 +60,9 @@ TEXT = {
         "current_value": "Giá trị đang được lưu", "reload": "Tải lại trang",
         "invalid": "Chưa lưu: sửa các giá trị được đánh dấu.", "failed": "Không lưu được",
         "offline": "Không kết nối được máy chủ; thay đổi CHƯA được lưu.",
+        "upload_limits": "Mỗi lần tải tối đa {files} tệp và {request}; mỗi tệp tối đa {file}.",
+        "quota": "Dung lượng minh chứng của tỉnh trong kỳ này: đã dùng {used} / {quota} "
+                 "(còn {left}).",
     },
     "en": {
         "answered": "Answered", "required": "to answer", "evidence_attached": "With evidence",
@@ -95,6 +98,9 @@ TEXT = {
         "current_value": "Value stored now", "reload": "Reload the page",
         "invalid": "Not saved: correct the marked values.", "failed": "Could not save",
         "offline": "Cannot reach the server; your change has NOT been saved.",
+        "upload_limits": "At most {files} files and {request} per upload; {file} per file.",
+        "quota": "The province's evidence space in this edition: {used} used of {quota} "
+                 "({left} left).",
     },
 }
 SCRIPT_WORDS = ("saving", "saved", "conflict", "current_value", "reload", "invalid", "failed",
@@ -162,6 +168,17 @@ def value_text(item: SubIndicator, value: dict | None, lang: str) -> str:
             shown = t["yes"] if v else t["no"]
         parts.append(f"{_field_label(field, lang)}: {shown}")
     return "; ".join(parts) or "—"
+
+
+def upload_note(lang: str, used: int, quota: int, files: int, request: int, file: int) -> str:
+    """The limits shown beside every evidence upload: per upload, per file, and what is left of
+    the province's quota for the edition."""
+    t = words(lang)
+    size = {k: _size(v, lang) for k, v in (("used", used), ("quota", quota),
+                                             ("left", max(quota - used, 0)),
+                                             ("request", request), ("file", file))}
+    return (t["upload_limits"].format(files=files, request=size["request"], file=size["file"])
+            + " " + t["quota"].format(used=size["used"], quota=size["quota"], left=size["left"]))
 
 
 def _when(at: datetime | None) -> str:

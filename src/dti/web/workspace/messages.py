@@ -15,6 +15,10 @@ VI = {
     "answer.zero_denominator": "mẫu số bằng 0 — tỷ lệ không tính được; kiểm tra lại số liệu",
     "answer.unknown_option": "không phải một trong các lựa chọn của chỉ số này",
     "answer.not_yes_no": "chỉ nhận “có” hoặc “không”",
+    "answer.unknown_field": "không phải một trường của chỉ số thành phần này — không có gì thay "
+                            "đổi; tải lại trang rồi nhập lại",
+    "answer.no_fields": "không gửi trường nào của câu trả lời nên không có gì thay đổi — muốn "
+                        "xoá câu trả lời thì để trống từng ô rồi lưu",
     "evidence.too_large": "tệp vượt quá dung lượng cho phép — nén hoặc tách tệp rồi tải lại",
     "evidence.empty": "tệp rỗng",
     "evidence.bad_name": "tên tệp chứa phần thư mục (“/”, “\\”, “..”) — đổi tên tệp rồi tải lại",
@@ -23,6 +27,22 @@ VI = {
     "evidence.unknown_type": "nội dung tệp không phải PDF, PNG, JPEG, Word, Excel, PowerPoint, "
                              "OpenDocument hay văn bản (không dựa vào phần mở rộng của tên tệp)",
     "evidence.no_file": "chưa chọn tệp nào",
+    "evidence.too_many_files": "mỗi lần tải lên nhận tối đa 10 tệp — tải các tệp còn lại ở lần "
+                               "sau",
+    "evidence.quota_exceeded": "vượt dung lượng minh chứng dành cho tỉnh trong kỳ đánh giá này "
+                               "— không có tệp nào được lưu; nén hoặc tách tệp, hoặc đề nghị "
+                               "quản trị viên nâng hạn mức (DTI_EVIDENCE_QUOTA_MB)",
+    "evidence.damaged": "tệp không mở được đúng như loại tệp mà nội dung của nó cho biết (hỏng, "
+                        "bị cắt ngắn hoặc giả dạng) — lưu lại tệp từ phần mềm đã tạo ra nó rồi "
+                        "tải lại",
+    "evidence.active_content": "tệp chứa mã có thể tự chạy (trang web, SVG, XML, mã JavaScript "
+                               "hoặc macro) — lưu thành PDF hoặc tài liệu không có macro rồi tải "
+                               "lại",
+    "evidence.extension_not_allowed": "tên tệp có phần mở rộng không được nhận — chỉ nhận .pdf, "
+                                      ".png, .jpg, .jpeg, .docx, .xlsx, .pptx, .odt, .ods, .odp, "
+                                      ".txt, .csv",
+    "evidence.extension_mismatch": "phần mở rộng của tên tệp không đúng với nội dung tệp — đổi "
+                                   "tên tệp cho đúng loại rồi tải lại",
     "workflow.reason_required": "cần nêu lý do — tỉnh sẽ thấy lý do này và nhật ký lưu lại",
     "workflow.nothing_returned": "cần trả lại ít nhất một câu trả lời kèm lý do trước khi trả hồ sơ",
     "workflow.empty_comment": "ý kiến đang để trống",
@@ -40,6 +60,10 @@ VI = {
     "import.duplicate_row": "chỉ số thành phần xuất hiện hai lần",
     "import.extra_value": "có giá trị ở cột mà chỉ số này không dùng",
     "import.bad_version": "ô phiên bản (ẩn) đã bị sửa hoặc xoá — tải mẫu mới",
+    "file.workbook_too_large": "sổ Excel quá lớn để đọc (khi giải nén quá lớn, hoặc quá nhiều dòng "
+                               "hay ô so với bảng này) — chưa đọc gì từ tệp; xoá các trang tính, "
+                               "hình ảnh và dòng trống thừa (hoặc chép các ô cần thiết sang sổ mới) "
+                               "rồi tải lại",
 }
 
 

@@ -20,7 +20,7 @@ from dti.editions import load_edition
 from dti.store import assessments
 from dti.store.editions import published_editions
 from dti.units import load_unit_set
-from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 
 router = APIRouter()
 
@@ -89,9 +89,10 @@ def plan_page(request: Request, ctx: UserDep, store: StoreDep, edition: str, pro
 
 
 @router.post("/plan/{edition}/{province}")
-async def plan_what_if(request: Request, ctx: PostDep, store: StoreDep, edition: str, province: str):
-    """Form fields ``a_<code>_<field>``: the answers to try (blank = unchanged)."""
-    form = await request.form()
+def plan_what_if(request: Request, ctx: PostDep, store: StoreDep, form: FormDep, edition: str,
+                 province: str):
+    """Form fields ``a_<code>__<field>``: the answers to try (blank = unchanged).  A plain ``def``
+    (a worker thread): the rebuild is CPU work and must not hold up the other requests."""
     changes: dict[str, dict[str, Any]] = {}
     for key, value in form.items():
         if key.startswith("a_") and isinstance(value, str) and value.strip():

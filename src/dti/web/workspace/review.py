@@ -23,7 +23,7 @@ from dti.formatting import format_number
 from dti.scoring import SubIndicator
 from dti.store.assessments import AssessmentView, appraise_answer, view
 from dti.units import load_unit_set
-from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 from dti.workflow import Role, State, decide
 
 router = APIRouter()
@@ -141,11 +141,13 @@ def appraisal_page(request: Request, edition: str, province: str, ctx: UserDep, 
 
 
 @router.post("/review/{edition}/{province}/answers/{code}")
-async def appraise(request: Request, edition: str, province: str, code: str, ctx: PostDep,
-                   store: StoreDep, decision: str = Form(...), version: int = Form(...),
-                   reason: str = Form("")):
-    """Accept, adjust (appraised answer; reason required) or return (reason required) one answer."""
-    form = await request.form()
+def appraise(request: Request, edition: str, province: str, code: str, ctx: PostDep,
+             store: StoreDep, form: FormDep, decision: str = Form(...), version: int = Form(...),
+             reason: str = Form("")):
+    """Accept, adjust (appraised answer; reason required) or return (reason required) one answer.
+
+    A plain ``def``: it runs in a worker thread, so waiting for the database's write lock never
+    holds up the other requests."""
     raw = {k[2:]: v for k, v in form.items() if k.startswith("f_") and isinstance(v, str)}
     with store.transaction() as session:
         answer = appraise_answer(session, ctx.actor, edition, province, code, version, decision,

@@ -1,19 +1,29 @@
 """Users, passwords, log-in sessions and security events.
 
-Passwords are hashed with Argon2 (argon2-cffi).  Five failed log-ins within 15 minutes lock the
-account for 15 minutes; every log-in, failure, lock and re-authentication is a security event.
-A session is a random token in an HttpOnly cookie; only its SHA-256 is stored, with the CSRF token
-the session's forms must echo.
+Passwords are hashed with Argon2 (argon2-cffi).  Failed log-ins are throttled twice over:
+
+- by client address: five failures from one address (an IPv6 client by its /64 network) within
+  15 minutes refuse that address for 15 minutes, whatever name it tries, without Argon2 work and
+  without counting towards any account's lock;
+- by account: twenty failures within 15 minutes — so from four addresses at least — lock the
+  account for 15 minutes, except from an address it logged in from within the last 30 days.
+
+Every refusal gives the same message (:data:`REFUSED`) and, except a throttled address's, the
+same Argon2 work.  Every log-in, failure, lock and re-authentication is a security event; the
+attempts of a throttled address are not, so a flood writes nothing.  A session is a random token
+in an HttpOnly cookie; only its SHA-256 is stored, with the CSRF token the session's forms must
+echo.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
-from functools import lru_cache
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,14 +34,20 @@ from dti.errors import Conflict, LoginRefused, NotAllowed
 from dti.store.models import LoginSession, SecurityEvent, User
 from dti.workflow import PROVINCE_ROLES, Role
 
-MAX_FAILURES = 5
+ADDRESS_FAILURES = 5     # from one address, any names: then the address is refused
+ACCOUNT_FAILURES = 20    # on one name, from addresses not yet refused: then the account is locked
 FAILURE_WINDOW = timedelta(minutes=15)
-LOCK_TIME = timedelta(minutes=15)
+LOCK_TIME = timedelta(minutes=15)       # an account's lock, and an address's refusal
+KNOWN_ADDRESS = timedelta(days=30)      # an address the account logged in from: its lock does not apply
 SESSION_IDLE = timedelta(hours=1)
 MIN_PASSWORD = 8
 USERNAME_MAX = 80
 USERNAME = re.compile(r"[A-Za-z0-9._-]{2,80}")
-LOCKED = "too many failed log-ins: the account is locked for 15 minutes"
+# One message for every refusal: a wrong password, an unknown name, a locked account and a refused
+# address read the same, so the answer tells an attacker nothing; the owner learns what to do.
+REFUSED = ("wrong user name or password, or too many failed log-ins: try again in 15 minutes or "
+           "ask an administrator")
+FAILURES = ("login_failed", "login_while_locked")    # what counts against an address
 
 _hasher = PasswordHasher()
 
@@ -108,34 +124,101 @@ def record(session: Session, kind: str, username: str, user_id: int | None = Non
                               detail=detail))
 
 
+def address_key(address: str | None) -> str | None:
+    """What counts as one client: an IPv4 address, an IPv6 client's /64 network (one host is
+    commonly given a whole /64), anything else as written (cut to the column)."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A log-in attempt as read before its password is checked: the password check (Argon2,
+    slow on purpose) then runs outside any transaction, so it never holds the write lock."""
+
+    username: str
+    address: str | None       # the address key (see :func:`address_key`)
+    password_hash: str        # the account's, or a stand-in's for a name with no account
+
+
 def authenticate(session: Session, username: str, password: str, address: str | None = None) -> User:
     """The user if the password is right and the account usable; else :class:`LoginRefused`.
 
-    Nothing in the answer says whether an account exists: an unknown name costs the same Argon2
-    work, and five failures lock it with the same message as a real account.  The caller
-    commits in every case, so failures are counted even though the log-in is refused.
+    The three steps in one session (the command line, tests); the web app runs
+    :func:`begin_login` in a read, :func:`check_password` in no transaction at all and
+    :func:`finish_login` in a write transaction that it commits even when the log-in is refused,
+    so failures are counted.
     """
-    t = now()
+    attempt = begin_login(session, username, address)
+    return finish_login(session, attempt, check_password(attempt, password))
+
+
+def begin_login(session: Session, username: str, address: str | None) -> Attempt:
+    """Read what the password check needs; a refused address is turned away here, for every
+    name alike, with no Argon2 work and nothing written."""
+    key = address_key(address)
+    if key is not None and address_refused_until(session, key, now()) is not None:
+        raise LoginRefused(REFUSED)
     username = username[:USERNAME_MAX + 1]
-    user = session.scalar(select(User).where(User.username == username)) \
-        if len(username) <= USERNAME_MAX else None
-    if _locked(session, username, user, t):
-        record(session, "login_while_locked", username, user.id if user else None, address)
-        raise LoginRefused(LOCKED)
-    good = _verify(user.password_hash if user else _dummy_hash(), password)
-    if user is None or not user.active or not good:
-        record(session, "login_failed", username, user.id if user else None, address)
-        session.flush()
-        if _recent_failures(session, username, t) >= MAX_FAILURES:
-            if user is not None:
-                user.locked_until = t + LOCK_TIME
-            record(session, "account_locked", username, user.id if user else None, address,
-                   f"{MAX_FAILURES} failed log-ins within 15 minutes")
-            raise LoginRefused(LOCKED)
-        raise LoginRefused("wrong user name or password")
-    user.locked_until = None
-    record(session, "login_ok", username, user.id, address)
+    user = _user(session, username)
+    return Attempt(username, key, user.password_hash if user else _dummy_hash())
+
+
+def check_password(attempt: Attempt, password: str) -> bool:
+    """One Argon2 verification for every attempt that gets this far — an unknown name and a
+    locked account included — so the time taken tells nothing."""
+    return _verify(attempt.password_hash, password)
+
+
+def finish_login(session: Session, attempt: Attempt, good: bool) -> User:
+    """Decide on what is stored now (another attempt may have locked the account meanwhile),
+    record the attempt, lock or refuse what one failure too many calls for.  Every refusal is
+    :class:`LoginRefused` with the same message: nothing says whether an account exists or is
+    locked."""
+    t, key, username = now(), attempt.address, attempt.username
+    if key is not None and address_refused_until(session, key, t) is not None:
+        raise LoginRefused(REFUSED)     # refused meanwhile: as any refused attempt, not recorded
+    user = _user(session, username)
+    good = good and user is not None and user.password_hash == attempt.password_hash
+    locked = _locked(session, username, user, t) and not _known(session, username, key, t)
+    if locked or user is None or not user.active or not good:
+        _fail(session, username, user, key, t, locked)
+        raise LoginRefused(REFUSED)
+    if user.locked_until is not None and user.locked_until <= t:
+        user.locked_until = None   # a lock in force stays: the owner got in from a known address
+    record(session, "login_ok", username, user.id, key)
     return user
+
+
+def _user(session: Session, username: str) -> User | None:
+    if len(username) > USERNAME_MAX:
+        return None
+    return session.scalar(select(User).where(User.username == username))
+
+
+def _fail(session: Session, username: str, user: User | None, key: str | None, t: datetime,
+          locked: bool) -> None:
+    """Record a refused attempt, then lock the account or refuse the address if it was one too many."""
+    user_id = user.id if user else None
+    record(session, "login_while_locked" if locked else "login_failed", username, user_id, key)
+    session.flush()
+    if not locked and _recent_failures(session, username, t) >= ACCOUNT_FAILURES:
+        if user is not None:
+            user.locked_until = t + LOCK_TIME
+        record(session, "account_locked", username, user_id, key,
+               f"{ACCOUNT_FAILURES} failed log-ins within 15 minutes")
+    if key is not None and address_failures(session, key, t) >= ADDRESS_FAILURES:
+        record(session, "address_throttled", username, user_id, key,
+               f"{ADDRESS_FAILURES} failed log-ins from this address within 15 minutes")
 
 
 @lru_cache(maxsize=1)
@@ -155,18 +238,51 @@ def _locked(session: Session, username: str, user: User | None, t: datetime) -> 
     """A real account by its lock time; a name with no account by its recent lock event."""
     if user is not None:
         return user.locked_until is not None and user.locked_until > t
-    last = session.scalar(select(func.max(SecurityEvent.at)).where(
-        SecurityEvent.username == username, SecurityEvent.kind == "account_locked"))
-    return last is not None and last + LOCK_TIME > t
+    locked_at = _last(session, ("account_locked",), t - LOCK_TIME, username=username)
+    lifted_at = _last(session, ("lock_lifted",), t - LOCK_TIME, username=username)
+    return locked_at is not None and (lifted_at is None or lifted_at < locked_at)
+
+
+def _known(session: Session, username: str, key: str | None, t: datetime) -> bool:
+    """Whether the account logged in from this address lately: its lock does not apply there."""
+    return key is not None and _last(session, ("login_ok",), t - KNOWN_ADDRESS, username=username,
+                                     address=key) is not None
+
+
+def _last(session: Session, kinds: tuple[str, ...], since: datetime, **where) -> datetime | None:
+    query = select(func.max(SecurityEvent.at)).where(SecurityEvent.kind.in_(kinds),
+                                                     SecurityEvent.at >= since)
+    for column, value in where.items():
+        query = query.where(getattr(SecurityEvent, column) == value)
+    return session.scalar(query)
 
 
 def _recent_failures(session: Session, username: str, t: datetime) -> int:
-    last_ok = session.scalar(select(func.max(SecurityEvent.at)).where(
-        SecurityEvent.username == username, SecurityEvent.kind.in_(("login_ok", "account_locked"))))
-    since = max(t - FAILURE_WINDOW, last_ok) if last_ok else t - FAILURE_WINDOW
+    """Failures on a name since the window opened, its last log-in, lock or lift."""
+    reset = _last(session, ("login_ok", "account_locked", "lock_lifted"), t - FAILURE_WINDOW,
+                  username=username)
     return session.scalar(select(func.count()).select_from(SecurityEvent).where(
         SecurityEvent.username == username, SecurityEvent.kind == "login_failed",
-        SecurityEvent.at >= since)) or 0
+        SecurityEvent.at >= (reset or t - FAILURE_WINDOW))) or 0
+
+
+def address_failures(session: Session, key: str, t: datetime) -> int:
+    """Refused attempts from an address since the window opened, its last refusal or release."""
+    reset = _last(session, ("address_throttled", "address_released"), t - FAILURE_WINDOW,
+                  address=key)
+    return session.scalar(select(func.count()).select_from(SecurityEvent).where(
+        SecurityEvent.address == key, SecurityEvent.kind.in_(FAILURES),
+        SecurityEvent.at >= (reset or t - FAILURE_WINDOW))) or 0
+
+
+def address_refused_until(session: Session, key: str, t: datetime) -> datetime | None:
+    """When a refused address may try again, or ``None`` if it may now."""
+    refused_at = _last(session, ("address_throttled",), t - LOCK_TIME, address=key)
+    released_at = _last(session, ("address_released",), t - LOCK_TIME, address=key)
+    if refused_at is None or refused_at + LOCK_TIME <= t or \
+            (released_at is not None and released_at >= refused_at):
+        return None
+    return refused_at + LOCK_TIME
 
 
 def reauthenticate(session: Session, actor: Actor, password: str, purpose: str) -> None:

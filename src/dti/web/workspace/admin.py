@@ -1,5 +1,6 @@
 """Admin pages: editions (creation from a catalogue, windows, catalogue download, publication,
-lock exceptions), user accounts, and the ranking computed from the current final points.
+lock exceptions), user accounts and their log-in locks, and the ranking computed from the current
+final points.
 
 Everything here is the admin's (the computed results also a reviewer's); the store functions
 check the role, so a route never decides.  Publication and lock exceptions ask for the password
@@ -50,6 +51,15 @@ TEXT = {
         "published_ok": "Đã công bố kỳ đánh giá", "snapshot": "Mã kiểm tra bản chốt",
         "not_approved": "Chưa thể công bố: các tỉnh sau chưa được phê duyệt",
         "public_page": "Xem trang công khai",
+        "locks": "Khoá đăng nhập", "locked_accounts": "Tài khoản bị khoá",
+        "refused_addresses": "Địa chỉ bị tạm chặn", "address": "Địa chỉ",
+        "refused_until": "Chặn đến", "failures": "Lần sai (15 phút qua)",
+        "from_addresses": "Từ địa chỉ", "tried_names": "Tên đã thử", "lift": "Mở khoá",
+        "no_locks": "Không có tài khoản nào bị khoá, không có địa chỉ nào bị chặn.",
+        "more_addresses": "và {n} địa chỉ khác bị chặn (danh sách chỉ hiện các địa chỉ mới nhất)",
+        "locks_note": "Một địa chỉ đăng nhập sai 5 lần trong 15 phút bị chặn 15 phút; một tài "
+                      "khoản bị đăng nhập sai 20 lần trong 15 phút bị khoá 15 phút (trừ từ các "
+                      "địa chỉ đã đăng nhập đúng trong 30 ngày qua).",
     },
     "en": {
         "admin": "Administration", "editions": "Editions", "code": "Code", "year": "Year",
@@ -73,6 +83,15 @@ TEXT = {
         "published_ok": "The edition is published", "snapshot": "Snapshot checksum",
         "not_approved": "Cannot publish yet: these provinces are not approved",
         "public_page": "See the public page",
+        "locks": "Log-in locks", "locked_accounts": "Locked accounts",
+        "refused_addresses": "Refused addresses", "address": "Address",
+        "refused_until": "Refused until", "failures": "Failures (last 15 minutes)",
+        "from_addresses": "From addresses", "tried_names": "Names tried", "lift": "Lift",
+        "no_locks": "No account is locked and no address is refused.",
+        "more_addresses": "and {n} more refused addresses (only the newest are listed)",
+        "locks_note": "An address with 5 failed log-ins within 15 minutes is refused for 15 "
+                      "minutes; an account with 20 failed log-ins within 15 minutes is locked for "
+                      "15 minutes (except from addresses it logged in from in the last 30 days).",
     },
 }
 
@@ -95,10 +114,11 @@ def admin_page(request: Request, ctx: UserDep, store: StoreDep):
         accounts = [{"username": u.username, "display_name": u.display_name, "role": u.role,
                      "province_code": u.province_code, "active": u.active,
                      "locked_until": u.locked_until} for u in users.list_users(session, ctx.actor)]
+        locks = users.login_locks(session, ctx.actor)
     if wants_json(request):
-        return JSONResponse(jsonable({"editions": rows, "users": accounts}))
+        return JSONResponse(jsonable({"editions": rows, "users": accounts, "locks": locks}))
     return render(request, ctx, "app/admin.html", {
-        "illustrative": any(r["illustrative"] for r in rows),
+        "illustrative": any(r["illustrative"] for r in rows), "locks": locks,
         "editions": rows, "users": accounts, "states": [s.value for s in State],
         "roles": [r.value for r in Role if r is not Role.PUBLIC]}, extra_text=TEXT)
 
@@ -143,13 +163,15 @@ def _catalogue(source: str, upload: UploadFile | None, data: bytes, base: str, c
 
 
 @router.post("/admin/editions/new")
-async def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: str = Form(""),
-                         year: str = Form(""), name_vi: str = Form(""), name_en: str = Form(""),
-                         base_edition: str = Form("dti-province-2022"), opens_at: str = Form(""),
-                         closes_at: str = Form(""), source: str = Form("illustrative"),
-                         previous: str = Form(""), catalogue: UploadFile | None = File(None)):
+def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: str = Form(""),
+                   year: str = Form(""), name_vi: str = Form(""), name_en: str = Form(""),
+                   base_edition: str = Form("dti-province-2022"), opens_at: str = Form(""),
+                   closes_at: str = Form(""), source: str = Form("illustrative"),
+                   previous: str = Form(""), catalogue: UploadFile | None = File(None)):
     """A new edition: every problem of the form and of the catalogue file is listed together
-    (422) and nothing is created."""
+    (422) and nothing is created.  A plain ``def``: reading the catalogue, checking it and
+    writing the edition run in a worker thread, never on the event loop (the upload is already
+    spooled by the time the route runs, so reading its file does not wait on the network)."""
     with store.reading() as session:
         require_role(ctx.actor, Role.ADMIN)
     problems: list[Problem] = []
@@ -162,7 +184,7 @@ async def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: 
         problems.append(Problem("admin.bad_year", f"{year!r} is not a year between 2000 and 2100",
                                 column="year", value=year))
     opens, closes = _when(opens_at, "opens_at", problems), _when(closes_at, "closes_at", problems)
-    data = await catalogue.read() if catalogue is not None else b""
+    data = catalogue.file.read() if catalogue is not None else b""
     chosen = _catalogue(source, catalogue, data, base_edition, code, (name_vi, name_en or name_vi),
                         problems)
     if problems:
@@ -337,3 +359,26 @@ def set_active(request: Request, username: str, ctx: PostDep, store: StoreDep,
     if wants_json(request):
         return JSONResponse(result)
     return RedirectResponse("/app/admin#users", 303)
+
+
+@router.post("/admin/locks/account")
+def lift_account_lock(request: Request, ctx: PostDep, store: StoreDep, username: str = Form(""),
+                      reason: str = Form("")):
+    """Unlock an account before its 15 minutes are up; the reason is kept."""
+    with store.transaction() as session:
+        user = users.lift_account_lock(session, ctx.actor, username.strip(), reason)
+        result = {"username": user.username, "locked_until": None}
+    if wants_json(request):
+        return JSONResponse(result)
+    return RedirectResponse("/app/admin#locks", 303)
+
+
+@router.post("/admin/locks/address")
+def release_address(request: Request, ctx: PostDep, store: StoreDep, address: str = Form(""),
+                    reason: str = Form("")):
+    """Let a refused address try again before its 15 minutes are up; the reason is kept."""
+    with store.transaction() as session:
+        key = users.release_address(session, ctx.actor, address, reason)
+    if wants_json(request):
+        return JSONResponse({"address": key, "refused_until": None})
+    return RedirectResponse("/app/admin#locks", 303)

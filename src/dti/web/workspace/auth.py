@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
+from functools import lru_cache
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from dti.errors import LoginRefused
-from dti.store.accounts import authenticate, close_session, open_session
+from dti.store.accounts import (begin_login, check_password, close_session, finish_login,
+                                 open_session)
 from dti.web.workspace.deps import (COOKIE, LANG_COOKIE, ContextDep, PostDep, StoreDep, UserDep,
                                     render)
 from dti.workflow import Role
@@ -19,9 +22,47 @@ router = APIRouter()
 LOGIN_CSRF = "dti_login_csrf"
 
 TEXT = {
-    "vi": {"login_title": "Đăng nhập hệ thống tự đánh giá", "login_failed": "Không đăng nhập được"},
-    "en": {"login_title": "Log in to the self-assessment system", "login_failed": "Log-in failed"},
+    "vi": {"login_title": "Đăng nhập hệ thống tự đánh giá", "login_failed": "Không đăng nhập được",
+           "login_refused": "sai tên đăng nhập hoặc mật khẩu, hoặc đã đăng nhập sai quá nhiều lần: "
+                            "thử lại sau 15 phút hoặc nhờ quản trị viên mở khoá"},
+    "en": {"login_title": "Log in to the self-assessment system", "login_failed": "Log-in failed",
+           "login_refused": "wrong user name or password, or too many failed log-ins: try again "
+                            "in 15 minutes or ask an administrator"},
 }
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address: the connection's peer, or — when the peer is a trusted proxy
+    (``DTI_TRUSTED_PROXIES``) — the nearest address in ``X-Forwarded-For`` that no trusted proxy
+    added.  Entries further left were written by the client and prove nothing."""
+    address = request.client.host if request.client else None
+    trusted = _networks(request.app.state.settings.trusted_proxies)
+    if not trusted or address is None:
+        return address
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    while _is_trusted(address, trusted) and hops:
+        hop = hops.pop()
+        if not _is_address(hop):
+            break
+        address = hop
+    return address
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_trusted(address: str, networks: tuple) -> bool:
+    return _is_address(address) and any(ipaddress.ip_address(address) in n for n in networks)
 
 
 def _safe_next(target: str | None) -> str:
@@ -49,18 +90,25 @@ def login(request: Request, ctx: ContextDep, store: StoreDep, username: str = Fo
     expected = request.cookies.get(LOGIN_CSRF, "")
     if not expected or not hmac.compare_digest(expected, csrf):
         raise HTTPException(403, ctx.t["csrf_failed"])
-    address = request.client.host if request.client else None
+    address = client_address(request)
     refused: LoginRefused | None = None
-    with store.transaction() as session:   # commits the failure events even when log-in fails
-        try:
-            user = authenticate(session, username.strip(), password, address)
-            token, _ = open_session(session, user)
-        except LoginRefused as exc:
-            refused = exc
+    try:
+        with store.reading() as session:
+            attempt = begin_login(session, username.strip(), address)
+        good = check_password(attempt, password)   # Argon2: in no transaction, holding no lock
+        with store.transaction() as session:       # commits the failure events even when refused
+            try:
+                user = finish_login(session, attempt, good)
+                token, _ = open_session(session, user)
+            except LoginRefused as exc:
+                refused = exc
+    except LoginRefused as exc:                    # a refused address: nothing read further
+        refused = exc
     if refused is not None:
         fresh = secrets.token_urlsafe(24)
         response = render(request, ctx, "app/login.html", {
-            "login_csrf": fresh, "next": _safe_next(next), "error": refused.message,
+            # every refusal is one message (dti.store.accounts.REFUSED), in the page's language
+            "login_csrf": fresh, "next": _safe_next(next), "error": TEXT[ctx.lang]["login_refused"],
             "username": username}, status_code=401, extra_text=TEXT)
         response.set_cookie(LOGIN_CSRF, fresh, httponly=True, samesite="strict", path="/app",
                             secure=request.app.state.settings.secure_cookies)

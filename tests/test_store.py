@@ -18,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, event, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
-from workspace_support import EDITION, OWN, PASSWORD, USERS, fresh_store, populate
+from workspace_support import EDITION, OWN, PASSWORD, USERS, fresh_store, pdf, populate
 
 from dti.errors import Conflict, InputError, LoginRefused, NotAllowed, StaleEdit
 from dti.store import accounts, audit, backup, demo, migrate
@@ -28,7 +28,7 @@ from dti.store.evidence import upload
 from dti.store.models import Answer, Assessment, AuditEntry, Base, SecurityEvent, User
 from dti.workflow import Role, State
 
-PDF = b"%PDF-1.4\n% minh chung thu nghiem\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = pdf()   # a real PDF: evidence must open as what it claims to be
 
 
 # -- migrations ------------------------------------------------------------------------------------
@@ -97,11 +97,11 @@ def _users(store, *names: str) -> dict[str, Actor]:
         return {name: Actor.of(create_user(session, name, PASSWORD, *USERS[name])) for name in names}
 
 
-def _attempt(store, username: str, password: str) -> str:
+def _attempt(store, username: str, password: str, address: str = "127.0.0.1") -> str:
     """One log-in attempt committed as the app commits it: 'ok' or the refusal's message."""
     with store.transaction() as session:
         try:
-            authenticate(session, username, password, "127.0.0.1")
+            authenticate(session, username, password, address)
         except LoginRefused as exc:
             return str(exc)
     return "ok"
@@ -120,22 +120,24 @@ def test_passwords_are_hashed_with_argon2(store):
     assert hashes and all(h.startswith("$argon2") for h in hashes)
     assert PASSWORD not in "".join(hashes)
     assert _attempt(store, "editor", PASSWORD) == "ok"
-    assert _attempt(store, "editor", "wrong-password") == "wrong user name or password"
-    assert _attempt(store, "nobody", PASSWORD) == "wrong user name or password"   # same message
+    assert _attempt(store, "editor", "wrong-password") == accounts.REFUSED
+    assert _attempt(store, "nobody", PASSWORD) == accounts.REFUSED   # same message
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(store, monkeypatch):
+def test_twenty_failures_lock_the_account_for_fifteen_minutes(store, monkeypatch):
+    """Five from each of four addresses: five from one address refuse that address first."""
     _users(store, "editor")
-    for _ in range(4):
-        assert _attempt(store, "editor", "wrong-password") == "wrong user name or password"
-    assert "locked" in _attempt(store, "editor", "wrong-password")        # the fifth failure
-    assert "locked" in _attempt(store, "editor", PASSWORD)                # right password, refused
-    assert _events(store, "editor") == ["login_failed"] * 5 + ["account_locked", "login_while_locked"]
+    for n in range(4):
+        for _ in range(5):
+            assert _attempt(store, "editor", "wrong-password", f"192.0.2.{n}") == accounts.REFUSED
+    assert _attempt(store, "editor", PASSWORD, "192.0.2.9") == accounts.REFUSED   # right one, refused
+    assert _events(store, "editor") == (["login_failed"] * 5 + ["address_throttled"]) * 3 + [
+        "login_failed"] * 5 + ["account_locked", "address_throttled", "login_while_locked"]
     start = accounts.now()
     monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=14))
-    assert "locked" in _attempt(store, "editor", PASSWORD)
+    assert _attempt(store, "editor", PASSWORD, "192.0.2.10") == accounts.REFUSED
     monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
-    assert _attempt(store, "editor", PASSWORD) == "ok"
+    assert _attempt(store, "editor", PASSWORD, "192.0.2.10") == "ok"
     with store.reading() as session:
         assert session.scalar(select(User.locked_until).where(User.username == "editor")) is None
 
@@ -146,7 +148,7 @@ def test_failures_older_than_fifteen_minutes_do_not_count(store, monkeypatch):
         _attempt(store, "approver", "wrong-password")
     start = accounts.now()
     monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
-    assert _attempt(store, "approver", "wrong-password") == "wrong user name or password"
+    assert _attempt(store, "approver", "wrong-password") == accounts.REFUSED
     assert _attempt(store, "approver", PASSWORD) == "ok"
     assert "account_locked" not in _events(store, "approver")
 

@@ -1,5 +1,5 @@
 """Commands of the assessment store: ``dti db upgrade|downgrade|current``, ``dti demo``,
-``dti backup``, ``dti restore`` and ``dti user add``.
+``dti backup``, ``dti restore``, ``dti audit verify`` and ``dti user add``.
 
 Each opens the store named by ``--database-url`` (default ``$DTI_DATABASE_URL`` or the SQLite file
 ``var/dti.db``) and calls one library function; the library's errors become one line at the edge
@@ -15,7 +15,7 @@ import click
 from rich.table import Table
 
 from dti.cli.app import app, console
-from dti.errors import Conflict
+from dti.errors import Conflict, InputError, Problem
 
 DATABASE = click.option("--database-url", default=None,
                         help="the store (default: $DTI_DATABASE_URL or sqlite:///var/dti.db)")
@@ -169,6 +169,36 @@ def restore_command(file: Path, replace: bool, database_url: str | None,
     files = sum(1 for name in manifest["members"] if name.startswith("evidence/"))
     click.echo(f"restored {file} ({manifest['created_at']}, from {manifest['source']}) into "
                f"{_shown(store.url)}: {sum(rows.values()):,} rows, {files:,} evidence files")
+
+
+@app.group("audit")
+def audit_app() -> None:
+    """The audit trail of the assessment store."""
+
+
+@audit_app.command("verify")
+@DATABASE
+@click.option("--head", "expected_head", default=None, metavar="HASH",
+              help="a head printed by an earlier verification: it must still be in the trail")
+def audit_verify_command(database_url: str | None, expected_head: str | None) -> None:
+    """Recompute the audit trail's hash chain line by line; name the first line that breaks it."""
+    from dti.store import migrate
+    from dti.store.audit_chain import verify_chain
+
+    store = open_store(database_url)
+    try:
+        if not migrate.is_current(store.engine):
+            current = migrate.current(store.engine) or "base"
+            raise Conflict(f"the database's schema is at revision {current}, not "
+                           f"{migrate.head()}: run `dti db upgrade` first")
+        with store.reading() as session:
+            report = verify_chain(session, expected_head)
+    finally:
+        store.close()
+    if report.broken is not None:
+        raise InputError([Problem("audit.chain_broken", f"{report.broken} (the {report.lines:,} "
+                                  "lines before it are intact)")])
+    click.echo(f"audit trail intact: {report.lines:,} lines, head {report.head}")
 
 
 @app.group("user")

@@ -2,7 +2,9 @@
 
 Writes go through :func:`write` inside the same transaction as the change they describe, so a
 change and its audit line land together or not at all.  The table refuses UPDATE and DELETE at
-the database (triggers in the first migration).
+the database (triggers in the first migration), and its lines form a hash chain
+(:mod:`dti.store.audit_chain`): a line written here takes its place in the chain when its
+transaction commits, so the chain's lock is held only for the commit.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import io
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from dti.errors import NotAllowed
 from dti.store.accounts import Actor, now
+from dti.store.audit_chain import PENDING, seal
 from dti.store.models import AuditEntry
 from dti.workflow import MINISTRY_ROLES
 
@@ -27,10 +30,36 @@ COLUMNS = ("id", "at", "username", "role", "edition_code", "province_code", "ind
 def write(session: Session, actor: Actor, action: str, *, edition: str | None = None,
           province: str | None = None, indicator: str | None = None, before: Any = None,
           after: Any = None, reason: str | None = None) -> None:
-    session.add(AuditEntry(at=now(), user_id=actor.id, username=actor.username or "-",
-                           role=actor.role.value, edition_code=edition, province_code=province,
-                           indicator_code=indicator, action=action, before=before, after=after,
-                           reason=reason))
+    # before/after as they will read back from the JSON column: the chain hashes what is stored
+    before, after = _as_stored(before), _as_stored(after)
+    session.info.setdefault(PENDING, []).append(AuditEntry(
+        at=now(), user_id=actor.id, username=actor.username or "-", role=actor.role.value,
+        edition_code=edition, province_code=province, indicator_code=indicator, action=action,
+        before=before, after=after, reason=reason))
+
+
+def head(session: Session) -> str:
+    """The chain's head once the lines this transaction wrote so far are in it (a publication
+    records it); the chain's lock is then held until the transaction ends."""
+    return seal(session)
+
+
+def _as_stored(value: Any) -> Any:
+    return None if value is None else json.loads(json.dumps(value))
+
+
+@event.listens_for(Session, "before_commit")
+def _seal_before_commit(session: Session) -> None:
+    if session.info.get(PENDING):
+        seal(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction) -> None:
+    # a rolled-back transaction's lines go with it (also when it never reached the database);
+    # after a commit there is nothing left to forget
+    if transaction.parent is None:
+        session.info.pop(PENDING, None)
 
 
 def entries(session: Session, actor: Actor, edition: str | None = None, province: str | None = None,

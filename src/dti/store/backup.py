@@ -12,41 +12,47 @@ PostgreSQL: ``REPEATABLE READ``), so the copy is what the database held at one i
 app keeps serving.  Evidence files are immutable and stored under their hash, so reading them
 after the snapshot is safe.
 
-A restore checks everything before it changes anything: the manifest, every member's checksum,
-that the archive's schema revision is the one this ``dti`` migrates to, and that the target
+The file is created readable by its owner only (it holds password hashes, sessions and every
+evidence file) and sealed: the SHA-256 of all its bytes is written into the gzip header
+(:mod:`dti.store.backup_archive`).
+
+A restore checks everything before it changes anything: the seal (any changed byte of the file),
+the archive's structure, the manifest, every member's checksum, that the archive's schema revision
+is the one this ``dti`` migrates to, that every row fits its table's columns, and that the target
 database is empty (or ``replace`` is given: the schema is then dropped and re-created through the
-migrations, since the audit log refuses DELETE).  Evidence files are copied first (content
-addressed, so harmless on their own), then every row is inserted in one transaction.
+migrations, since the audit log refuses DELETE).  Only then is the database touched: every row is
+inserted and the evidence files copied (content addressed) in one transaction, so a row the
+database still refuses leaves neither rows nor files.  Every failure is an :class:`InputError`
+or a :class:`Conflict`, never another exception.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
-import re
 import tarfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import JSON, DateTime, Integer, Table, bindparam, func, inspect, select
+from sqlalchemy import JSON, Integer, Table, bindparam, func, inspect, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from dti.errors import Conflict, InputError, Problem
 from dti.store import migrate
 from dti.store.accounts import now
+from dti.store.backup_archive import unreadable, write_archive
+from dti.store.backup_check import (FORMAT, FORMAT_VERSION, MANIFEST, READ_ERRORS, Contents,
+                                    members, read, rows_of)
 from dti.store.db import Store
 from dti.store.evidence import store_bytes
 from dti.store.models import Base, Evidence
 
-FORMAT = "dti-backup"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-_EVIDENCE_NAME = re.compile(r"^evidence/([0-9a-f]{64})$")
-_CHUNK = 1 << 20
+__all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "BackupReport", "backup", "read_manifest",
+           "restore", "write_archive"]
 
 
 @dataclass(frozen=True)
@@ -67,29 +73,36 @@ def backup(store: Store, path: str | Path) -> BackupReport:
     if revision is None:
         raise Conflict("the database has no schema yet; run `dti db upgrade` first")
     tables = _read_tables(store)
-    members: dict[str, str] = {}
     digests = sorted({row["sha256"] for row in tables[Evidence.__tablename__]})
+    manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "alembic_revision": revision,
+                "created_at": now().isoformat(), "source": store.engine.dialect.name,
+                "rows": {name: len(rows) for name, rows in tables.items()}, "members": {}}
+    sizes: list[int] = []
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
-    total = 0
     try:
-        with tarfile.open(partial, "w:gz") as archive:
-            for name, rows in tables.items():
-                data = json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8")
-                members[f"tables/{name}.json"] = _add_bytes(archive, f"tables/{name}.json", data)
-            for digest in digests:
-                data = _evidence_bytes(store.evidence_dir, digest)
-                members[f"evidence/{digest}"] = _add_bytes(archive, f"evidence/{digest}", data)
-                total += len(data)
-            manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "alembic_revision": revision,
-                        "created_at": now().isoformat(), "source": store.engine.dialect.name,
-                        "rows": {name: len(rows) for name, rows in tables.items()},
-                        "members": members}
-            _add_bytes(archive, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+        write_archive(partial, _members_of(store, tables, digests, manifest, sizes))
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return BackupReport(path, revision, manifest["rows"], len(digests), total)
+    return BackupReport(path, revision, manifest["rows"], len(digests), sum(sizes))
+
+
+def _members_of(store: Store, tables: dict[str, list[dict[str, Any]]], digests: list[str],
+                manifest: dict[str, Any], sizes: list[int]) -> Iterator[tuple[str, bytes]]:
+    """Every member in archive order, the manifest (with each member's SHA-256) last; evidence
+    files are read one at a time, never all at once."""
+    listed = manifest["members"]
+    for name, rows in tables.items():
+        data = json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        listed[f"tables/{name}.json"] = hashlib.sha256(data).hexdigest()
+        yield f"tables/{name}.json", data
+    for digest in digests:
+        data = _evidence_bytes(store.evidence_dir, digest)
+        listed[f"evidence/{digest}"] = digest
+        sizes.append(len(data))
+        yield f"evidence/{digest}", data
+    yield MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode()
 
 
 def _read_tables(store: Store) -> dict[str, list[dict[str, Any]]]:
@@ -131,57 +144,11 @@ def _evidence_bytes(root: Path, digest: str) -> bytes:
     return data
 
 
-def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> str:
-    info = tarfile.TarInfo(name)
-    info.size, info.mtime, info.mode = len(data), int(now().timestamp()), 0o600
-    archive.addfile(info, io.BytesIO(data))
-    return hashlib.sha256(data).hexdigest()
-
-
 # -- reading --------------------------------------------------------------------------------------
 
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest, after checking every member against its checksum (and nothing more)."""
-    path = Path(path)
-    manifest, seen = None, {}
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            for name, data in _members(archive):
-                if name == MANIFEST:
-                    manifest = json.loads(data)
-                else:
-                    seen[name] = hashlib.sha256(data).hexdigest()
-    except (tarfile.TarError, OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise _unreadable(path, f"not a dti backup archive ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT \
-            or not isinstance(manifest.get("members"), dict):
-        raise _unreadable(path, "not a dti backup archive (no valid manifest.json)")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise _unreadable(path, f"backup format version {manifest.get('format_version')!r}; this "
-                          f"dti reads version {FORMAT_VERSION}")
-    expected = manifest["members"]
-    bad = sorted(n for n in set(expected) | set(seen) if expected.get(n) != seen.get(n))
-    if bad:
-        raise InputError([Problem("backup.checksum", "the member is missing, unexpected or does not "
-                                  "match the manifest's SHA-256: the archive was changed or damaged; "
-                                  "nothing was restored", file=f"{path.name}:{name}") for name in bad])
-    return manifest
-
-
-def _members(archive: tarfile.TarFile) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of every regular member; anything else (links, folders, odd names) refused."""
-    known = {f"tables/{t.name}.json" for t in Base.metadata.sorted_tables} | {MANIFEST}
-    for info in archive:
-        if not info.isfile() or (info.name not in known and not _EVIDENCE_NAME.match(info.name)):
-            raise tarfile.TarError(f"unexpected member {info.name!r}")
-        handle = archive.extractfile(info)
-        yield info.name, handle.read() if handle else b""
-
-
-def _unreadable(path: Path, message: str) -> InputError:
-    return InputError([Problem("backup.unreadable", message, file=str(path))])
+    """The manifest, after checking the seal, the archive's layout and every member's checksum."""
+    return read(Path(path)).manifest
 
 
 # -- restoring ------------------------------------------------------------------------------------
@@ -189,37 +156,52 @@ def _unreadable(path: Path, message: str) -> InputError:
 def restore(store: Store, path: str | Path, replace: bool = False) -> dict[str, Any]:
     """Load the archive into ``store`` (database and evidence folder); returns its manifest."""
     path = Path(path)
-    manifest = read_manifest(path)
+    contents = read(path)
+    manifest = contents.manifest
     head = migrate.head()
-    if manifest.get("alembic_revision") != head:
+    if manifest["alembic_revision"] != head:
         raise InputError([Problem("backup.revision", f"the backup has schema revision "
-                                  f"{manifest.get('alembic_revision')!r}; this dti uses {head!r} — "
+                                  f"{manifest['alembic_revision']!r}; this dti uses {head!r} — "
                                   "restore it with the dti version that made it", file=str(path))])
+    tables = rows_of(path, contents)
     filled = _filled_tables(store)
     if filled and not replace:
         raise Conflict(f"the database already holds data ({', '.join(filled)}); restore into an empty "
                        "database, or give --replace to drop everything in it first")
-    with tarfile.open(path, "r:gz") as archive:
-        tables: dict[str, list[dict[str, Any]]] = {}
-        for name, data in _members(archive):
-            if name != MANIFEST and manifest["members"].get(name) != hashlib.sha256(data).hexdigest():
-                raise InputError([Problem("backup.checksum", "the archive changed while it was being "
-                                          "read; nothing was restored", file=f"{path.name}:{name}")])
-            if name.startswith("tables/"):
-                tables[name[len("tables/"):-len(".json")]] = json.loads(data)
-            elif name != MANIFEST:
-                store_bytes(store.evidence_dir, data)   # checked above: bytes match their name
     if replace and migrate.current(store.engine) is not None:
         migrate.downgrade(store.engine, "base")
     migrate.upgrade(store.engine)
-    with store.engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            rows = [_from_json(table, row) for row in tables.get(table.name, [])]
-            if rows:
-                connection.execute(_insert(table), rows)
-        if not store.is_sqlite:
-            _reset_sequences(connection)
+    try:
+        with store.engine.begin() as connection:
+            for table in Base.metadata.sorted_tables:
+                if tables[table.name]:
+                    connection.execute(_insert(table), tables[table.name])
+            if not store.is_sqlite:
+                _reset_sequences(connection)
+            _copy_evidence(store, path, contents)   # last: a refused row leaves no file behind
+    except SQLAlchemyError as exc:
+        reason = (str(getattr(exc, "orig", exc)).strip().splitlines() or [type(exc).__name__])[0]
+        emptied = " (--replace had emptied the database)" if replace else ""
+        raise unreadable(path, f"the database refuses the archive's rows ({reason}); nothing "
+                         f"was restored{emptied}") from None
     return manifest
+
+
+def _copy_evidence(store: Store, path: Path, contents: Contents) -> None:
+    """Copy every evidence file, checked once more against the manifest as it is read."""
+    listed = contents.manifest["members"]
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            for name, data in members(archive):
+                if name.startswith("evidence/"):
+                    if listed.get(name) != hashlib.sha256(data).hexdigest():
+                        raise tarfile.TarError(f"{name} changed")
+                    store_bytes(store.evidence_dir, data)
+    except FileNotFoundError:
+        raise
+    except READ_ERRORS:
+        raise InputError([Problem("backup.checksum", "the archive changed while it was being read; "
+                                  "nothing was restored", file=str(path))]) from None
 
 
 def _filled_tables(store: Store) -> list[str]:
@@ -234,16 +216,6 @@ def _insert(table: Table):
     values = {c.name: bindparam(c.name, type_=JSON(none_as_null=True))
               for c in table.columns if isinstance(c.type, JSON)}
     return table.insert().values(values) if values else table.insert()
-
-
-def _from_json(table: Table, row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for column in table.columns:
-        value = row.get(column.name)
-        if value is not None and isinstance(column.type, DateTime):
-            value = datetime.fromisoformat(value)
-        out[column.name] = value
-    return out
 
 
 def _reset_sequences(connection: Connection) -> None:

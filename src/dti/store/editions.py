@@ -164,7 +164,8 @@ def _dataset(values: dict[str, dict[str, float]], framework, unit_set: str) -> D
 
 def publish(session: Session, actor: Actor, code: str, password: str) -> EditionRow:
     """Freeze the edition: every assessment approved → published; framework, recipe, values,
-    results and catalogue stored with one checksum.  Refused unless every province is approved."""
+    results, catalogue and the audit trail's head stored with one checksum.  Refused unless every
+    province is approved."""
     require_role(actor, Role.ADMIN)
     reauthenticate(session, actor, password, f"publish {code}")
     edition = get(session, code)
@@ -179,11 +180,16 @@ def publish(session: Session, actor: Actor, code: str, password: str) -> Edition
     snapshot = freeze(session, edition)
     for assessment in session.scalars(select(Assessment).where(Assessment.edition_id == edition.id)):
         transition(session, actor, code, assessment.province_code, Action.PUBLISH)
-    edition.snapshot, edition.snapshot_checksum = snapshot, checksum(snapshot)
     edition.status, edition.published_at = "published", now()
     edition.version += 1
+    # The audit trail's head — every line before the publication line, this publication's own
+    # transitions included — is part of what is published: a history rewritten before it no
+    # longer matches the published checksum.  (Taken after the changes above are flushed: the
+    # trail's lock comes last and is held to the commit, so the publication line follows it.)
+    snapshot["audit_head"] = audit.head(session)
+    edition.snapshot, edition.snapshot_checksum = snapshot, checksum(snapshot)
     audit.write(session, actor, "edition.publish", edition=code,
-                after={"checksum": edition.snapshot_checksum})
+                after={"checksum": edition.snapshot_checksum, "audit_head": snapshot["audit_head"]})
     return edition
 
 

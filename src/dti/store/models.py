@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,6 +50,9 @@ class LoginSession(Base):
 
 class SecurityEvent(Base):
     __tablename__ = "security_events"
+    # The log-in throttle counts recent failures by address and by account (migration 0004).
+    __table_args__ = (Index("ix_security_events_address_at", "address", "at"),
+                      Index("ix_security_events_username_kind_at", "username", "kind", "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
     kind: Mapped[str] = mapped_column(String(40))          # login_ok, login_failed, locked, reauth_failed …
@@ -157,7 +160,8 @@ class LockException(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: the migrations add triggers that refuse UPDATE and DELETE on this table."""
+    """Append-only: the migrations add triggers that refuse UPDATE and DELETE on this table, and
+    every line is chained to the one before it by hashes."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -172,3 +176,7 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The hash chain (dti.store.audit_chain): the hash of the line before (unique: the chain
+    # cannot fork) and this line's own, SHA-256 over that and its content, hex.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))

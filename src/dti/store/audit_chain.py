@@ -1,0 +1,161 @@
+"""The audit trail as a hash chain, so that history rewritten behind the triggers' back is found.
+
+The append-only triggers stop the app, not someone with write access to the database: they can
+drop a trigger, rewrite or remove lines and put the trigger back.  So every line also carries
+``prev_hash`` (the hash of the line before it) and ``hash``::
+
+    hash(n) = SHA-256( hash(n-1) ‖ canonical JSON of line n )        hash(0) = "0" × 64
+
+The canonical JSON holds id, at (ISO 8601 with microseconds), user_id, username, role,
+edition_code, province_code, indicator_code, action, before, after and reason: keys sorted, no
+spaces, UTF-8.  A rewritten line no longer matches its hash; a removed or inserted line breaks
+the next line's ``prev_hash``.  :func:`verify_chain` walks the trail in id order and names the
+first line that breaks the chain.  Removing the newest lines leaves a shorter chain that is
+still whole: that shows only against a head recorded elsewhere — a published edition's snapshot
+(``audit_head``, part of its published checksum) or a head printed by an earlier verification.
+
+Lines take their place in the chain when their transaction commits (:func:`seal`, called by
+:mod:`dti.store.audit` just before the commit, or earlier by a publication that needs the head):
+under a lock the head is read and the new lines are numbered and hashed after it.  PostgreSQL:
+a transaction-scoped advisory lock; SQLite: the write lock every write transaction holds from its
+``BEGIN IMMEDIATE``.  Taken last, after the transaction's other changes are flushed, the lock is
+never held while waiting for another.  The unique ``prev_hash`` makes a fork impossible even for a
+writer that bypasses the lock: the second line claiming the same predecessor is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dti.store.models import AuditEntry, EditionRow
+
+GENESIS = "0" * 64
+CHAINED = ("id", "at", "user_id", "username", "role", "edition_code", "province_code",
+           "indicator_code", "action", "before", "after", "reason")
+PENDING = "dti.audit.pending"     # Session.info key: the lines written, not yet in the chain
+# One advisory-lock key for the whole trail, derived from a name so no other lock collides by
+# accident.
+_LOCK = int.from_bytes(hashlib.sha256(b"dti.audit_log chain").digest()[:8], "big", signed=True)
+_BATCH = 500
+
+
+def line_hash(prev_hash: str, line: Mapping[str, Any]) -> str:
+    """The hash of one line (a row mapping, or the fields of an entry) after ``prev_hash``."""
+    content = {key: line[key] for key in CHAINED}
+    content["at"] = line["at"].isoformat(timespec="microseconds")
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + text).encode("utf-8")).hexdigest()
+
+
+def seal(session: Session) -> str:
+    """Put the lines this transaction wrote into the chain, after its head; the new head."""
+    if session.get_bind().dialect.name == "postgresql":   # autoflush first: other locks come before
+        session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+    last = session.execute(select(AuditEntry.id, AuditEntry.hash)
+                           .order_by(AuditEntry.id.desc()).limit(1)).first()
+    number, head = (last.id, last.hash) if last else (0, GENESIS)
+    for entry in session.info.pop(PENDING, []):
+        number += 1
+        entry.id, entry.prev_hash = number, head
+        entry.hash = head = line_hash(head, {key: getattr(entry, key) for key in CHAINED})
+        session.add(entry)
+    session.flush()
+    return head
+
+
+# -- verification ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BrokenLine:
+    """The first line where the chain does not hold, and why."""
+
+    id: int | None
+    at: datetime | None
+    action: str
+    edition_code: str | None
+    province_code: str | None
+    why: str
+
+    def __str__(self) -> str:
+        when = f", {self.at:%Y-%m-%d %H:%M:%S} UTC" if self.at else ""
+        where = "".join(f", {label} {value}" for label, value in
+                        (("edition", self.edition_code), ("province", self.province_code)) if value)
+        line = f"audit line {self.id}" if self.id is not None else "the audit trail"
+        return f"{line} ({self.action}{when}{where}): {self.why}"
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    lines: int                   # lines checked (up to the broken one)
+    head: str                    # hash of the last intact line
+    broken: BrokenLine | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify_chain(session: Session, expected_head: str | None = None) -> ChainReport:
+    """Recompute every line's hash in id order (streamed: memory does not grow with the trail)
+    and check each published edition's ``audit_head``; ``expected_head`` is a head recorded
+    earlier, which must still be the hash of some line."""
+    published = _published_heads(session)
+    head, count, previous = GENESIS, 0, None
+    seen_head = expected_head is None or expected_head == GENESIS
+    rows = session.execute(select(AuditEntry.__table__).order_by(AuditEntry.id),
+                           execution_options={"yield_per": _BATCH}).mappings()
+    for row in rows:
+        why = _fault(row, head, previous, published)
+        if why:
+            return ChainReport(count, head, _broken(row, why))
+        head, count, previous = row["hash"], count + 1, row["id"]
+        seen_head = seen_head or head == expected_head
+        if row["action"] == "edition.publish":
+            published.pop(row["edition_code"], None)
+    if published:
+        return ChainReport(count, head, BrokenLine(None, None, "edition.publish", min(published),
+                           None, "the line that published this edition is missing: lines were "
+                           "removed from the end of the trail"))
+    if not seen_head:
+        return ChainReport(count, head, BrokenLine(None, None, "verify", None, None,
+                           f"no line has the head recorded earlier ({expected_head}): lines were "
+                           "removed from the end of the trail, or the trail was rewritten"))
+    return ChainReport(count, head, None)
+
+
+def _fault(row: Mapping[str, Any], head: str, previous: int | None,
+           published: dict[str, str]) -> str | None:
+    if row["prev_hash"] != head:
+        return ("it does not follow the line before it (" +
+                (f"line {previous}" if previous is not None else "the start of the trail") +
+                "): that line was rewritten, or lines between them were removed or inserted")
+    if line_hash(row["prev_hash"], row) != row["hash"]:
+        return "its content no longer matches its hash: the line was rewritten"
+    if row["action"] == "edition.publish" and published.get(row["edition_code"], head) != head:
+        return ("the edition's published snapshot records another audit head: the lines before "
+                "its publication were rewritten")
+    return None
+
+
+def _broken(row: Mapping[str, Any], why: str) -> BrokenLine:
+    return BrokenLine(row["id"], row["at"], row["action"], row["edition_code"],
+                      row["province_code"], why)
+
+
+def _published_heads(session: Session) -> dict[str, str]:
+    """Published edition → the audit head its snapshot records (one snapshot in memory at a time;
+    editions published before the chain existed record none)."""
+    heads = {}
+    codes = list(session.scalars(select(EditionRow.code).where(EditionRow.status == "published")))
+    for code in codes:
+        snapshot = session.scalar(select(EditionRow.snapshot).where(EditionRow.code == code))
+        if isinstance(snapshot, dict) and isinstance(snapshot.get("audit_head"), str):
+            heads[code] = snapshot["audit_head"]
+    return heads

@@ -1,0 +1,324 @@
+"""The audit trail is a hash chain: a line rewritten, removed or slipped in by someone with write
+access to the database — who can lift the append-only triggers and put them back — is named by
+``dti audit verify``; concurrent writers never fork the chain; a publication's checksum covers the
+chain's head; the migration chains the lines already there (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tracemalloc
+
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import DBAPIError
+from workspace_support import EDITION, PASSWORD, fresh_store, populate
+
+from dti.cli import main
+from dti.store import audit, audit_chain, backup, editions, migrate
+from dti.store.accounts import Actor
+from dti.store.audit_chain import GENESIS, line_hash, verify_chain
+from dti.store.db import Store
+from dti.store.models import Assessment, AuditEntry
+from dti.workflow import Role
+
+CLI = Actor(None, "dti-cli", Role.ADMIN)
+
+
+def _write(store, count: int, action: str = "test.line") -> None:
+    for n in range(count):
+        with store.transaction() as session:
+            audit.write(session, CLI, action, edition=EDITION, province="48",
+                        after={"n": n, "text": "Báo cáo số 12/BC-UBND"}, reason=f"lý do {n}")
+
+
+def _lines(store) -> list[AuditEntry]:
+    with store.reading() as session:
+        return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+
+
+def _verify(store, expected_head: str | None = None):
+    with store.reading() as session:
+        return verify_chain(session, expected_head)
+
+
+def _cli(capsys, store, *extra: str) -> tuple[int, str, str]:
+    code = main(["audit", "verify", "--database-url", store.url, *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _behind_the_triggers(store, *statements) -> None:
+    """What someone with write access to the database can do: lift the append-only triggers,
+    change lines with plain SQL, put the triggers back — all in one transaction."""
+    with store.engine.begin() as connection:
+        if store.is_sqlite:
+            connection.exec_driver_sql("DROP TRIGGER audit_log_no_update")
+            connection.exec_driver_sql("DROP TRIGGER audit_log_no_delete")
+        else:
+            connection.exec_driver_sql("DROP TRIGGER audit_log_append_only ON audit_log")
+        for statement in statements:
+            connection.execute(statement)
+        if store.is_sqlite:
+            for verb in ("UPDATE", "DELETE"):
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END")
+        else:
+            connection.exec_driver_sql("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR "
+                                       "DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION "
+                                       "audit_log_append_only()")
+
+
+def _still_append_only(store) -> None:
+    with pytest.raises(DBAPIError, match="append-only"):
+        with store.transaction() as session:
+            session.execute(update(AuditEntry).values(reason="again"))
+
+
+# -- a whole chain ---------------------------------------------------------------------------------
+
+def test_a_fresh_store_verifies_and_every_line_follows_the_one_before(store, capsys):
+    report = _verify(store)
+    assert (report.ok, report.lines, report.head) == (True, 0, GENESIS)
+    populate(store)
+    _write(store, 3)
+    lines = _lines(store)
+    assert len(lines) == 4 and lines[0].prev_hash == GENESIS
+    for before, line in zip(lines, lines[1:]):
+        assert line.prev_hash == before.hash and line.id == before.id + 1
+    assert lines[-1].hash == line_hash(lines[-1].prev_hash, {k: getattr(lines[-1], k)
+                                                             for k in audit_chain.CHAINED})
+    report = _verify(store)
+    assert (report.ok, report.lines, report.head) == (True, 4, lines[-1].hash)
+    code, out, err = _cli(capsys, store)
+    assert (code, err) == (0, "")
+    assert out.strip() == f"audit trail intact: 4 lines, head {lines[-1].hash}"
+
+
+def test_a_rolled_back_transaction_leaves_no_line_and_no_gap_in_the_chain(store):
+    _write(store, 1)
+    with pytest.raises(RuntimeError):
+        with store.transaction() as session:
+            audit.write(session, CLI, "test.lost")
+            raise RuntimeError("the server fails half-way")
+    _write(store, 1)
+    with store.sessions() as session:          # one session, two transactions
+        with pytest.raises(RuntimeError):
+            with session.begin():
+                audit.write(session, CLI, "test.lost")     # before any statement
+                raise RuntimeError("refused before the database was reached")
+        with session.begin():
+            audit.write(session, CLI, "test.kept")
+    lines = _lines(store)
+    assert [line.action for line in lines] == ["test.line", "test.line", "test.kept"]
+    assert _verify(store).ok
+
+
+# -- history rewritten behind the triggers' back ---------------------------------------------------
+
+@pytest.mark.parametrize("change", ["reason", "after"])
+def test_a_line_rewritten_behind_the_triggers_back_is_named(store, capsys, change):
+    _write(store, 5)
+    victim = _lines(store)[2]
+    values = {"reason": "không có gì"} if change == "reason" else {"after": {"n": 99}}
+    _behind_the_triggers(store, update(AuditEntry).where(AuditEntry.id == victim.id).values(**values))
+    _still_append_only(store)
+
+    report = _verify(store)
+    assert not report.ok and report.broken.id == victim.id and report.lines == 2
+    assert "rewritten" in report.broken.why
+    code, out, err = _cli(capsys, store)
+    assert code == 1 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"error: audit line {victim.id} (test.line, "
+                          f"{victim.at:%Y-%m-%d %H:%M:%S} UTC, edition {EDITION}, province 48): ")
+    assert err.rstrip().endswith("[audit.chain_broken]")
+
+
+def test_a_removed_line_is_named_by_the_line_after_it(store, capsys):
+    _write(store, 5)
+    lines = _lines(store)
+    _behind_the_triggers(store, delete(AuditEntry).where(AuditEntry.id == lines[2].id))
+    report = _verify(store)
+    assert report.broken.id == lines[3].id
+    assert f"it does not follow the line before it (line {lines[1].id})" in report.broken.why
+    code, _, err = _cli(capsys, store)
+    assert code == 1 and f"audit line {lines[3].id} " in err
+
+
+def test_the_newest_lines_removed_show_against_a_head_recorded_earlier(store, capsys):
+    _write(store, 4)
+    head = _verify(store).head
+    last = _lines(store)[-1]
+    _behind_the_triggers(store, delete(AuditEntry).where(AuditEntry.id == last.id))
+    assert _verify(store).ok                      # a shorter chain is still a whole chain …
+    report = _verify(store, head)                 # … but not the one whose head was noted
+    assert not report.ok and head in report.broken.why
+    code, _, err = _cli(capsys, store, "--head", head)
+    assert code == 1 and "removed from the end" in err
+    _write(store, 1)
+    assert _verify(store, _lines(store)[1].hash).ok   # a head further back is still found
+
+
+def test_verification_streams_the_trail(store):
+    """Memory does not grow with the trail: 6,000 lines of 2,000 characters each (12 MB of text)
+    are checked holding a small part of them at a time."""
+    with store.transaction() as session:
+        for n in range(6000):
+            audit.write(session, CLI, "test.bulk", reason=f"{n:04d} " + "x" * 1995)
+    tracemalloc.start()
+    try:
+        report = _verify(store)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok and report.lines == 6000
+    assert peak < 6_000_000, peak   # half the text: the lines are never all held
+
+
+def test_a_restored_trail_verifies_with_the_same_head(store, tmp_path):
+    """Hashes are over canonical values (times to the microsecond, JSON as stored), so a trail
+    backed up from one database and restored into another verifies with the same head."""
+    populate(store)
+    _write(store, 3)
+    head = _verify(store).head
+    backup.backup(store, tmp_path / "b.tar.gz")
+    target = fresh_store("sqlite", tmp_path / "target")
+    try:
+        backup.restore(target, tmp_path / "b.tar.gz")
+        report = _verify(target)
+        assert report.ok and report.head == head and report.lines == 4
+        _write(target, 1)                      # and the chain continues after the restored lines
+        assert _verify(target).ok and _lines(target)[-1].prev_hash == head
+    finally:
+        target.close()
+
+
+# -- publication -----------------------------------------------------------------------------------
+
+def _publish(store):
+    world = populate(store)
+    with store.transaction() as session:
+        session.execute(update(Assessment).values(state="approved"))
+    _write(store, 2)
+    with store.transaction() as session:
+        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+    with store.reading() as session:
+        row = editions.get(session, EDITION)
+        return row.snapshot, row.snapshot_checksum
+
+
+def test_a_publication_covers_the_audit_head_and_a_rechained_history_no_longer_matches(store):
+    snapshot, stored = _publish(store)
+    lines = _lines(store)
+    publication = next(line for line in lines if line.action == "edition.publish")
+    assert publication.id == lines[-1].id
+    assert snapshot["audit_head"] == publication.prev_hash == lines[-2].hash
+    assert lines[-2].action == "assessment.publish"     # the publication's own transitions count
+    assert editions.verify(snapshot, stored)
+    assert _verify(store).ok
+
+    # the history before the publication rewritten, and the chain recomputed from there on
+    victim = next(line for line in lines if line.action == "test.line")
+    statements, head = [], None
+    for line in lines:
+        if line.id < victim.id:
+            head = line.hash
+            continue
+        fields = {k: getattr(line, k) for k in audit_chain.CHAINED}
+        if line.id == victim.id:
+            fields["reason"] = "không có gì"
+        own = line_hash(head, fields)
+        statements.append(update(AuditEntry).where(AuditEntry.id == line.id).values(
+            reason=fields["reason"], prev_hash=head, hash=own))
+        head = own
+    _behind_the_triggers(store, *statements)
+    report = _verify(store)
+    assert report.broken.id == publication.id and report.broken.edition_code == EDITION
+    assert "published snapshot records another audit head" in report.broken.why
+    assert editions.verify(snapshot, stored)   # the snapshot itself is untouched: only the trail
+
+
+def test_a_removed_publication_line_is_found(store):
+    _publish(store)
+    publication = _lines(store)[-1]
+    _behind_the_triggers(store, delete(AuditEntry).where(AuditEntry.id == publication.id))
+    report = _verify(store)
+    assert report.broken.edition_code == EDITION and "missing" in report.broken.why
+
+
+# -- concurrent writers ----------------------------------------------------------------------------
+
+def test_concurrent_writers_never_fork_the_chain(store, monkeypatch):
+    """Four processes' worth of writers (each its own engine and connections) append at once;
+    hashing is slowed so that a writer which did not wait for the chain's lock would read a
+    head another is about to extend."""
+    slow_hash = audit_chain.line_hash
+
+    def line_hash_slowly(prev_hash, line):
+        time.sleep(0.002)
+        return slow_hash(prev_hash, line)
+
+    monkeypatch.setattr(audit_chain, "line_hash", line_hash_slowly)
+    writers, transactions, failures = 4, 12, []
+
+    def append(n: int) -> None:
+        own = Store.open(store.url, store.evidence_dir)
+        try:
+            for t in range(transactions):
+                with own.transaction() as session:
+                    audit.write(session, CLI, "test.concurrent", after={"writer": n, "t": t})
+                    audit.write(session, CLI, "test.concurrent", after={"writer": n, "t": t, "b": 1})
+        except Exception as exc:   # noqa: BLE001 — reported below, with the thread's name
+            failures.append(f"writer {n}: {type(exc).__name__}: {exc}")
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert failures == []
+    report = _verify(store)
+    assert report.ok and report.lines == writers * transactions * 2
+    with store.reading() as session:
+        assert session.scalar(select(func.count(func.distinct(AuditEntry.prev_hash)))) == report.lines
+
+
+# -- the migration ---------------------------------------------------------------------------------
+
+def test_the_migration_chains_the_lines_already_there_and_goes_down_and_up(store):
+    migrate.downgrade(store.engine, "0002")
+    with store.engine.begin() as connection:   # lines as the previous schema held them
+        for n in range(5):
+            connection.execute(text(
+                "INSERT INTO audit_log (at, user_id, username, role, edition_code, action, after, "
+                "reason) VALUES (:at, NULL, 'dti-cli', 'admin', :edition, 'test.old', :after, :reason)"),
+                {"at": f"2024-03-0{n + 1} 08:00:00.12345{n}", "edition": EDITION,
+                 "after": '{"n": %d, "tên": "Đà Nẵng"}' % n, "reason": None if n % 2 else "cũ"})
+    migrate.upgrade(store.engine)
+    report = _verify(store)
+    assert report.ok and report.lines == 5
+    _write(store, 1)
+    assert _verify(store).ok and _verify(store).lines == 6
+    _still_append_only(store)
+
+    migrate.downgrade(store.engine, "0002")
+    with store.engine.connect() as connection:
+        columns = {c for c in connection.execute(text("SELECT * FROM audit_log")).keys()}
+        assert "hash" not in columns and "prev_hash" not in columns
+        assert connection.scalar(text("SELECT count(*) FROM audit_log")) == 6
+    with pytest.raises(DBAPIError, match="append-only"):
+        with store.engine.begin() as connection:
+            connection.execute(text("DELETE FROM audit_log"))
+    migrate.upgrade(store.engine)
+    assert _verify(store).lines == 6 and _verify(store).ok
+
+
+def test_verify_refuses_a_database_not_yet_upgraded(tmp_path, capsys):
+    store = fresh_store("sqlite", tmp_path)
+    migrate.downgrade(store.engine, "0002")
+    code, _, err = _cli(capsys, store)
+    store.close()
+    assert code == 1 and "run `dti db upgrade` first" in err and len(err.splitlines()) == 1

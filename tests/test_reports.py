@@ -90,7 +90,8 @@ def test_province_profile_of_thai_nguyen(client):
 def test_report_responses_are_cached_by_url(client):
     url = f"/reports/provinces/48.pdf?edition={E2022}"
     first = client.get(url).content
-    assert client.app.state.response_cache.get((url.split("?")[0], url.split("?")[1])) is not None
+    public, (path, query) = client.app.state.public, url.split("?")
+    assert public.cache.get(public.key(path, query.encode())) is not None
     assert client.get(url).content == first
 
 

@@ -184,8 +184,9 @@ def test_rendering_is_cached(client):
     client.get(f"/editions/{E2022}/map?indicator=KTS")
     before = maps.render.cache_info()
     client.get(f"/editions/{E2022}/map?indicator=KTS")
+    client.get(f"/editions/{E2022}/map?indicator=KTS&x=1")    # an unknown parameter: the same map
     after = maps.render.cache_info()
-    assert after.hits == before.hits + 1 and after.misses == before.misses
+    assert after.misses == before.misses                      # drawn once, then answered as bytes
 
 
 def test_navigation_links_to_the_map(client):

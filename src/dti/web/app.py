@@ -47,9 +47,6 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
                            "`dti db upgrade` (or `dti serve`, which upgrades it first)")
     app.state.store = store
     app.state.catalogue = catalogue or public_catalogue(settings, store)
-    from dti.web.pages import ResponseCache
-
-    app.state.response_cache = ResponseCache()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(number=number, text=text, region_name=region)
     app.state.templates = templates
@@ -84,6 +81,9 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
             "prefix": "/en" if lang == "en" else "", "switch": "/" if lang == "en" else "/en/"},
             status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
+    from dti.web import portal_http  # answers kept and security headers; after every router
+
+    portal_http.install(app, settings)
     return app
 
 
@@ -104,11 +104,12 @@ def public_catalogue(settings: Settings, store: "Store | None") -> Catalogue:
 
 def refresh_public(app: FastAPI) -> None:
     """After a publication: rebuild the public snapshot so the new edition appears at once."""
-    from dti.web import api
+    from dti.web import api, portal_http
 
-    app.state.catalogue = public_catalogue(app.state.settings, app.state.store)
-    app.state.api_v1 = api.ApiSnapshot.build(app.state.catalogue)
-    app.state.response_cache.clear()
+    catalogue = public_catalogue(app.state.settings, app.state.store)
+    snapshot = api.ApiSnapshot.build(catalogue)   # built first: no request sees one without the other
+    app.state.catalogue, app.state.api_v1 = catalogue, snapshot
+    portal_http.refresh(app)
 
 
 def main() -> None:

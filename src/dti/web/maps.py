@@ -108,11 +108,10 @@ def map_svg(ranking: Ranking, indicator: str, lang: str, rows: list[dict[str, An
 @lru_cache(maxsize=256)
 def render(basis: str, title: str, lang: str, rows: tuple[tuple[Any, ...], ...]) -> str:
     """Render once per distinct (basis, title, language, values); later calls hit the cache."""
-    import vl_convert as vlc  # imported here: only drawing a map needs it
+    from dti.web import vega  # drawn in a helper process: vl-convert holds the GIL
 
     spec = map_spec(basis, title, lang, [dict(zip(("code", "value", "href", "tip"), r)) for r in rows])
-    svg = vlc.vegalite_to_svg(spec, allowed_base_urls=[], format_locale=NUMBER_LOCALE[lang])
-    return tidy_svg(svg)
+    return tidy_svg(vega.to_svg(spec, NUMBER_LOCALE[lang]))
 
 
 def map_spec(basis: str, title: str, lang: str, rows: list[dict[str, Any]]) -> dict[str, Any]:

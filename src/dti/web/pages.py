@@ -1,5 +1,11 @@
 """Public pages.  Each route builds one context; :func:`respond` renders it as HTML, JSON or CSV
-depending on the path's suffix, so a page and its twins can never disagree."""
+depending on the path's suffix, so a page and its twins can never disagree.
+
+Every route is ``async`` and does its work on a pool of its own (:func:`offloaded`, PDF reports on
+the report shelf): the event loop only answers, and the answer is kept by the portal layer
+(:mod:`dti.web.portal_http`) under the path and the parameters the routes read, so a page is
+rendered once per catalogue whatever else its URL carries.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dti.io.export import to_csv, to_json, workbook_bytes
 from dti.web.i18n import name, text
+from dti.web.public_cache import kept_query
+from dti.web.render_gate import offloaded
 from dti.web.snapshot import Catalogue, Ranking, province_history, score_change
 
 router = APIRouter(include_in_schema=False)
@@ -35,16 +43,10 @@ def respond(request: Request, template: str, context: dict[str, Any], fmt: str,
             rows: list[dict[str, Any]] | None = None) -> Response:
     """The same context as HTML (template), JSON (the data) or CSV (``rows``).
 
-    Published editions are frozen, so a rendered body is cached by its URL: publication-day
-    traffic is served from memory, never recomputed (the cache is bounded).
+    Published editions are frozen: the portal layer keeps the answer (bytes, gzip, ETag), so
+    publication-day traffic is served from memory, never recomputed.
     """
-    cache: ResponseCache = request.app.state.response_cache
-    key = (request.url.path, request.url.query)
-    hit = cache.get(key)
-    if hit is not None:
-        return Response(hit[0], media_type=hit[1])
     body, media = _render(request, template, context, fmt, rows)
-    cache.put(key, (body, media))
     return Response(body, media_type=media)
 
 
@@ -97,7 +99,8 @@ def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
     page = request.app.state.templates.get_template(template).render({
         **context, "request": request, "lang": lang, "t": text(lang),
         "prefix": "/en" if lang == "en" else "", "switch": switch,
-        "settings": request.app.state.settings, "query": request.url.query,
+        "settings": request.app.state.settings,
+        "query": kept_query(request.scope["query_string"], request.app.state.public.recognised),
         "catalogue": request.app.state.catalogue,
         "illustrative_note": shown.note if illustrative else None})
     return page.encode("utf-8"), "text/html; charset=utf-8"
@@ -123,7 +126,8 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/editions/{edition}")
-async def ranking_page(request: Request, edition: str, basis: str = "", region: str = "",
+@offloaded("pages")
+def ranking_page(request: Request, edition: str, basis: str = "", region: str = "",
                  q: str = "", sort: str = "", order: str = "asc") -> Response:
     edition_id, fmt = split_format(edition)
     ranking = _ranking(request, edition_id, basis)
@@ -179,7 +183,8 @@ def flat_rows(ranking: Ranking, rows: list[dict], lang: str) -> list[dict[str, A
 
 
 @router.get("/provinces/{code}")
-async def province_page(request: Request, code: str, edition: str = "", basis: str = "") -> Response:
+@offloaded("pages")
+def province_page(request: Request, code: str, edition: str = "", basis: str = "") -> Response:
     code, fmt = split_format(code)
     catalogue = _catalogue(request)
     chosen = catalogue.edition(edition) if edition else catalogue.latest
@@ -215,8 +220,9 @@ def _rank_interval(edition, code: str, basis: str) -> dict[str, Any] | None:
 
 @router.get("/compare")
 @router.get("/compare.{fmt}")
-async def compare_page(request: Request, units: list[str] = Query(default=[]), edition: str = "",
-                       fmt: str = "html") -> Response:
+@offloaded("pages")
+def compare_page(request: Request, units: list[str] = Query(default=[]), edition: str = "",
+                 fmt: str = "html") -> Response:
     catalogue = _catalogue(request)
     chosen = catalogue.edition(edition) if edition else catalogue.latest
     if chosen is None or fmt not in ("html", *FORMATS):
@@ -234,7 +240,8 @@ async def compare_page(request: Request, units: list[str] = Query(default=[]), e
 
 @router.get("/editions/{edition}/method")
 @router.get("/editions/{edition}/method.{fmt}")
-async def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
+@offloaded("pages")
+def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
     chosen = _catalogue(request).edition(edition)
     if chosen is None or fmt not in ("html", *FORMATS):
         raise HTTPException(404, f"no published edition {edition!r}")
@@ -255,6 +262,7 @@ async def method_page(request: Request, edition: str, fmt: str = "html") -> Resp
 
 @router.get("/editions/{edition}/map")
 @router.get("/editions/{edition}/map.{fmt}")
+@offloaded("pages")
 def map_page(request: Request, edition: str, basis: str = "", indicator: str = "",
              fmt: str = "html") -> Response:
     """Choropleth of one shown node (total, pillar or main indicator): every basis of the edition
@@ -298,7 +306,8 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
 
 
 @router.get("/editions/{edition}/indicators/{code}")
-async def indicator_page(request: Request, edition: str, code: str, basis: str = "") -> Response:
+@offloaded("pages")
+def indicator_page(request: Request, edition: str, code: str, basis: str = "") -> Response:
     """One pillar or main indicator: every province ranked on it, with its definition."""
     code, fmt = split_format(code)
     ranking = _ranking(request, edition, basis)
@@ -321,8 +330,9 @@ async def indicator_page(request: Request, edition: str, code: str, basis: str =
 
 @router.get("/provinces/{code}/plan")
 @router.get("/provinces/{code}/plan.{fmt}")
-async def plan_page(request: Request, code: str, edition: str = "", rank: str = "",
-                    strict: str = "", fmt: str = "html") -> Response:
+@offloaded("planner")
+def plan_page(request: Request, code: str, edition: str = "", rank: str = "",
+              strict: str = "", fmt: str = "html") -> Response:
     """How many points a province needs to reach a rank (default: one place up), and who could
     overtake it — the planner API's answers (dti.web.planner_api) as a page and its twins."""
     from dti.web import planner_api
@@ -345,37 +355,29 @@ async def plan_page(request: Request, code: str, edition: str = "", rank: str = 
                                           "data": data}, fmt, data["plan"]["steps"])
 
 
-def _pdf_response(request: Request, build) -> Response:
-    """A PDF report, rendered once per URL (published editions are frozen) and then cached."""
+async def _pdf_response(request: Request, spec) -> Response:
+    """A PDF report: rendered ahead onto disk, else once (single-flight) in the report pool."""
     from dti.web.reports import ReportNotFound
 
-    cache: ResponseCache = request.app.state.response_cache
-    key = (request.url.path, request.url.query)
-    hit = cache.get(key)
-    if hit is None:
-        try:
-            hit = (build(), "application/pdf")
-        except ReportNotFound as exc:
-            raise HTTPException(404, str(exc)) from None
-        cache.put(key, hit)
-    return Response(hit[0], media_type=hit[1])
+    shelf = request.app.state.reports
+    try:
+        body = await shelf.get(spec(shelf))
+    except ReportNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    return Response(body, media_type="application/pdf")
 
 
 @router.get("/reports/editions/{edition}.pdf")
-def national_report_pdf(request: Request, edition: str, basis: str = "") -> Response:
+async def national_report_pdf(request: Request, edition: str, basis: str = "") -> Response:
     """The national PDF report of a published edition (dti.web.reports)."""
-    from dti.web.reports import national_report
-
-    return _pdf_response(request, lambda: national_report(_catalogue(request), edition,
-                                                          lang_of(request), basis or None))
+    lang = lang_of(request)
+    return await _pdf_response(request, lambda shelf: shelf.national(edition, basis, lang))
 
 
 @router.get("/reports/provinces/{code}.pdf")
-def province_report_pdf(request: Request, code: str, edition: str = "", basis: str = "") -> Response:
+async def province_report_pdf(request: Request, code: str, edition: str = "",
+                              basis: str = "") -> Response:
     """A province's PDF profile for an edition (default: the latest published)."""
-    from dti.web.reports import province_report
-
-    catalogue = _catalogue(request)
-    edition_id = edition or catalogue.latest.id
-    return _pdf_response(request, lambda: province_report(catalogue, edition_id, code,
-                                                          lang_of(request), basis or None))
+    lang = lang_of(request)
+    edition_id = edition or _catalogue(request).latest.id
+    return await _pdf_response(request, lambda shelf: shelf.province(edition_id, code, basis, lang))

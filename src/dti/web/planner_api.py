@@ -6,7 +6,9 @@ only (the :class:`~dti.web.snapshot.Catalogue` leaves drafts out): an unknown or
 a 404; a province the planner cannot run for (no published main-indicator values) is a 404: there is
 no plan to give (a well-formed request, so not a 422).
 Answers are pure functions of frozen data, so each is computed once per app and catalogue
-(:class:`PlannerCache`); the page ``/provinces/{code}/plan`` reuses the same answers.
+(:class:`PlannerCache`); the page ``/provinces/{code}/plan`` reuses the same answers.  Solves run
+on the planner pool, never on the event loop, a bounded number at once (beyond: 503 with
+``Retry-After``); see :mod:`dti.web.render_gate`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dti.units import load_unit_set
 from dti.web.api import (ERRORS, LICENCE, SOURCE_TEXT, EditionId, EnvelopeRoute, ProvinceCode,
                          Provenance, SourcePublic, _reference)
 from dti.web.pages import ResponseCache
+from dti.web.render_gate import offloaded
 
 # ---------------------------------------------------------------- Public schemas
 
@@ -318,6 +321,8 @@ PLANNER_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERRORS,
     404: {"model": ERRORS[404]["model"], "description": "No such edition, province or pillar, or "
           "no plan can be computed for the province (no published main-indicator values)"},
+    503: {"model": ERRORS[404]["model"], "description": "Too many solves at once: try again after "
+          "the `Retry-After` seconds"},
 }
 router = APIRouter(prefix="/api/v1", tags=["planner"], route_class=EnvelopeRoute,
                    responses=PLANNER_ERRORS)
@@ -337,9 +342,10 @@ NeighboursQuery = Annotated[int, Query(ge=1, le=10, description="How many provin
                         "overall or in a `pillar` (and/or a published `score`; others fixed), solved exactly and confirmed by a "
                         "rebuild: the indicators, points and values before/after, the resulting score "
                         "and rank, and the rivals overtaken; or `reachable: false` with the reason.")
-async def get_plan(request: Request, edition: EditionId, code: ProvinceCode, rank: RankQuery = None,
-                   pillar: PillarQuery = None, strict: StrictQuery = False,
-                   score: ScoreQuery = None) -> PlanPublic:
+@offloaded("planner")
+def get_plan(request: Request, edition: EditionId, code: ProvinceCode, rank: RankQuery = None,
+             pillar: PillarQuery = None, strict: StrictQuery = False,
+             score: ScoreQuery = None) -> PlanPublic:
     return compute_plan(request, published_edition(request, edition), code, rank, pillar, strict,
                         score)
 
@@ -348,8 +354,9 @@ async def get_plan(request: Request, edition: EditionId, code: ProvinceCode, ran
             description="For the provinces just below (level ones first): the gap, and the least "
                         "points each would need to end strictly above this province, on which "
                         "indicators.")
-async def get_defence(request: Request, edition: EditionId, code: ProvinceCode,
-                      neighbours: NeighboursQuery = 5) -> DefencePublic:
+@offloaded("planner")
+def get_defence(request: Request, edition: EditionId, code: ProvinceCode,
+                neighbours: NeighboursQuery = 5) -> DefencePublic:
     return compute_defence(request, published_edition(request, edition), code, neighbours)
 
 
@@ -357,5 +364,6 @@ async def get_defence(request: Request, edition: EditionId, code: ProvinceCode,
             description="The indicators where a province ranks best and worst, the points it misses "
                         "against each indicator's maximum and against the best province, and its "
                         "peers (same region, nearest score profile).")
-async def get_strengths(request: Request, edition: EditionId, code: ProvinceCode) -> StrengthsPublic:
+@offloaded("planner")
+def get_strengths(request: Request, edition: EditionId, code: ProvinceCode) -> StrengthsPublic:
     return compute_strengths(request, published_edition(request, edition), code)

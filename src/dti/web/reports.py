@@ -84,12 +84,10 @@ def top_spec(ranking: Ranking, lang: str, count: int = 10) -> dict[str, Any]:
 def _chart_svg(spec_json: str, lang: str) -> str:
     import json
 
-    import vl_convert as vlc  # imported here: only drawing needs it
-
+    from dti.web import vega  # drawn in a helper process: vl-convert holds the GIL
     from dti.web.maps import NUMBER_LOCALE
 
-    return vlc.vegalite_to_svg(json.loads(spec_json), allowed_base_urls=[],
-                               format_locale=NUMBER_LOCALE["en" if lang == "en" else "vi"])
+    return vega.to_svg(json.loads(spec_json), NUMBER_LOCALE["en" if lang == "en" else "vi"])
 
 
 def chart_svg(spec: dict[str, Any], lang: str) -> str:

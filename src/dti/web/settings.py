@@ -22,6 +22,22 @@ class Settings:
     evidence_dir: str = "var/evidence"
     # Mark the session cookie Secure: set when the app is served behind HTTPS.
     secure_cookies: bool = False
+    # Evidence bytes one province may upload to one edition's assessment, in MB (removed files
+    # count: their bytes stay in the record).
+    evidence_quota_mb: int = 500
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; from any
+    # other peer the header is ignored, else a client could rotate it to escape log-in throttling.
+    trusted_proxies: tuple[str, ...] = ()
+    # Public answers: PDF reports kept on disk here (None: rendered on request, kept in memory);
+    # PDF renders at once on request (more: 503 + Retry-After); page and planner renders at once
+    # per pool; bytes of answers kept in memory; at start and after a publication, build the
+    # main pages (warm_up) and render every published report onto disk (render_ahead).
+    report_dir: str | None = None
+    report_renders: int = 1
+    page_renders: int = 2
+    cache_bytes: int = 64 * 2**20
+    warm_up: bool = False
+    render_ahead: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -31,4 +47,51 @@ class Settings:
                    editions=tuple(e.strip() for e in editions.split(",")) if editions else None,
                    database_url=env.get("DTI_DATABASE_URL") or "sqlite:///var/dti.db",
                    evidence_dir=env.get("DTI_EVIDENCE_DIR") or cls.evidence_dir,
-                   secure_cookies=env.get("DTI_SECURE_COOKIES", "").lower() in ("1", "true", "yes"))
+                   secure_cookies=env.get("DTI_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
+                   evidence_quota_mb=_megabytes(env, "DTI_EVIDENCE_QUOTA_MB", cls.evidence_quota_mb),
+                   trusted_proxies=_networks(env.get("DTI_TRUSTED_PROXIES", "")),
+                   report_dir=env.get("DTI_REPORT_DIR") or "var/reports",
+                   report_renders=_count(env, "DTI_REPORT_RENDERS", cls.report_renders),
+                   page_renders=_count(env, "DTI_PAGE_RENDERS", cls.page_renders),
+                   warm_up=env.get("DTI_WARM_UP", "1").lower() not in ("0", "false", "no"),
+                   render_ahead=env.get("DTI_RENDER_AHEAD", "1").lower() not in ("0", "false", "no"))
+
+
+def _networks(value: str) -> tuple[str, ...]:
+    """``DTI_TRUSTED_PROXIES``: addresses or networks, comma-separated, each checked at start."""
+    import ipaddress
+
+    from dti.errors import DtiError
+
+    entries = tuple(e.strip() for e in value.split(",") if e.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise DtiError(f"DTI_TRUSTED_PROXIES: {entry!r} is not an IP address or network; "
+                             "write addresses such as 10.0.0.5 or 10.0.0.0/24, comma-separated") from None
+    return entries
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A small positive whole number of workers, or a one-line error naming the variable."""
+    from dti.errors import DtiError
+
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise DtiError(f"{name}: {raw!r} is not a number of workers; give a whole number from 1 to 64")
+    return int(raw)
+
+
+def _megabytes(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of megabytes (at least 1), or a one-line error naming the variable."""
+    from dti.errors import DtiError
+
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise DtiError(f"{name}: {raw!r} is not a size in MB; give a whole number of at least 1")
+    return int(raw)

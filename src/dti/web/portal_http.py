@@ -1,0 +1,213 @@
+"""The public portal's HTTP layer: security headers on every public answer, and precomputed
+answers served before routing.
+
+:class:`PortalLayer` is a small ASGI layer outside the application.  For a public ``GET`` it looks
+the request key up in the :class:`~dti.web.public_cache.PublicCache`: a hit is answered at once
+(gzip when accepted, 304 when the ETag matches) without routing; a miss goes to the route, whose
+200 answer is kept and then answered exactly as a hit would be, so the first answer and every
+later one carry the same headers.  ``/app`` is left to the assessment app (its own headers);
+``/static`` to Starlette's file server (its own ETags).
+
+:func:`install` puts the layer, the cache, the render gates and the report shelf on an app;
+:func:`refresh` replaces the catalogue-bound parts after a publication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+from dti.web.public_cache import Entry, Key, PublicCache, recognised_parameters, request_key
+from dti.web.render_gate import Gates
+
+# Public pages: scripts, styles and images from the site itself, never framed, no MIME sniffing,
+# no referrer sent off-site.  Matches the assessment app's policy without 'unsafe-inline' (the
+# public templates carry no inline script or style).
+SECURITY_HEADERS = (
+    (b"content-security-policy", b"default-src 'self'; script-src 'self'; style-src 'self'; "
+     b"img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+     b"frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+# The interactive API documentation still loads Swagger UI (script, style, an inline start-up
+# script) from its CDN: its page alone allows that, until the assets are served by the site.
+DOCS_PATH = "/api/v1/docs"
+DOCS_HEADERS = (
+    (b"content-security-policy", b"default-src 'self'; script-src 'self' 'unsafe-inline' "
+     b"https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+     b"img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'self'; "
+     b"form-action 'self'; frame-ancestors 'none'"),
+    *SECURITY_HEADERS[1:],
+)
+
+
+def is_public(path: str) -> bool:
+    return not (path == "/app" or path.startswith("/app/"))
+
+
+def security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    return DOCS_HEADERS if path.startswith(DOCS_PATH) else SECURITY_HEADERS
+
+
+def _with(headers: list, extra: tuple[tuple[bytes, bytes], ...]) -> list:
+    present = {k.lower() for k, _ in headers}
+    return [*headers, *((k, v) for k, v in extra if k not in present)]
+
+
+class Public:
+    """What the layer and the routes share: the recognised parameters and the current cache."""
+
+    def __init__(self, recognised: frozenset[str], max_bytes: int) -> None:
+        self.recognised = recognised
+        self.max_bytes = max_bytes
+        self.cache = PublicCache(max_bytes)
+
+    def key(self, path: str, query_string: bytes) -> Key:
+        return request_key(path, query_string, self.recognised)
+
+    def key_of(self, request: Request) -> Key:
+        return self.key(request.scope["path"], request.scope.get("query_string", b""))
+
+
+class PortalLayer:
+    """ASGI layer in front of the portal: precomputed answers and security headers."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not is_public(path):
+            return await self.app(scope, receive, send)
+        extra = security_headers(path)
+        public: Public | None = getattr(scope["app"].state, "public", None)
+        if scope["method"] != "GET" or path.startswith("/static/") or public is None:
+            return await self.app(scope, receive, _adding(send, extra))
+        cache = public.cache        # the cache of the catalogue this request started under
+        key = public.key(path, scope.get("query_string", b""))
+        entry = cache.get(key)
+        if entry is None:
+            status, headers, body = await _capture(self.app, scope, receive)
+            if not _keepable(status, headers):
+                return await _reply(send, status, _with(headers, extra), body)
+            entry = await _build(status, headers, body)
+            cache.put(key, entry)
+        status, headers, body = entry.answer(scope["headers"])
+        await _reply(send, status, _with(headers, extra), body)
+
+
+# Hashing and gzipping a large body (zlib and hashlib let go of the GIL) happen on a thread of
+# their own, so a miss does not hold the event loop for the milliseconds they take.
+_PACKING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dti-pack")
+
+
+async def _build(status: int, headers: list, body: bytes) -> Entry:
+    if len(body) < 16_384:
+        return Entry.build(status, headers, body)
+    return await asyncio.get_running_loop().run_in_executor(_PACKING, Entry.build, status, headers, body)
+
+
+def _keepable(status: int, headers: list) -> bool:
+    names = {k.lower(): v for k, v in headers}
+    return (status == 200 and b"set-cookie" not in names
+            and b"no-store" not in names.get(b"cache-control", b""))
+
+
+async def _capture(app: Any, scope: dict, receive: Any) -> tuple[int, list, bytes]:
+    start: dict = {}
+    chunks: list[bytes] = []
+
+    async def send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return start.get("status", 500), list(start.get("headers", [])), b"".join(chunks)
+
+
+async def _reply(send: Any, status: int, headers: list, body: bytes) -> None:
+    if not any(k.lower() == b"content-length" for k, _ in headers) and status != 304:
+        headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _adding(send: Any, extra: tuple[tuple[bytes, bytes], ...]) -> Any:
+    async def sending(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": _with(list(message.get("headers", [])), extra)}
+        await send(message)
+
+    return sending
+
+
+# ---------------------------------------------------------------- installing on an app
+
+
+def install(app: FastAPI, settings: Any) -> None:
+    """The layer, gates and report shelf; after every router is included."""
+    from dti.web.ahead import ReportShelf
+
+    app.state.public = Public(recognised_parameters(public_routes()), settings.cache_bytes)
+    app.state.gates = Gates.build(settings.page_renders, settings.report_renders)
+    app.state.reports = ReportShelf(app.state.catalogue, _report_dir(settings), app.state.gates.reports)
+    app.add_middleware(PortalLayer)
+    app.router.lifespan_context = _lifespan(app.router.lifespan_context)
+
+
+def public_routes() -> list:
+    """The portal's routes (pages, open-data API, planner): the ones the layer keeps answers of."""
+    from dti.web import api, pages, planner_api
+
+    return [*api.router.routes, *planner_api.router.routes, *pages.router.routes]
+
+
+def refresh(app: FastAPI) -> None:
+    """After a publication (the catalogue is already replaced): fresh answers and reports."""
+    from dti.web.ahead import ReportShelf
+
+    state = app.state
+    state.reports = ReportShelf(state.catalogue, _report_dir(state.settings), state.gates.reports)
+    state.public.cache = PublicCache(state.public.max_bytes)
+    start_ahead(app)
+
+
+def _report_dir(settings: Any) -> Path | None:
+    return Path(settings.report_dir) if settings.report_dir else None
+
+
+def start_ahead(app: FastAPI) -> threading.Thread | None:
+    """Build the main pages and render the published reports in the background (as set)."""
+    from dti.web.ahead import build_ahead
+
+    if not (app.state.settings.warm_up or app.state.settings.render_ahead):
+        return None
+    thread = threading.Thread(target=build_ahead, args=(app, app.state.catalogue), daemon=True,
+                              name="dti-ahead")
+    thread.start()
+    return thread
+
+
+def _lifespan(inner: Any) -> Any:
+    """The app's lifespan (``inner``), with the work ahead started at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        async with inner(app) as state:
+            app.state.stopping = False
+            app.state.reports.prepare()   # the fingerprint, before the first request needs it
+            start_ahead(app)
+            yield state
+            app.state.stopping = True     # the ahead thread stops after the render under way
+
+    return lifespan

@@ -47,11 +47,14 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	$(BIN)/python benchmarks/cli.py
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/analysis.py
 	$(BIN)/python benchmarks/planner.py
 	$(BIN)/python benchmarks/portal.py
 	$(BIN)/python benchmarks/web.py
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis

@@ -72,12 +72,12 @@ def prepare(url: str, evidence: Path, clients: int) -> tuple[str, list[tuple[str
     return demo.EDITION, accounts
 
 
-def login(port: int, username: str) -> tuple[str, str]:
+def login(port: int, username: str, password: str = PASSWORD) -> tuple[str, str]:
     """Log in through the real form: (session cookie, CSRF token)."""
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         page = client.get("/app/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-        response = client.post("/app/login", data={"username": username, "password": PASSWORD,
+        response = client.post("/app/login", data={"username": username, "password": password,
                                                    "csrf": token, "next": "/app/"})
         if response.status_code != 303:
             raise SystemExit(f"log-in failed for {username}: {response.status_code}")

@@ -44,7 +44,7 @@ def test_hcm_gap_is_reported_not_fudged(capsys):
     hcm = results_by_code(payload)["79"]
     assert hcm["scores"]["DTI"] == 0.7164 and hcm["published"]["DTI"] == 0.7163
     assert payload["gaps_to_published"] == [
-        {"code": "79", "name": "Hồ Chí Minh", "node": "DTI", "computed": 0.7164,
+        {"code": "79", "name": "TP. Hồ Chí Minh", "node": "DTI", "computed": 0.7164,
          "published": 0.7163, "difference": 0.0001}]
 
 
@@ -52,7 +52,33 @@ def test_compute_table_uses_vietnamese_number_format(capsys):
     code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022")
     assert code == 0
     assert "0,8002 (1)" in out and "Đà Nẵng" in out
-    assert "computed 0,7164, published 0,7163" in out
+    assert "tính được 0,7164, công bố 0,7163" in out
+    assert "computed" not in out and "published" not in out   # one language per run
+
+
+def test_compute_in_english_is_english_throughout(capsys):
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2022", "--lang", "en")
+    assert code == 0
+    assert "0.8002 (1)" in out and "computed 0.7164, published 0.7163" in out
+    assert "tính được" not in out and "Tỉnh, thành phố" not in out
+
+
+def test_compute_of_an_edition_without_values_shows_the_published_ranking_with_sources(capsys):
+    code, out, _ = run(capsys, "compute", "--edition", "dti-province-2021")
+    assert code == 0
+    row = next(line for line in out.splitlines() if "Thái Nguyên" in line)
+    assert "0,4960 (8)" in row and "dti.gov.vn" in row
+    shown = [line for line in out.splitlines() if "(" in line and ".vn" in line]
+    assert len(shown) >= 21
+    assert f"{len(shown)}/63 đơn vị có thứ hạng công bố" in out
+
+
+def test_editions_are_listed_by_year(capsys):
+    code, out, _ = run(capsys, "editions", "--format", "json")
+    import json
+
+    years = [e["year"] for e in json.loads(out)]
+    assert code == 0 and years == sorted(years)
 
 
 def test_compute_csv_and_xlsx(capsys, tmp_path):
@@ -71,7 +97,7 @@ def test_compute_csv_and_xlsx(capsys, tmp_path):
 
 @pytest.mark.parametrize("name, code, official", [
     ("thai nguyen", "19", "Thái Nguyên"),
-    ("TP HCM", "79", "Hồ Chí Minh"),
+    ("TP HCM", "79", "TP. Hồ Chí Minh"),
     ("Khánh Hoà", "56", "Khánh Hòa"),
 ])
 def test_province_names_resolve(capsys, name, code, official):
@@ -327,7 +353,9 @@ def test_compare_unknown_node(capsys):
 def test_every_command_and_option_is_documented():
     import click
 
-    from dti.cli.app import app
+    from dti.cli.app import load_all
+
+    app = load_all()
 
     docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
     missing = []
@@ -348,3 +376,28 @@ def test_every_command_and_option_is_documented():
 
     walk(app, "")
     assert missing == []
+
+
+def test_the_lazy_command_table_names_every_command_with_its_own_help():
+    from dti.cli.app import COMMANDS, load_all
+
+    commands = load_all().commands
+    assert sorted(commands) == sorted(COMMANDS)
+    assert {n: COMMANDS[n].help for n in commands} == {
+        n: c.get_short_help_str(150) for n, c in commands.items()}
+
+
+def test_help_and_light_commands_import_neither_the_web_app_nor_scipy_nor_the_store():
+    """What makes `dti --help` slow is importing what it does not use; checked by module, not by
+    the clock."""
+    import subprocess
+    import sys
+
+    heavy = ("fastapi", "scipy", "sqlalchemy", "dti.web", "dti.store", "weasyprint")
+    script = ("import sys; from dti.cli import main; main(sys.argv[1:]); "
+              f"print([m for m in {heavy!r} if m in sys.modules], file=sys.stderr)")
+    for argv in (["--help"], ["editions"], ["record", "--help"]):
+        done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.strip().splitlines()[-1] == "[]", (argv, done.stderr)

@@ -23,13 +23,13 @@ from dti.io.export import to_csv, to_json, write_output, write_xlsx
 from dti.report.compare import edition_comparison
 from dti.report.profile import province_profile
 from dti.report.results import ResultTable, result_table
-from dti.units import load_unit_set
 
 @app.command("editions")
 @format_option("json", "csv")
 def editions_command(format: str) -> None:
     """List the built-in DTI editions."""
-    rows = [edition_summary(load_edition(e)) for e in edition_ids()]
+    rows = sorted((edition_summary(load_edition(e)) for e in edition_ids()),
+                  key=lambda r: (r["year"], r["id"]))
     if format == "json":
         return write_output(to_json(rows), None)
     if format == "csv":
@@ -114,7 +114,7 @@ def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
         unit_set = unit_set_for(units or basis or "provinces-63")
     else:
         ed = load_edition(edition or edition_ids()[-1])
-        fw, unit_set, label = ed.framework, load_unit_set(basis or ed.unit_set), ed.id
+        fw, unit_set, label = ed.framework, ed.units(basis), ed.id
     dataset = read_values(data, fw, unit_set, sheet=sheet)
     console.print(f"{data.name}: OK — {len(dataset.units)} units, {len(dataset.columns)} columns, "
                   f"valid for {label}")
@@ -145,34 +145,56 @@ def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str)
     _print_result_table(result, lang)
 
 
+HEADINGS = {"vi": {"unit": "Tỉnh, thành phố", "published": "công bố", "source": "nguồn",
+                   "gap": "{name} {node}: tính được {computed}, công bố {published} — số công bố được giữ; "
+                          "chênh lệch do số liệu đầu vào công bố đã được làm tròn."},
+            "en": {"unit": "Province", "published": "published", "source": "source",
+                   "gap": "{name} {node}: computed {computed}, published {published} — the published figure "
+                          "stands; the gap comes from the rounding of the published inputs."}}
+
+
 def _print_result_table(result: ResultTable, lang: str) -> None:
+    words = HEADINGS[lang]
     root = result.nodes[0].code
     shown = [n for n in result.nodes if n.role in ("total", "pillar", "main") or n.code == root]
+    if all(r["scores"][root] is None for r in result.rows):
+        shown = []   # nothing computed (values not published): the published ranking alone
     table = Table(title=f"{result.title} — {result.basis}")
     table.add_column("#", justify="right")
-    table.add_column("Tỉnh, thành phố" if lang == "vi" else "Province")
+    table.add_column(words["unit"])
     for n in shown:
         table.add_column(n.short or n.code, justify="right")
     has_published = any("published" in r for r in result.rows)
     if has_published:
-        table.add_column("công bố" if lang == "vi" else "published", justify="right")
+        table.add_column(words["published"], justify="right")
+        table.add_column(words["source"])
     for r in result.rows:
-        if r["scores"][root] is None:
-            continue
+        published_rank = r.get("published_ranks", {}).get(root)
+        if r["scores"][root] is None and published_rank is None:
+            continue   # neither computed nor published: nothing to show
         cells = [str(r["ranks"][root] or ""), r["name"]]
         cells += [_score_cell(r, n.code, lang, result.meta.get("precision")) for n in shown]
         if has_published:
             p = r.get("published", {}).get(root)
-            pr = r.get("published_ranks", {}).get(root)
-            cells.append(f"{format_number(p, lang, 4) if p is not None else '—'} ({pr or '—'})")
+            cells.append(f"{format_number(p, lang, 4) if p is not None else '—'} ({published_rank or '—'})")
+            cells.append(_short_source(r.get("source", ""), lang))
         table.add_row(*cells)
     console.print(table)
     for note in result.notes:
         console.print(note)
     for gap in result.gaps:
-        console.print(f"{gap['name']} {gap['node']}: computed {format_number(gap['computed'], lang, 4)}"
-                      f", published {format_number(gap['published'], lang, 4)} — the published figure "
-                      "stands; the gap comes from the rounding of the published inputs.")
+        console.print(words["gap"].format(name=gap["name"], node=gap["node"],
+                                          computed=format_number(gap["computed"], lang, 4),
+                                          published=format_number(gap["published"], lang, 4)))
+
+
+def _short_source(source: str, lang: str) -> str:
+    """The site a figure comes from (the full address is in the CSV and JSON output)."""
+    from urllib.parse import urlparse
+
+    host = urlparse(source.split(" ", 1)[0]).hostname or source
+    derived = {"vi": " (suy ra)", "en": " (derived)"}[lang]
+    return host + (derived if source.endswith("(derived)") else "")
 
 
 def _score_cell(row: dict[str, Any], code: str, lang: str, decimals: int | None) -> str:
@@ -247,7 +269,7 @@ def template_command(out: Path, edition: str, basis: str) -> None:
     from dti.io.template import write_template
 
     ed = load_edition(edition or edition_ids()[-1])
-    write_template(out, ed.framework, load_unit_set(basis or ed.unit_set))
+    write_template(out, ed.framework, ed.units(basis))
     console.print(f"wrote {out}")
 
 

@@ -48,6 +48,7 @@ class ResultTable:
             if "published" in row:
                 flat["published_DTI"] = row["published"].get("DTI")
                 flat["published_rank_DTI"] = row["published_ranks"].get("DTI")
+                flat["source"] = row.get("source", "")
             out.append(flat)
         return out
 
@@ -81,20 +82,44 @@ def result_table(build: Build, units: UnitSet | None, edition: Edition | None = 
                                 if published.score(n.code, code) is not None}
             row["published_ranks"] = {n.code: published.rank(n.code, code) for n in nodes
                                       if published.rank(n.code, code) is not None}
+            row["source"] = _source(edition, build.data.unit_set, code, published)
         rows.append(row)
     root = fw.root.code
     rows.sort(key=lambda r: (r["ranks"][root] is None, r["ranks"][root] or 0,
                              (r.get("published_ranks") or {}).get(root) or 10**6, r["code"]))
     scored = sum(r["scores"][root] is not None for r in rows)
-    notes = [f"{scored} of {len(rows)} units have a computed {root}; ranks are among those units."]
+    ranked = sum(root in r.get("published_ranks", {}) for r in rows)
+    notes = [NOTES[lang]["computed"].format(scored=scored, units=len(rows), root=root)]
     if published is not None and scored < len(rows):
-        notes.append("Units without every input value have no computed score; their published "
-                     "rank, where there is one, is shown as published.")
+        notes.append(NOTES[lang]["published"].format(ranked=ranked, units=len(rows)))
     title = edition.name(lang) if edition else fw.name(lang)
     meta = {"edition": edition.id if edition else None, "framework": fw.id,
             "recipe": build.recipe.to_dict(), "precision": build.decimals}
     return ResultTable(title, build.data.unit_set or "", nodes, tuple(rows),
                        _gaps(rows, nodes, published), tuple(notes), meta)
+
+
+NOTES = {
+    "vi": {"computed": "{scored}/{units} đơn vị có {root} tính được; thứ hạng tính trong số các đơn vị đó.",
+           "published": "Đơn vị thiếu giá trị đầu vào không có điểm tính được; {ranked}/{units} đơn vị có "
+                        "thứ hạng công bố, hiện như đã công bố, kèm nguồn."},
+    "en": {"computed": "{scored} of {units} units have a computed {root}; ranks are among those units.",
+           "published": "Units without every input value have no computed score; the {ranked} of {units} "
+                        "units with a published rank are shown as published, with the source."},
+}
+
+
+def _source(edition: Edition, basis: str | None, code: str, published: PublishedResults) -> str:
+    """Where the unit's published rank comes from: the winning source of the published record
+    (its page; "derived" when it is read from a stated rank change), else the results file's note."""
+    from dti.editions.record import shipped_record
+
+    record = shipped_record()
+    figure = record.figure(edition.year, basis or "", code, "rank") or record.figure(
+        edition.year, basis or "", code, "total_score")
+    if figure is None:
+        return published.sources.get(code, "").split(" ", 1)[0]
+    return figure.winner.url + (" (derived)" if figure.winner.derived else "")
 
 
 def _gaps(rows, nodes, published: PublishedResults | None) -> tuple[dict[str, Any], ...]:

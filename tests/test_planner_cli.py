@@ -31,9 +31,9 @@ def test_whatif_json_is_the_rebuild(capsys):
         ("DTI", 0.6924, 0.7232, 5, 2), ("CQS", 0.7641, 0.7641, 5, 5),
         ("KTS", 0.7718, 0.7718, 2, 2), ("XHS", 0.6655, 0.7128, 4, 2)]
     assert [(a["node"], a["name"], a["rank_change"]) for a in payload["affected"]] == [
-        ("DTI", "Cần Thơ", 3), ("DTI", "Hồ Chí Minh", -1), ("DTI", "Quảng Ninh", -1),
-        ("DTI", "Huế", -1), ("XHS", "Cần Thơ", 2), ("XHS", "Quảng Ninh", -1),
-        ("XHS", "Hồ Chí Minh", -1)]
+        ("DTI", "Cần Thơ", 3), ("DTI", "TP. Hồ Chí Minh", -1), ("DTI", "Quảng Ninh", -1),
+        ("DTI", "Thừa Thiên Huế", -1), ("XHS", "Cần Thơ", 2), ("XHS", "Quảng Ninh", -1),
+        ("XHS", "TP. Hồ Chí Minh", -1)]
 
 
 def test_target_json_pins_the_least_points(capsys):
@@ -45,7 +45,7 @@ def test_target_json_pins_the_least_points(capsys):
     assert plan["steps"] == [{"code": "HDXHS", "points": 5.155, "value_before": 0.2947,
                               "value_after": 0.329067, "cost": 5.155, "headroom": 105.795}]
     assert plan["scores_after"]["DTI"] == 0.6976 and plan["ranks_after"]["DTI"] == 4
-    assert plan["rivals"] == [{"unit": "46", "name": "Huế", "score": 0.6975, "rank": 4,
+    assert plan["rivals"] == [{"unit": "46", "name": "Thừa Thiên Huế", "score": 0.6975, "rank": 4,
                                "status": "overtaken"}]
 
 
@@ -53,12 +53,12 @@ def test_target_table_in_vietnamese_and_english(capsys):
     code, out, _ = run(capsys, "plan", "target", "Cần Thơ", "--above", "TT Huế", *E2022)
     assert code == 0
     assert unicodedata.is_normalized("NFC", out)
-    assert "Mục tiêu cho Cần Thơ: vượt Huế" in out and "5,1550" in out
+    assert "Mục tiêu cho Cần Thơ: vượt Thừa Thiên Huế" in out and "5,1550" in out
     assert "Kết quả (Chỉ số DTI cấp tỉnh): điểm 0,6976, hạng 4" in out
-    assert "Cần vượt: Huế 0,6975 (vượt qua)" in out
+    assert "Cần vượt: Thừa Thiên Huế 0,6975 (vượt qua)" in out
     code, out, _ = run(capsys, "plan", "target", "Cần Thơ", "--rank", "4", *E2022, "--lang", "en")
     assert code == 0
-    assert "Total points added: 5.0550" in out and "Hue City 0.6975 (tied)" in out
+    assert "Total points added: 5.0550" in out and "Thua Thien Hue Province 0.6975 (tied)" in out
 
 
 def test_unreachable_target_is_reported_not_an_error(capsys):

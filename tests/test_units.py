@@ -216,7 +216,7 @@ def test_unknown_crosswalk_pair() -> None:
 @pytest.mark.parametrize(("old_name", "successor"), [
     ("Hà Giang", "Tuyên Quang"), ("Ha Giang", "Tuyên Quang"), ("Bắc Kạn", "Thái Nguyên"),
     ("Bắc Cạn", "Thái Nguyên"), ("Đắk Nông", "Lâm Đồng"), ("Dak Nong", "Lâm Đồng"),
-    ("Bà Rịa - Vũng Tàu", "Hồ Chí Minh"), ("BR-VT", "Hồ Chí Minh"), ("Bắc Giang", "Bắc Ninh"),
+    ("Bà Rịa - Vũng Tàu", "TP. Hồ Chí Minh"), ("BR-VT", "TP. Hồ Chí Minh"), ("Bắc Giang", "Bắc Ninh"),
     ("Hà Nam", "Ninh Bình"), ("Kon Tum", "Quảng Ngãi"), ("02", "Tuyên Quang"),
 ])
 def test_merged_away_names_explain_the_merger(provinces_34: UnitSet, old_name: str,
@@ -407,3 +407,28 @@ def test_crosswalk_counterparts_both_ways():
     assert crosswalk.counterparts("49", "provinces-63", "provinces-34") == ("48",)
     assert crosswalk.counterparts("19", "provinces-34", "provinces-34") == ("19",)
     assert crosswalk.counterparts("99", "provinces-63", "provinces-34") == ()
+
+
+# -- names by date ----------------------------------------------------------------------------------
+
+def test_names_are_shown_as_they_were_and_every_name_still_resolves() -> None:
+    from dti.units import load_unit_set
+
+    then = load_unit_set("provinces-63", as_of="2022-12-31")
+    now = load_unit_set("provinces-63", as_of="2025-06-30")
+    assert (then.get("46").name("vi"), then.get("46").name("en")) == ("Thừa Thiên Huế", "Thua Thien Hue Province")
+    assert (now.get("46").name("vi"), now.get("46").name("en")) == ("Huế", "Hue City")
+    for units in (then, now):
+        assert {units.resolve(n) for n in ("Huế", "Thừa Thiên Huế", "TT Huế", "Hue City",
+                                           "Thua Thien Hue")} == {"46"}
+        assert units.get("79").name("vi") == "TP. Hồ Chí Minh"
+        assert {units.resolve(n) for n in ("Hồ Chí Minh", "TP HCM", "Ho Chi Minh City")} == {"79"}
+    assert load_unit_set("provinces-34", as_of="2025-12-31").get("46").name("vi") == "Huế"
+
+
+def test_an_edition_names_its_units_at_the_end_of_its_year() -> None:
+    from dti.editions import load_edition
+
+    assert load_edition("dti-province-2022").units().get("46").name_vi == "Thừa Thiên Huế"
+    assert load_edition("dti-province-2024").units("provinces-63").get("46").name_vi == "Thừa Thiên Huế"
+    assert load_edition("dti-province-2024").units().get("46").name_vi == "Huế"

@@ -236,7 +236,7 @@ def test_thai_nguyen_profile_2022_shows_rank_8_and_its_history(client):
 def test_compare_three_provinces(client):
     url = f"/compare?units=48,79,19&edition={E2022}"
     tables = page(client, url)
-    assert tables.heads["compare"][1:] == ["Đà Nẵng", "Hồ Chí Minh", "Thái Nguyên"]
+    assert tables.heads["compare"][1:] == ["Đà Nẵng", "TP. Hồ Chí Minh", "Thái Nguyên"]
     rows = tables.tables["compare"]
     assert rows[0]["cells"][1]["text"] == "0,8002 (1)"
     assert rows[0]["cells"][3]["text"] == "chưa công bố (8)"

@@ -63,7 +63,7 @@ def load_inputs(edition: str, data: Path | None, demo: bool, basis: str, sheet: 
     ed = None
     if framework is None:
         ed = load_edition(edition or ("dti-province-2022" if demo else edition_ids()[-1]))
-        fw, base, unit_set = ed.framework, ed.recipe, load_unit_set(basis or ed.unit_set)
+        fw, base, unit_set = ed.framework, ed.recipe, ed.units(basis)
     else:
         fw, base, unit_set = load_framework(framework), Recipe(), unit_set_for(units or basis
                                                                                or "provinces-63")

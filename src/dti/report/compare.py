@@ -15,7 +15,7 @@ from dti.editions import load_edition
 from dti.engine.compare import compare as compare_builds
 from dti.errors import InputError, Problem
 from dti.report.profile import edition_build, figure_for
-from dti.units import load_crosswalk, load_unit_set
+from dti.units import load_crosswalk
 
 
 def edition_comparison(before_id: str, after_id: str, node: str | None = None,
@@ -30,7 +30,7 @@ def edition_comparison(before_id: str, after_id: str, node: str | None = None,
     rows: list[dict[str, Any]] = []
     if common:
         basis = common[0]
-        units = load_unit_set(basis)
+        units = after.units(basis)
         code_b = node or before.framework.root.code
         code_a = node or after.framework.root.code
         for unit in units:
@@ -40,7 +40,7 @@ def edition_comparison(before_id: str, after_id: str, node: str | None = None,
         method = "same basis"
     else:
         basis = after.unit_set
-        units = load_unit_set(basis)
+        units = after.units(basis)
         crosswalk = load_crosswalk(before.unit_set, after.unit_set)
         result = compare_builds(edition_build(before, before.unit_set),
                                 edition_build(after, after.unit_set), node, crosswalk.new_to_old)

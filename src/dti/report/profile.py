@@ -93,7 +93,7 @@ def figure_for(edition: Edition, basis: str, code: str, node_code: str) -> tuple
 def province_profile(name: str, edition_id: str | None = None, lang: str = "vi") -> ProvinceProfile:
     edition = load_edition(edition_id or edition_ids()[-1])
     code, basis = resolve_province(name, edition)
-    units = load_unit_set(basis)
+    units = edition.units(basis)
     unit = units.get(code)
     figures = []
     for node in _profile_nodes(edition):
@@ -120,7 +120,7 @@ def _history(code: str, basis: str) -> list[dict[str, Any]]:
             targets = crosswalk.counterparts(code, basis, b)
             for target in targets:
                 value, rank, source = figure_for(edition, b, target, edition.framework.root.code)
-                unit = load_unit_set(b).get(target)
+                unit = edition.units(b).get(target)
                 rows.append({"edition": eid, "year": edition.year, "basis": b, "unit": target,
                              "unit_name": unit.name_vi, "same_unit": b == basis,
                              "value": value, "rank": rank, "of": len(load_unit_set(b)),

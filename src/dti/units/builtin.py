@@ -8,9 +8,10 @@ cached: every caller shares one immutable set.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from types import MappingProxyType
 
@@ -96,9 +97,61 @@ def unit_set_ids() -> tuple[str, ...]:
     return tuple(BUILTIN_SETS)
 
 
+NAMES_FILE = "names_by_date.csv"
+
+
+@dataclass(frozen=True)
+class DatedName:
+    """A unit's name over a period (``since``/``until`` inclusive ISO dates; empty = open)."""
+
+    unit_set: str
+    code: str
+    since: str
+    until: str
+    name_vi: str
+    name_en: str
+    name_ascii: str
+
+    def holds_on(self, day: str) -> bool:
+        return (not self.since or self.since <= day) and (not self.until or day <= self.until)
+
+
 @functools.cache
-def load_unit_set(id: str) -> UnitSet:  # noqa: A002 (API name)
-    """Return the shipped unit set ``id``; raise UnknownUnitSetError naming the known ids."""
+def dated_names() -> tuple[DatedName, ...]:
+    """The names by date of the shipped units (``data/names_by_date.csv``, sources in its rows)."""
+    return tuple(DatedName(r["unit_set"], r["code"], r["from"], r["until"], r["name_vi"], r["name_en"],
+                           r["name_ascii"]) for r in _read_data(NAMES_FILE))
+
+
+def load_unit_set(id: str, as_of: str | None = None) -> UnitSet:  # noqa: A002 (API name)
+    """Return the shipped unit set ``id`` with each unit's name as of ``as_of`` (an ISO date;
+    default today), e.g. "Thừa Thiên Huế" for code 46 until 31 December 2024; every name a unit
+    has had still resolves.  Raise UnknownUnitSetError naming the known ids."""
+    return _dated_set(id, as_of or datetime.date.today().isoformat())
+
+
+@functools.cache
+def _dated_set(id: str, day: str) -> UnitSet:  # noqa: A002 (API name)
+    base = _load_unit_set(id)
+    names = [d for d in dated_names() if d.unit_set == id]
+    if not names:
+        return base
+    units = []
+    for unit in base.units:
+        own = [d for d in names if d.code == unit.code]
+        shown = next((d for d in own if d.holds_on(day)), None)
+        every = (unit.name_vi, unit.name_en, unit.name_ascii,
+                 *(n for d in own for n in (d.name_vi, d.name_en, d.name_ascii)))
+        if shown is not None:
+            unit = replace(unit, name_vi=shown.name_vi, name_en=shown.name_en or unit.name_en,
+                           name_ascii=shown.name_ascii or unit.name_ascii)
+        known = {unit.name_vi, unit.name_en, unit.name_ascii}
+        units.append(replace(unit, also_known_as=tuple(dict.fromkeys(n for n in every if n and n not in known))))
+    return replace(base, units=tuple(units))
+
+
+@functools.cache
+def _load_unit_set(id: str) -> UnitSet:  # noqa: A002 (API name)
     if id not in BUILTIN_SETS:
         raise UnknownUnitSetError(id, list(BUILTIN_SETS))
     spec = BUILTIN_SETS[id]

@@ -34,11 +34,15 @@ class Unit:
     type: str = ""
     groups: Mapping[str, str] = field(default_factory=_empty_groups, hash=False)
     merged_from: tuple[str, ...] = ()
+    # Every other name the unit has had or been shown under (dated names, see
+    # ``dti.units.builtin``): the resolver finds the unit by each of them.
+    also_known_as: tuple[str, ...] = field(default=(), hash=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.groups, MappingProxyType):
             object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
         object.__setattr__(self, "merged_from", tuple(self.merged_from))
+        object.__setattr__(self, "also_known_as", tuple(self.also_known_as))
 
     def name(self, lang: str = "vi") -> str:
         """Return the name to show in ``lang`` ("vi", "en" or "ascii").

@@ -103,7 +103,7 @@ class UnitSet:
         """Map each name key (Vietnamese, ASCII and English names) to the codes bearing it."""
         index: dict[str, list[str]] = {}
         for unit in self.units:
-            for name in (unit.name_vi, unit.name_ascii, unit.name_en):
+            for name in (unit.name_vi, unit.name_ascii, unit.name_en, *unit.also_known_as):
                 key = normalise_name(name) if name else ""
                 if key and unit.code not in index.setdefault(key, []):
                     index[key].append(unit.code)

@@ -13,7 +13,7 @@ from typing import Any, Iterable
 
 from dti.editions import Edition, edition_ids, load_edition
 from dti.report.profile import figure_for
-from dti.units import load_crosswalk, load_unit_set
+from dti.units import load_crosswalk
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _shown_nodes(edition: Edition) -> tuple[dict[str, Any], ...]:
 
 
 def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Ranking:
-    units = load_unit_set(basis)
+    units = edition.units(basis)
     columns = _shown_nodes(edition)
     previous = edition.previous if edition.previous in public else None
     prev_edition = public[previous] if previous else None

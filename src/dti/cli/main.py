@@ -7,7 +7,6 @@ import sys
 
 import click
 
-from dti.cli import analyse, commands, plan, plan_answers, store, web  # noqa: F401  (registers the commands)
 from dti.cli.app import app
 from dti.errors import DtiError, InputError, Problem
 

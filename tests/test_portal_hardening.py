@@ -212,6 +212,46 @@ def test_the_drawing_helper_explains_a_refusal_and_survives_being_killed():
     assert vega.to_svg(spec, {}).startswith("<svg")
 
 
+def test_the_drawing_helper_ends_when_idle_and_is_started_again_on_the_next_drawing():
+    """Its drawing engine holds some 180 MB per server worker: only while charts are drawn."""
+    import subprocess
+    import sys
+    import time
+
+    from dti.web import vega
+
+    helper = subprocess.Popen([sys.executable, "-c", "from dti.web import vega; "
+                               "vega.IDLE_SECONDS = 0.5; vega.main()"], stdin=subprocess.PIPE)
+    started = time.monotonic()
+    assert helper.wait(timeout=30) == 0 and time.monotonic() - started < 30
+    helper.stdin.close()
+    spec = {"mark": "bar", "data": {"values": [{"a": 1}]},
+            "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    assert vega.to_svg(spec, {}).startswith("<svg")
+    vega._HELPER._process.stdin.close()                        # as if it had gone quiet and ended
+    vega._HELPER._process.wait(timeout=30)
+    assert vega.to_svg(spec, {}).startswith("<svg")
+
+
+def test_a_chart_drawn_by_one_worker_is_read_by_the_others(tmp_path, monkeypatch):
+    from dti.web import vega
+
+    spec = {"mark": "bar", "data": {"values": [{"a": 2}]},
+            "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    vega.keep_in(tmp_path / "charts")
+    try:
+        drawn = vega.to_svg(spec, {})
+        assert [p.suffix for p in (tmp_path / "charts").iterdir() if p.suffix == ".svg"] == [".svg"]
+
+        def no_drawing(request):
+            raise AssertionError("drawn again")
+
+        monkeypatch.setattr(vega._HELPER, "draw", no_drawing)   # another worker: no helper at hand
+        assert vega.to_svg(spec, {}) == drawn
+    finally:
+        vega.keep_in(None)
+
+
 # Public routes that may stay plain coroutines: they only look up what is already built.
 LOOKUPS = {"home", "list_editions", "get_edition", "get_results", "get_province", "get_history",
            "get_framework", "national_report_pdf", "province_report_pdf"}

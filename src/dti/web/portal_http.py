@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 
 from dti.web.public_cache import Entry, Key, PublicCache, recognised_parameters, request_key
+from dti.web import vega
 from dti.web.render_gate import Gates
 
 # Public pages: scripts, styles and images from the site itself, never framed, no MIME sniffing,
@@ -161,6 +162,8 @@ def install(app: FastAPI, settings: Any) -> None:
     app.state.public = Public(recognised_parameters(public_routes()), settings.cache_bytes)
     app.state.gates = Gates.build(settings.page_renders, settings.report_renders)
     app.state.reports = ReportShelf(app.state.catalogue, _report_dir(settings), app.state.gates.reports)
+    report_dir = _report_dir(settings)
+    vega.keep_in(report_dir / "charts" if report_dir else None)   # shared by the workers
     app.add_middleware(PortalLayer)
     app.router.lifespan_context = _lifespan(app.router.lifespan_context)
 

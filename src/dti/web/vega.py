@@ -5,15 +5,20 @@ map — so called in the server process it would stall the event loop and every 
 whatever pool it ran in.  One helper process (``python -m dti.web.vega``, started on first use,
 again if it dies) does the drawing; callers wait for their SVG without holding the lock.  A
 request is one JSON line on the helper's standard input, the answer one JSON line on its output;
-one drawing at a time.
+one drawing at a time.  The helper ends after 5 s without a request (and with the server).
 """
 
 from __future__ import annotations
 
 import atexit
+import fcntl
+import hashlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -60,9 +65,40 @@ _HELPER = _Helper()
 atexit.register(_HELPER.stop)
 
 
+# Where drawn charts are kept, shared by the server's worker processes (set by ``keep_in``): a
+# chart another worker has drawn is read, not drawn again, so one helper — not one per worker —
+# holds the drawing engine's memory while the pages are built at start.
+_KEPT: list[Path] = []
+
+
+def keep_in(folder: Path | None) -> None:
+    """Keep drawn charts in ``folder`` (None: draw every time)."""
+    _KEPT[:] = [folder] if folder is not None else []
+
+
 def to_svg(spec: dict[str, Any], locale: dict[str, Any]) -> str:
     """The SVG of a Vega-Lite ``spec`` with a d3 number ``locale``; no URL may be loaded."""
-    answer = _HELPER.draw(json.dumps({"spec": spec, "locale": locale}))
+    request = json.dumps({"spec": spec, "locale": locale}, sort_keys=True, ensure_ascii=False)
+    if not _KEPT:
+        return _drawn(request)
+    path = _KEPT[0] / f"{hashlib.sha256(request.encode('utf-8')).hexdigest()}.svg"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)            # another worker drawing it: wait, then read
+        if path.exists():
+            return path.read_text(encoding="utf-8")
+        svg = _drawn(request)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, suffix=".part",
+                                         delete=False) as part:
+            part.write(svg)
+        os.replace(part.name, path)
+        return svg
+
+
+def _drawn(request: str) -> str:
+    answer = _HELPER.draw(request)
     if "error" in answer:
         raise DrawingFailed(f"vl-convert could not draw the chart: {answer['error']}")
     return answer["svg"]
@@ -75,9 +111,26 @@ def _draw(request: dict[str, Any]) -> str:
                                format_locale=request["locale"])
 
 
+IDLE_SECONDS = 5.0
+
+
+def _lines(idle: float):
+    """Request lines from the server; none within ``idle`` seconds ends the helper, so its
+    memory (the drawing engine's, some 180 MB) is held only while charts are being drawn — the
+    server starts a new helper on the next drawing."""
+    import select
+
+    while True:
+        ready, _, _ = select.select([sys.stdin], [], [], idle)
+        line = sys.stdin.readline() if ready else ""
+        if not line:
+            return
+        yield line
+
+
 def main() -> None:
-    """The helper: draw each request line until the server closes the pipe."""
-    for line in sys.stdin:
+    """The helper: draw each request line until the server closes the pipe or goes quiet."""
+    for line in _lines(IDLE_SECONDS):
         try:
             answer = {"svg": _draw(json.loads(line))}
         except Exception as exc:   # noqa: BLE001 — told to the caller, who raises it

@@ -205,3 +205,14 @@ def test_every_store_command_is_documented():
         assert command in docs
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "dti demo" in readme and demo.PASSWORD in readme and "/app/" in readme
+
+
+def test_serve_keeps_malloc_arenas_few_unless_the_deployment_says_otherwise(monkeypatch):
+    from dti.cli import web
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    web.fewer_malloc_arenas()
+    assert os.environ["MALLOC_ARENA_MAX"] == "2"
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")
+    web.fewer_malloc_arenas()
+    assert os.environ["MALLOC_ARENA_MAX"] == "8"

@@ -20,6 +20,23 @@ from dti.web.settings import Settings
 PORTAL_ONLY = "DTI_SERVE_PORTAL_ONLY"
 
 
+def fewer_malloc_arenas() -> None:
+    """glibc gives threads that allocate their own malloc arenas (up to eight per core); the
+    server's request, render and packing threads then keep hundreds of MB they no longer use.
+    Two arenas keep a worker near what it uses (benchmarks/load.py: peak 1.08 GB → 0.67 GB with
+    two workers).  Set for this process and, through the environment, for the workers it starts;
+    a value the deployment already gives is kept."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    os.environ["MALLOC_ARENA_MAX"] = "2"
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)   # M_ARENA_MAX, for the running process
+    except (OSError, AttributeError):              # not glibc: the allocator's own defaults
+        pass
+
+
 def app_from_env():
     """The app factory the ``--workers`` processes import: settings from ``DTI_*`` variables."""
     from dti.web.app import create_app
@@ -69,6 +86,7 @@ def serve_command(host: str | None, port: int | None, workers: int, no_app: bool
     """Serve the public results portal and the assessment app (/app/) with uvicorn."""
     import uvicorn
 
+    fewer_malloc_arenas()
     settings = Settings.from_env()
     host = host or settings.host
     port = settings.port if port is None else port

@@ -35,7 +35,8 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         from dti.store.db import Store
 
         store = Store.open(settings.database_url, settings.evidence_dir)
-    app = FastAPI(title="DTI open data", version="1", docs_url="/api/v1/docs",
+    # the docs page is the site's own (dti.web.site_chrome): Swagger UI from static/vendor
+    app = FastAPI(title="DTI open data", version="1", docs_url=None,
                   openapi_url="/api/v1/openapi.json", redoc_url=None)
     app.state.settings = settings
     if store is not None:
@@ -52,9 +53,10 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
-    from dti.web import api, pages  # imported here: the routers read app.state at request time
+    from dti.web import api, pages, site_chrome  # imported here: routers read app.state later
 
     app.include_router(api.router)
+    app.include_router(site_chrome.router)
     from dti.web import planner_api
     app.include_router(planner_api.router)
     app.state.api_v1 = api.ApiSnapshot.build(app.state.catalogue)  # every answer, once
@@ -64,6 +66,11 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         workspace.install(app, store)
     app.include_router(pages.router)
     app.include_router(pages.router, prefix="/en")
+    from dti.web import record_page, story  # a province's story; the audit of the record
+
+    for extra in (story.router, record_page.router):
+        app.include_router(extra)
+        app.include_router(extra, prefix="/en")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -74,12 +81,8 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
         if path.startswith("/api/") or path.endswith(".json") or wants_json:
             return JSONResponse({"error": {"status": exc.status_code, "message": str(exc.detail)}},
                                 status_code=exc.status_code, headers=getattr(exc, "headers", None))
-        lang = "en" if path.startswith("/en/") or path == "/en" else "vi"
-        return templates.TemplateResponse(request, "error.html", {
-            "lang": lang, "t": text(lang), "status": exc.status_code, "message": str(exc.detail),
-            "settings": settings, "catalogue": app.state.catalogue, "query": "",
-            "prefix": "/en" if lang == "en" else "", "switch": "/" if lang == "en" else "/en/"},
-            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return site_chrome.error_page(request, exc.status_code, str(exc.detail),
+                                      getattr(exc, "headers", None))
 
     from dti.web import portal_http  # answers kept and security headers; after every router
 

@@ -16,6 +16,8 @@ rewritten, to *relative* file paths, so the site works under any folder of any s
     /compare                         → compare/index.html (+ compare.json, compare.csv)
     /api/v1/editions                 → api/v1/editions.json
     /api/v1/editions/E/results       → api/v1/editions/E/results.json
+    /api/v1/docs                     → api/v1/docs/index.html (Swagger UI from static/vendor;
+                                       its data-openapi link → api/v1/openapi.json)
     /static/…                        → static/…
     /  and  /en/  (redirects)        → index.html, en/index.html (a refresh to the latest ranking)
 
@@ -54,7 +56,7 @@ from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
 
 HERE = Path(__file__).parent
-IDENTITY = ("edition", "basis", "indicator", "lang")   # query parameters that name a page
+IDENTITY = ("edition", "basis", "indicator", "show", "lang")   # query parameters that name a page
 SHIM = "static/export-site.js"
 KINDS = ("pages", "json", "csv", "api", "assets")
 KIND_LABELS = {"pages": "HTML pages", "json": "JSON twins", "csv": "CSV twins",
@@ -63,7 +65,6 @@ _ATTRIBUTE = re.compile(r'(\s)(href|src|action|data-[\w-]+)="([^"]*)"')
 # Parts of a page that only a running server can answer (PDF reports rendered on request): the
 # static site leaves them out rather than rendering every report ahead or linking to nothing.
 _SERVER_ONLY = re.compile(r'<span class="server-only">.*?</span>', re.S)
-_OPENAPI_URL = re.compile(r"""(url:\s*)(['"])(/api/v1/openapi\.json)\2""")
 _SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 
 
@@ -87,7 +88,7 @@ class ExportReport:
         return sum(self.bytes.values())
 
     def add(self, path: str, size: int) -> None:
-        if path.startswith("static/"):
+        if path.startswith("static/") or path == "favicon.ico":
             kind = "assets"
         elif path.startswith(("api/", "en/api/")):
             kind = "api"
@@ -178,6 +179,8 @@ class Scheme:
                 del ident["indicator"]
         if ident.get("lang") == "vi":
             del ident["lang"]
+        if ident.get("show") == "score":   # the map's default
+            del ident["show"]
         return tuple(sorted(ident.items()))
 
     @staticmethod
@@ -200,6 +203,8 @@ class Scheme:
                     else path + f"/bases/{ident['basis']}")
         if ident.get("indicator"):
             path += f"/indicators/{ident['indicator']}"
+        if ident.get("show"):
+            path += f"/by-{ident['show']}"
         lang = ".en" if ident.get("lang") == "en" else ""
         kind = content_type.split(";")[0].strip().lower()
         if suffix and (path.startswith("/static/") or kind == "text/html"):
@@ -268,7 +273,7 @@ def seeds(catalogue: Catalogue, editions: tuple[str, ...] | None = None) -> list
                          for view in views for fmt in twins]
     urls += ["/static/" + p.relative_to(HERE / "static").as_posix()
              for p in sorted((HERE / "static").rglob("*")) if p.is_file()]
-    return urls
+    return urls + ["/favicon.ico"]                   # what browsers ask a site's root for
 
 
 def api_seeds(catalogue: Catalogue, spec: dict) -> list[str]:
@@ -400,8 +405,6 @@ async def crawl(app, scheme: Scheme, start: list[str]) -> tuple[dict[Key, Fetche
                 url = _link_url(attribute, html.unescape(value), page_url)
                 if url:
                     enqueue(url, key.url)
-            for m in _OPENAPI_URL.finditer(text):
-                enqueue(BASE + m.group(3), key.url)
 
     async def worker() -> None:
         while True:
@@ -459,9 +462,7 @@ def _rewrite(text: str, source: str, page_url: str, scheme: Scheme, files: dict[
         new = link(url)
         return m.group(0) if new is None else f'{space}{name}="{html.escape(new, quote=True)}"'
 
-    text = _ATTRIBUTE.sub(attribute, text)
-    return _OPENAPI_URL.sub(lambda m: f"{m.group(1)}{m.group(2)}{link(BASE + m.group(3)) or m.group(3)}"
-                            f"{m.group(2)}", text)
+    return _ATTRIBUTE.sub(attribute, text)
 
 
 def _redirect_page(target: str) -> bytes:

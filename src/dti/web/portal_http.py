@@ -38,24 +38,10 @@ SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
-# The interactive API documentation still loads Swagger UI (script, style, an inline start-up
-# script) from its CDN: its page alone allows that, until the assets are served by the site.
-DOCS_PATH = "/api/v1/docs"
-DOCS_HEADERS = (
-    (b"content-security-policy", b"default-src 'self'; script-src 'self' 'unsafe-inline' "
-     b"https://cdn.jsdelivr.net; style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-     b"img-src 'self' data: https://fastapi.tiangolo.com; object-src 'none'; base-uri 'self'; "
-     b"form-action 'self'; frame-ancestors 'none'"),
-    *SECURITY_HEADERS[1:],
-)
 
 
 def is_public(path: str) -> bool:
     return not (path == "/app" or path.startswith("/app/"))
-
-
-def security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
-    return DOCS_HEADERS if path.startswith(DOCS_PATH) else SECURITY_HEADERS
 
 
 def _with(headers: list, extra: tuple[tuple[bytes, bytes], ...]) -> list:
@@ -88,7 +74,7 @@ class PortalLayer:
         path = scope.get("path", "")
         if scope["type"] != "http" or not is_public(path):
             return await self.app(scope, receive, send)
-        extra = security_headers(path)
+        extra = SECURITY_HEADERS
         public: Public | None = getattr(scope["app"].state, "public", None)
         if scope["method"] != "GET" or path.startswith("/static/") or public is None:
             return await self.app(scope, receive, _adding(send, extra))

@@ -83,6 +83,7 @@ class Edition:
     # A published uncertainty analysis (rank intervals per unit), frozen with the edition; None
     # when none was published.
     uncertainty: Mapping[str, Any] | None = None
+    note_en: str = ""           # the note in English (the portal's English pages)
 
     @property
     def is_published(self) -> bool:
@@ -147,7 +148,7 @@ def load_edition(edition_id: str) -> Edition:
         framework=framework, recipe=recipe, unit_set=raw["unit_set"], previous=raw.get("previous"),
         published_on=str(raw.get("published_on", "")), legal_basis=raw.get("legal_basis", ""),
         note=raw.get("note", ""), merge_rule=raw.get("merge_rule"), published=published,
-        status=str(raw.get("status", "published")))
+        status=str(raw.get("status", "published")), note_en=str(raw.get("note_en", "")))
 
 
 def framework_source(edition_id: str) -> dict[str, Any]:

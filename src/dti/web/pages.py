@@ -14,9 +14,10 @@ from threading import Lock
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from dti.io.export import to_csv, to_json, workbook_bytes
+from dti.web import portal_nav
 from dti.web.i18n import name, text
 from dti.web.public_cache import kept_query
 from dti.web.render_gate import offloaded
@@ -100,7 +101,9 @@ def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
         **context, "request": request, "lang": lang, "t": text(lang),
         "prefix": "/en" if lang == "en" else "", "switch": switch,
         "settings": request.app.state.settings,
-        "query": kept_query(request.scope["query_string"], request.app.state.public.recognised),
+        # the other language's link keeps what selects within the page (the home page has none)
+        "query": kept_query(request.scope["query_string"], request.app.state.public.recognised)
+        if template != "home.html" else "",
         "catalogue": request.app.state.catalogue,
         "illustrative_note": shown.note if illustrative else None})
     return page.encode("utf-8"), "text/html; charset=utf-8"
@@ -118,11 +121,20 @@ def _ranking(request: Request, edition_id: str, basis: str | None) -> Ranking:
     return ranking
 
 
-@router.get("/", response_class=HTMLResponse)
-async def home(request: Request) -> Response:
-    latest = _catalogue(request).latest
+def _years(request: Request, kind: str, edition_id: str, **where: Any) -> list[dict[str, Any]]:
+    """The year switcher of a page: every public edition, each to the same kind of page."""
     prefix = "/en" if lang_of(request) == "en" else ""
-    return RedirectResponse(f"{prefix}/editions/{latest.id}", status_code=307)
+    return portal_nav.year_links(_catalogue(request), kind, prefix, edition_id, **where)
+
+
+@router.get("/", response_class=HTMLResponse)
+@offloaded("pages")
+def home(request: Request) -> Response:
+    """What the DTI is, every public edition (timeline) and the latest edition's leaders."""
+    catalogue, lang = _catalogue(request), lang_of(request)
+    data = {"editions": portal_nav.timeline(catalogue, lang),
+            "latest": portal_nav.headline(catalogue, lang), "licence": text(lang)["licence"]}
+    return respond(request, "home.html", {"data": data, "edition": catalogue.latest}, "html")
 
 
 @router.get("/editions/{edition}")
@@ -137,7 +149,8 @@ def ranking_page(request: Request, edition: str, basis: str = "", region: str = 
     regions = sorted({r["region"] for r in ranking.rows if r["region"]})
     return respond(request, "ranking.html", {"ranking": ranking, "rows": rows, "data": data,
                                              "regions": regions, "region": region, "q": q,
-                                             "sort": sort, "order": order}, fmt,
+                                             "sort": sort, "order": order,
+                                             "years": _years(request, "ranking", edition_id)}, fmt,
                    flat_rows(ranking, rows, lang))
 
 
@@ -178,6 +191,7 @@ def flat_rows(ranking: Ranking, rows: list[dict], lang: str) -> list[dict[str, A
             flat[c["code"]] = figure["value"]
             flat[f"rank_{c['code']}"] = figure["rank"]
         flat["change"] = r["change"]
+        flat["sources"] = str(r.get("sources", ""))   # the total's sources, one readable cell
         out.append(flat)
     return out
 
@@ -203,7 +217,9 @@ def province_page(request: Request, code: str, edition: str = "", basis: str = "
             "history": province_history(catalogue, code, basis), "licence": text(lang)["licence"],
             "rank_interval": _rank_interval(chosen, code, basis),
             "score_change": score_change(catalogue, chosen.id, code, basis)}
-    return respond(request, "province.html", {"row": row, "ranking": ranking, "data": data}, fmt,
+    years = _years(request, "profile", chosen.id, code=code, basis=basis)
+    return respond(request, "province.html", {"row": row, "ranking": ranking, "data": data,
+                                              "years": years}, fmt,
                    data["figures"])
 
 
@@ -234,8 +250,10 @@ def compare_page(request: Request, units: list[str] = Query(default=[]), edition
     data = {"edition": chosen.id, "basis": ranking.basis,
             "provinces": [{"code": r["code"], "name": name(r, lang), "figures": r["figures"]}
                           for r in rows], "licence": text(lang)["licence"]}
+    years = _years(request, "compare", chosen.id, units=tuple(codes))
     return respond(request, "compare.html", {"ranking": ranking, "rows": rows, "data": data,
-                                             "codes": codes}, fmt, flat_rows(ranking, rows, lang))
+                                             "codes": codes, "years": years}, fmt,
+                   flat_rows(ranking, rows, lang))
 
 
 @router.get("/editions/{edition}/method")
@@ -253,18 +271,22 @@ def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
             "legal_basis": fw.meta.get("legal_basis", chosen.legal_basis),
             "formula": fw.meta.get("formula"), "unknown": fw.meta.get("unknown"),
             "sub_indicators": fw.meta.get("sub_indicators"), "precision": fw.precision,
-            "note": chosen.note, "nodes": nodes}
+            "note": chosen.note, "nodes": nodes,
+            # the English wording of the same texts (the Vietnamese stays the reference)
+            "legal_basis_en": fw.meta.get("legal_basis_en"), "formula_en": fw.meta.get("formula_en"),
+            "unknown_en": fw.meta.get("unknown_en"), "note_en": chosen.note_en}
     ranking = _catalogue(request).ranking(chosen.id)
     shown = [c["code"] for c in ranking.columns] if ranking else []
-    return respond(request, "method.html", {"edition": chosen, "data": data,
-                                            "ranking_codes": shown}, fmt, nodes)
+    return respond(request, "method.html", {"edition": chosen, "data": data, "ranking_codes": shown,
+                                            "years": _years(request, "method", chosen.id)}, fmt,
+                   nodes)
 
 
 @router.get("/editions/{edition}/map")
 @router.get("/editions/{edition}/map.{fmt}")
 @offloaded("pages")
 def map_page(request: Request, edition: str, basis: str = "", indicator: str = "",
-             fmt: str = "html") -> Response:
+             show: str = "", fmt: str = "html") -> Response:
     """Choropleth of one shown node (total, pillar or main indicator): every basis of the edition
     side by side, or the one asked for.  The SVG is drawn once per map and cached (dti.web.maps)."""
     from dti.web import maps
@@ -281,18 +303,21 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
     column = next((c for c in columns if c["code"] == code), None)
     if column is None:
         raise HTTPException(404, f"no indicator {indicator!r} in {chosen.id}")
+    if show and show not in maps.SHOWS:
+        raise HTTPException(404, f"no map by {show!r}; show is score or rank")
+    show = show or "score"
     lang = lang_of(request)
     t = maps.labels(lang)
     panels, flat = [], []
     for ranking in rankings:
-        rows = maps.map_rows(ranking, code, lang)
+        rows = maps.map_rows(ranking, code, lang, show)
         panels.append({"basis": ranking.basis, "rows": rows,
-                       "svg": maps.map_svg(ranking, code, lang, rows) if fmt == "html" else "",
+                       "svg": maps.map_svg(ranking, code, lang, rows, show) if fmt == "html" else "",
                        "with_value": sum(r["value"] is not None for r in rows),
                        "geo": t["geo"][ranking.basis]})
         flat += [{"basis": ranking.basis, "code": r["code"], "name": r["name"], "indicator": code,
                   "value": r["value"], "rank": r["rank"], "source": r["source"]} for r in rows]
-    data = {"edition": chosen.id, "name": chosen.name(lang),
+    data = {"edition": chosen.id, "name": chosen.name(lang), "show": show,
             "indicator": {"code": code, "name": maps.indicator_name(column, lang), "role": column["role"]},
             "indicators": [{"code": c["code"], "name": maps.indicator_name(c, lang), "role": c["role"]}
                            for c in columns],
@@ -301,8 +326,10 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
                       "results": [{k: r[k] for k in ("code", "name", "value", "rank", "source", "href")}
                                   for r in p["rows"]]} for p in panels],
             "licence": text(lang)["licence"]}
+    years = _years(request, "map", chosen.id, indicator=code)
     return respond(request, "map.html", {"edition": chosen, "panels": panels, "columns": columns,
-                                         "column": column, "basis": basis, "m": t, "data": data}, fmt, flat)
+                                         "column": column, "basis": basis, "m": t, "data": data,
+                                         "years": years, "show": show}, fmt, flat)
 
 
 @router.get("/editions/{edition}/indicators/{code}")
@@ -324,8 +351,9 @@ def indicator_page(request: Request, edition: str, code: str, basis: str = "") -
             "provinces_with_value": len(values), "licence": text(lang)["licence"],
             "results": [{"code": r["code"], "name": name(r, lang), "region": r["region"],
                          **r["figures"][code]} for r in rows]}
+    years = _years(request, "indicator", ranking.edition.id, indicator=code)
     return respond(request, "indicator.html", {"ranking": ranking, "column": column, "rows": rows,
-                                               "data": data}, fmt, data["results"])
+                                               "data": data, "years": years}, fmt, data["results"])
 
 
 @router.get("/provinces/{code}/plan")

@@ -72,12 +72,37 @@ class IndicatorPublic(BaseModel):
 Origin = Literal["published", "computed", "published+computed", "not_published"]
 
 
+SourceClass = Literal["official", "provincial_portal", "national_press", "provincial_press", "third_party"]
+
+
+class FigureSourcePublic(BaseModel):
+    """One source of a published figure, as the record holds it."""
+
+    measure: str = Field(description="The record's measure, e.g. rank, total_score, score_cqs")
+    value: float = Field(description="The figure as this source prints it")
+    url: str = Field(description="The page the figure was read on")
+    host: str = Field(description="The site of that page")
+    quote: str = Field(description="A short quote from that page")
+    kind: Literal["stated", "derived_from_change"] = Field(
+        description="stated, or derived_from_change (an earlier rank read from a stated rank and change)")
+    source_class: SourceClass = Field(description="official (the ministry's own table), "
+                                      "provincial_portal, national_press, provincial_press or "
+                                      "third_party (a compilation, not a publisher)")
+    third_party: bool
+    derived: bool
+    chosen: bool = Field(description="True for the source whose value the figure shows (precedence: "
+                         "stated before derived, then the source class)")
+    agrees: bool = Field(description="False when this source prints another value than the chosen one")
+
+
 class FigurePublic(BaseModel):
     value: float | None = Field(description="Score on 0..1; null = not published (never 0)")
     rank: int | None = Field(description="Rank as published (ties share a rank); null = not published")
     origin: Origin = Field(description="published; computed (value recomputed from published "
                            "indicators); published+computed (rank published, value recomputed); "
                            "not_published")
+    sources: list[FigureSourcePublic] = Field(
+        default_factory=list, description="Every source of the score and the rank in the record")
 
 
 class ProvinceResultPublic(BaseModel):
@@ -89,6 +114,8 @@ class ProvinceResultPublic(BaseModel):
     value: float | None = Field(description="Total score; null = not published")
     previous_rank: int | None = Field(description="Rank in the previous edition on the same basis")
     change: int | None = Field(description="previous_rank − rank (positive = moved up)")
+    change_sources: list[FigureSourcePublic] = Field(
+        default_factory=list, description="Sources that state the rank change themselves")
     figures: dict[str, FigurePublic] = Field(description="Per indicator code of `indicators`")
     source_note: str = Field(description="Where this row's published figures were read")
 
@@ -125,6 +152,8 @@ class ProvinceEditionPublic(Provenance):
     previous_edition: str | None
     previous_rank: int | None
     change: int | None
+    change_sources: list[FigureSourcePublic] = Field(
+        default_factory=list, description="Sources that state the rank change themselves")
     of: int = Field(description="Number of units on the basis")
     figures: list[ProvinceFigurePublic]
 
@@ -301,7 +330,8 @@ def _edition(e: Edition, catalogue: Catalogue, source: SourcePublic) -> EditionP
 
 
 def _figure(f: dict[str, Any]) -> FigurePublic:
-    return FigurePublic(value=f["value"], rank=f["rank"], origin=_origin(f["source"]))
+    return FigurePublic(value=f["value"], rank=f["rank"], origin=_origin(f["source"]),
+                        sources=list(f.get("sources", ())))
 
 
 def _ranking(ranking: Ranking, source: SourcePublic) -> RankingPublic:
@@ -310,7 +340,7 @@ def _ranking(ranking: Ranking, source: SourcePublic) -> RankingPublic:
     results = [ProvinceResultPublic(
         code=r["code"], name_vi=r["name_vi"], name_en=r["name_en"], region=r["region"], rank=r["rank"],
         value=r["value"], previous_rank=r["previous_rank"], change=r["change"],
-        figures={k: _figure(f) for k, f in r["figures"].items()}, source_note=notes.get(r["code"], ""))
+        change_sources=list(r.get("change_sources", ())), figures={k: _figure(f) for k, f in r["figures"].items()}, source_note=notes.get(r["code"], ""))
         for r in ranking.rows]
     return RankingPublic(licence=LICENCE, source=source, edition=e.id, year=e.year, basis=ranking.basis,
                          previous_edition=ranking.previous, region=None,
@@ -342,7 +372,8 @@ def _province(ranking: Ranking, row: dict[str, Any], source: SourcePublic,
         licence=LICENCE, source=source, edition=e.id, year=e.year, basis=ranking.basis, code=row["code"],
         name_vi=row["name_vi"], name_en=row["name_en"], region=row["region"], rank=row["rank"],
         value=row["value"], previous_edition=ranking.previous, previous_rank=row["previous_rank"],
-        change=row["change"], of=len(ranking.rows), figures=figures)
+        change=row["change"], change_sources=list(row.get("change_sources", ())),
+        of=len(ranking.rows), figures=figures)
 
 
 def _framework(e: Edition, source: SourcePublic) -> FrameworkPublic:

@@ -33,6 +33,8 @@ ISLANDS = ({"lon": 112.0, "lat": 15.55, "baseline": "top", "vi": "Quần đảo 
             "en": "Trường Sa Archipelago (Viet Nam)"})
 LABELS = {
     "vi": {"not_published": "chưa công bố", "rank": "hạng", "total": "Chỉ số tổng hợp",
+           "by_score": "Theo điểm", "sources": "Nguồn", "with_rank": "tỉnh có hạng công bố", "by_rank": "Theo hạng công bố", "rank_title": "Hạng",
+           "rank_note": "Màu theo nhóm ngũ phân vị của hạng công bố (hạng 1 đậm nhất).",
            "pillar": "Trụ cột", "main": "Chỉ số chính", "show": "Hiển thị", "both": "cả hai cơ sở",
            "values": "Giá trị trên bản đồ",
            "geo": {"provinces-63": "Ranh giới 63 tỉnh: Open Development Vietnam «Địa phận tỉnh», "
@@ -40,6 +42,8 @@ LABELS = {
                    "provinces-34": "Ranh giới 34 tỉnh: bản đồ tham chiếu sapnhap.bando.com.vn, qua "
                                    "thanglequoc/vietnamese-provinces-database (MIT); đã đơn giản hoá."}},
     "en": {"not_published": "not published", "rank": "rank", "total": "Overall index",
+           "by_score": "By score", "sources": "Sources", "with_rank": "provinces with a published rank", "by_rank": "By published rank", "rank_title": "Rank",
+           "rank_note": "Colours by quintile class of the published rank (rank 1 darkest).",
            "pillar": "Pillars", "main": "Main indicators", "show": "Show", "both": "both bases",
            "values": "Values on the map",
            "geo": {"provinces-63": "63-province boundaries: Open Development Vietnam “Địa phận "
@@ -78,8 +82,23 @@ def indicator_name(column: dict[str, Any], lang: str) -> str:
     return (column.get("name_en") or column["short"]) if lang == "en" else column["short"]
 
 
-def map_rows(ranking: Ranking, indicator: str, lang: str) -> list[dict[str, Any]]:
-    """One row per unit: the value drawn, its rank, the profile link and the tooltip text."""
+SHOWS = ("score", "rank")
+RANK_CLASSES = 5
+# Five steps of the score map's scheme (yellowgreenblue), darkest first: rank 1 is the darkest.
+RANK_COLOURS = ("#225aa5", "#258bbb", "#45b4c2", "#86d0bb", "#c7e9b5")
+
+
+def default_show(ranking: Ranking, indicator: str) -> str:
+    """Score, unless fewer units have a published score than a published rank: then rank."""
+    figures = [r["figures"][indicator] for r in ranking.rows]
+    scored = sum(f["value"] is not None for f in figures)
+    ranked = sum(f["rank"] is not None for f in figures)
+    return "rank" if ranked > scored else "score"
+
+
+def map_rows(ranking: Ranking, indicator: str, lang: str, show: str = "score") -> list[dict[str, Any]]:
+    """One row per unit: the value drawn (``drawn``: the score, or the published rank when
+    ``show`` is ``rank``), score, rank, the profile link and the tooltip text."""
     column = next(c for c in ranking.columns if c["code"] == indicator)
     prefix = "/en" if lang == "en" else ""
     t = labels(lang)
@@ -91,42 +110,71 @@ def map_rows(ranking: Ranking, indicator: str, lang: str) -> list[dict[str, Any]
         if figure["rank"] is not None:
             tip += f" ({t['rank']} {figure['rank']})"
         out.append({"code": r["code"], "name": name(r, lang), "value": figure["value"],
+                    "drawn": figure["rank"] if show == "rank" else figure["value"],
                     "rank": figure["rank"], "source": figure["source"],
+                    "sources": figure.get("sources", []),
                     "href": f"{prefix}/provinces/{r['code']}?edition={ranking.edition.id}"
                     + (f"&basis={ranking.basis}" if ranking.basis != ranking.edition.unit_set else ""), "tip": tip})
     return out
 
 
-def map_svg(ranking: Ranking, indicator: str, lang: str, rows: list[dict[str, Any]] | None = None) -> str:
+def map_svg(ranking: Ranking, indicator: str, lang: str, rows: list[dict[str, Any]] | None = None,
+            show: str = "score") -> str:
     """The map of one edition on one basis for one shown node, as inline SVG (cached)."""
-    rows = rows if rows is not None else map_rows(ranking, indicator, lang)
+    rows = rows if rows is not None else map_rows(ranking, indicator, lang, show)
     column = next(c for c in ranking.columns if c["code"] == indicator)
-    key = tuple((r["code"], r["value"], r["href"], r["tip"]) for r in rows)
-    return render(ranking.basis, indicator_name(column, lang), "en" if lang == "en" else "vi", key)
+    key = tuple((r["code"], r["drawn"], r["href"], r["tip"]) for r in rows)
+    title = indicator_name(column, lang)
+    if show == "rank":
+        title = f"{labels(lang)['rank_title']} — {title}"
+    return render(ranking.basis, title, "en" if lang == "en" else "vi", key, show)
 
 
 @lru_cache(maxsize=256)
-def render(basis: str, title: str, lang: str, rows: tuple[tuple[Any, ...], ...]) -> str:
+def render(basis: str, title: str, lang: str, rows: tuple[tuple[Any, ...], ...],
+           show: str = "score") -> str:
     """Render once per distinct (basis, title, language, values); later calls hit the cache."""
     from dti.web import vega  # drawn in a helper process: vl-convert holds the GIL
 
-    spec = map_spec(basis, title, lang, [dict(zip(("code", "value", "href", "tip"), r)) for r in rows])
+    spec = map_spec(basis, title, lang, [dict(zip(("code", "value", "href", "tip"), r)) for r in rows],
+                    show)
     return tidy_svg(vega.to_svg(spec, NUMBER_LOCALE[lang]))
 
 
-def map_spec(basis: str, title: str, lang: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+def rank_classes(ranks: list[float]) -> list[tuple[int, int, str]]:
+    """Quintile classes of the published ranks, best first: (first rank, last rank, label "1–12");
+    tied ranks stay in one class."""
+    ordered = sorted(int(r) for r in ranks)
+    starts = sorted({ordered[len(ordered) * i // RANK_CLASSES] for i in range(RANK_CLASSES)})
+    ends = [s - 1 for s in starts[1:]] + [ordered[-1]]
+    return [(a, b, f"{a}–{b}" if a != b else f"{a}") for a, b in zip(starts, ends)]
+
+
+def map_spec(basis: str, title: str, lang: str, rows: list[dict[str, Any]],
+             show: str = "score") -> dict[str, Any]:
+    """The Vega-Lite spec: a continuous scale of the score, or (``show="rank"``) quintile classes
+    of the published rank, rank 1 darkest; units without a figure are grey."""
     t = labels(lang)
     shape = {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.4}
     links = {"href": {"field": "href"}, "description": {"field": "tip"}}
     layers = []
     if any(r["value"] is not None for r in rows):
+        if show == "rank":
+            names = rank_classes([r["value"] for r in rows if r["value"] is not None])
+            rows = [{**r, "class": next((n for lo, hi, n in names if lo <= r["value"] <= hi), None)
+                     if r["value"] is not None else None} for r in rows]
+            colour = {"field": "class", "type": "ordinal", "title": title,
+                      "scale": {"domain": [n for _, _, n in names],
+                                "range": list(RANK_COLOURS[:len(names)])},
+                      "legend": {"orient": "top-right", "symbolType": "square", "direction": "vertical"}}
+        else:
+            colour = {"field": "value", "type": "quantitative", "title": title,
+                      "scale": {"scheme": SCHEME},
+                      "legend": {"orient": "top-right", "format": ".2f", "gradientLength": 100,
+                                 "direction": "vertical"}}
         layers.append({
             "transform": [{"filter": "datum.value != null"}], "mark": shape,
-            "encoding": {**links, "color": {
-                "field": "value", "type": "quantitative", "title": title,
-                "scale": {"scheme": SCHEME},
-                "legend": {"orient": "top-right", "format": ".2f", "gradientLength": 100,
-                           "direction": "vertical"}}}})
+            "encoding": {**links, "color": colour}})
     if any(r["value"] is None for r in rows):
         layers.append({
             "transform": [{"filter": "datum.value == null"}], "mark": shape,
@@ -154,7 +202,8 @@ def map_spec(basis: str, title: str, lang: str, rows: list[dict[str, Any]]) -> d
         "projection": {"type": "mercator"},
         "data": {"values": topology(basis), "format": {"type": "topojson", "feature": "provinces"}},
         "transform": [{"lookup": "id", "from": {"data": {"values": rows}, "key": "code",
-                                                "fields": ["value", "href", "tip"]}}],
+                                                "fields": ["value", "href", "tip",
+                                                           *(["class"] if show == "rank" else [])]}}],
         "layer": layers,
         "config": {"view": {"stroke": None},
                    "legend": {"labelFontSize": 10, "titleFontSize": 11, "titleLimit": 170,

@@ -23,11 +23,15 @@ LABELS = {
     "vi": {"national_title": "Báo cáo xếp hạng chuyển đổi số cấp tỉnh", "top": "10 tỉnh, thành phố dẫn đầu",
            "profile": "Hồ sơ chuyển đổi số", "map_title": "Bản đồ chỉ số tổng hợp",
            "full_ranking": "Bảng xếp hạng đầy đủ", "columns": "Các cột", "rank_of": "Hạng {r}/{n}",
-           "previous": "Kỳ trước", "generated": "Tạo từ kết quả công bố đã đóng băng của kỳ đánh giá."},
+           "previous": "Kỳ trước", "generated": "Tạo từ kết quả công bố đã đóng băng của kỳ đánh giá.",
+           "map_by_rank": "Bản đồ theo hạng công bố (điểm chưa công bố đủ)",
+           "top_note": "Theo hạng công bố; điểm chưa công bố thì để trống, không phải 0."},
     "en": {"national_title": "Provincial digital transformation ranking report", "top": "Top ten provinces",
            "profile": "Digital transformation profile", "map_title": "Map of the overall index",
            "full_ranking": "Full ranking", "columns": "Columns", "rank_of": "Rank {r} of {n}",
-           "previous": "Previous edition", "generated": "Built from the edition's frozen published results."},
+           "previous": "Previous edition", "generated": "Built from the edition's frozen published results.",
+           "map_by_rank": "Map by published rank (scores not all published)",
+           "top_note": "By published rank; a score not published is left blank, never 0."},
 }
 
 
@@ -63,21 +67,33 @@ def _svg_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
+def top_rows(ranking: Ranking, count: int = 10) -> list[dict[str, Any]]:
+    """The ``count`` best units by published rank (ties included), with or without a published
+    score: a unit whose score is not published keeps its place."""
+    ranked = [r for r in ranking.rows if r["rank"] is not None]
+    if len(ranked) <= count:
+        return ranked
+    last = ranked[count - 1]["rank"]
+    return [r for r in ranked if r["rank"] <= last]
+
+
 def top_spec(ranking: Ranking, lang: str, count: int = 10) -> dict[str, Any]:
-    """Vega-Lite bar chart of the overall index of the ``count`` best-ranked units."""
+    """Vega-Lite bar chart of the overall index of the ``count`` best-ranked units, in rank order;
+    a unit without a published score has no bar and says so."""
     t = text(lang)
-    values = [{"unit": name(r, lang), "value": r["value"], "rank": r["rank"]}
-              for r in ranking.rows if r["value"] is not None and r["rank"] is not None][:count]
+    values = [{"unit": f"{r['rank']}. {name(r, lang)}", "value": r["value"], "x": r["value"] or 0,
+               "label": number(r["value"], lang) if r["value"] is not None else t["not_published"]}
+              for r in top_rows(ranking, count)]
     y = {"field": "unit", "type": "nominal", "sort": None, "title": None}
     x = {"field": "value", "type": "quantitative", "title": t["score"], "scale": {"domain": [0, 1]}}
     return {"$schema": SCHEMA, "data": {"values": values},
             "width": 360, "height": {"step": 18},
             "config": {"font": "Noto Sans", "view": {"stroke": None}},
-            "layer": [{"mark": {"type": "bar", "color": "#2c7fb8"}, "encoding": {"y": y, "x": x}},
+            "layer": [{"transform": [{"filter": "datum.value != null"}],
+                       "mark": {"type": "bar", "color": "#2c7fb8"}, "encoding": {"y": y, "x": x}},
                       {"mark": {"type": "text", "align": "left", "dx": 3, "fontSize": 9},
-                       "encoding": {"y": y, "x": {"field": "value", "type": "quantitative"},
-                                    "text": {"field": "value", "type": "quantitative",
-                                             "format": ".4f"}}}]}
+                       "encoding": {"y": y, "x": {"field": "x", "type": "quantitative"},
+                                    "text": {"field": "label", "type": "nominal"}}}]}
 
 
 @lru_cache(maxsize=64)
@@ -111,10 +127,12 @@ def national_report(catalogue: Catalogue, edition_id: str, lang: str = "vi",
 
     ranking = _ranking(catalogue, edition_id, basis)
     edition = ranking.edition
-    map_uri = (_svg_uri(maps.map_svg(ranking, ranking.root, lang))
+    show = maps.default_show(ranking, ranking.root)   # by rank when most scores are unpublished
+    map_uri = (_svg_uri(maps.map_svg(ranking, ranking.root, lang, show=show))
                if maps.has_map(ranking.basis) else None)
     context = {"ranking": ranking, "edition": edition, "rows": ranking.rows,
                "map_uri": map_uri, "top_uri": _svg_uri(chart_svg(top_spec(ranking, lang), lang)),
+               "top": top_rows(ranking), "map_show": show,
                "with_value": sum(r["value"] is not None for r in ranking.rows)}
     return _pdf("report_national.html", context, lang, edition.published_on)
 

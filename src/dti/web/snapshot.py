@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
+from urllib.parse import urlparse
 
-from dti.editions import Edition, edition_ids, load_edition
+from dti.editions import RANK_COLUMNS, SCORE_COLUMNS, Edition, edition_ids, load_edition
+from dti.editions.record import Fact, Figure, shipped_record
 from dti.report.profile import figure_for
 from dti.units import load_crosswalk
 
@@ -109,15 +111,19 @@ def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Rankin
     prev_edition = public[previous] if previous else None
     prev_basis = basis if prev_edition and basis in prev_edition.bases else None
     rows = []
+    record = shipped_record().of(edition.year, basis)
     for unit in units:
         figures = {}
         for c in columns:
             value, rank, source = figure_for(edition, basis, unit.code, c["code"])
-            figures[c["code"]] = {"value": value, "rank": rank, "source": source}
+            figures[c["code"]] = {"value": value, "rank": rank, "source": source,
+                                  "sources": figure_sources(record, unit.code, c["code"])}
         root = figures[columns[0]["code"]]
         row = {"code": unit.code, "name_vi": unit.name_vi, "name_en": unit.name_en,
                "name_ascii": unit.name_ascii, "region": unit.region, "figures": figures,
-               "rank": root["rank"], "value": root["value"], "previous_rank": None, "change": None}
+               "rank": root["rank"], "value": root["value"], "previous_rank": None, "change": None,
+               "sources": root["sources"], "change_sources": _measure_sources(record, unit.code,
+                                                                                 "rank_change")}
         if prev_basis:
             _, before, _ = figure_for(prev_edition, prev_basis, unit.code,
                                       prev_edition.framework.root.code)
@@ -127,6 +133,44 @@ def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Rankin
         rows.append(row)
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name_ascii"]))
     return Ranking(edition, basis, columns, tuple(rows), previous, prev_basis)
+
+
+# Node code → the record's measure of its score and of its rank.
+SCORE_MEASURES = {code: measure for measure, code in SCORE_COLUMNS.items()}
+RANK_MEASURES = {code: measure for measure, code in RANK_COLUMNS.items()}
+
+
+def fact_public(fact: Fact, figure: Figure) -> dict[str, Any]:
+    """One source of a figure, as pages and the API show it."""
+    return {"measure": fact.measure, "value": fact.value, "url": fact.url, "quote": fact.quote,
+            "host": (urlparse(fact.url).hostname or "").removeprefix("www."),
+            "kind": fact.kind, "source_class": fact.source, "third_party": fact.third_party,
+            "derived": fact.derived, "chosen": fact is figure.winner,
+            "agrees": fact.value == figure.winner.value}
+
+
+class Sources(list):
+    """The sources of a figure: a list for JSON, one readable cell in a CSV or XLSX twin."""
+
+    def __str__(self) -> str:
+        chosen = [s for s in self if s["chosen"]]
+        return " | ".join(dict.fromkeys(
+            f"{s['measure']}: {s['url']} ({s['source_class']}"
+            + (", derived" if s["derived"] else "") + ")" for s in chosen))
+
+
+def figure_sources(record: dict[str, dict[str, Figure]], unit: str, code: str) -> Sources:
+    """Every source of a node's score and rank for one unit (``record`` is ``Record.of(year,
+    basis)``), the chosen one of each measure first."""
+    out = Sources()
+    for measure in (SCORE_MEASURES.get(code), RANK_MEASURES.get(code)):
+        out += _measure_sources(record, unit, measure or "")
+    return out
+
+
+def _measure_sources(record: dict[str, dict[str, Figure]], unit: str, measure: str) -> Sources:
+    figure = record.get(measure, {}).get(unit)
+    return Sources(fact_public(f, figure) for f in figure.sources) if figure else Sources()
 
 
 def province_history(catalogue: Catalogue, code: str, basis: str) -> list[dict[str, Any]]:

@@ -1,0 +1,85 @@
+"""The audit of the published record as a page: every check, whether it holds, why, and the
+sources behind it — the failing ones first (JSON, CSV and XLSX twins like every page)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from dti.editions.record import shipped_record
+from dti.editions.record_audit import audit
+from dti.units import load_unit_set, unit_set_ids
+from dti.editions import load_edition
+from dti.web.i18n import name, text
+from dti.web.pages import FORMATS, lang_of, respond
+from dti.web.render_gate import offloaded
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "vi": {"title": "Kiểm tra bản ghi số liệu công bố", "intro": "Mỗi con số DTI đã công bố được "
+           "đối chiếu với những gì phương pháp cho phép. Dưới đây là các kiểm tra không đạt, rồi "
+           "các kiểm tra đạt; mỗi dòng kèm nguồn.", "fails": "Không đạt", "holds": "Đạt",
+           "check": "Kiểm tra", "year": "Năm", "units": "Tỉnh", "why": "Lý do",
+           "sources": "Nguồn", "third_party": "nguồn tổng hợp của bên thứ ba",
+           "checks": {"foundation": "Điểm nền (Quyết định 922)", "ranks_vs_scores":
+                      "Hạng so với điểm", "merged_mean": "Trung bình tỉnh hợp nhất",
+                      "total_2020": "Tổng điểm 2020", "rank_change": "Thay đổi hạng"}},
+    "en": {"title": "Audit of the published record", "intro": "Every published DTI figure checked "
+           "against what the method allows. The checks that fail come first, then those that "
+           "hold; each with its sources.", "fails": "Fails", "holds": "Holds", "check": "Check",
+           "year": "Year", "units": "Provinces", "why": "Why", "sources": "Sources",
+           "third_party": "third-party compilation",
+           "checks": {"foundation": "Foundation points (Decision 922)", "ranks_vs_scores":
+                      "Ranks against scores", "merged_mean": "Merged provinces' means",
+                      "total_2020": "2020 totals", "rank_change": "Rank changes"}},
+}
+
+
+def labels(lang: str) -> dict[str, Any]:
+    return LABELS["en" if lang == "en" else "vi"]
+
+
+def _unit_name(code: str, basis: str, lang: str, year: int) -> str:
+    """A unit's name as of the edition, on the finding's basis, else on the other basis (a merged
+    province's former provinces are on the 63-province basis)."""
+    edition = load_edition(f"dti-province-{year}")
+    for b in dict.fromkeys((basis, *unit_set_ids())):
+        units = {u.code: u for u in (edition.units(b) if b in edition.bases else load_unit_set(b))}
+        if code in units:
+            return name({"name_vi": units[code].name_vi, "name_en": units[code].name_en}, lang)
+    return code
+
+
+@lru_cache(maxsize=2)
+def findings(lang: str) -> tuple[dict[str, Any], ...]:
+    """The audit's findings, the failing ones first, with unit names and each fact's source."""
+    out = []
+    for f in sorted(audit(shipped_record()), key=lambda f: (f.holds, f.year, f.check, f.units)):
+        names = [_unit_name(u, f.basis, lang, f.year) for u in f.units]
+        out.append({"check": f.check, "holds": f.holds, "year": f.year, "basis": f.basis,
+                    "units": list(f.units), "names": names, "message": f.message, "where": f.where,
+                    "sources": [{"measure": x.measure, "value": x.value, "url": x.url,
+                                 "quote": x.quote, "kind": x.kind, "source_class": x.source,
+                                 "third_party": x.third_party, "derived": x.derived,
+                                 "where": x.where} for x in f.facts]})
+    return tuple(out)
+
+
+@router.get("/record")
+@router.get("/record.{fmt}")
+@offloaded("pages")
+def record_page(request: Request, fmt: str = "html") -> Response:
+    if fmt not in ("html", *FORMATS):
+        raise HTTPException(404, f"no format {fmt!r}")
+    lang = lang_of(request)
+    rows = list(findings(lang))
+    data = {"findings": rows, "failing": sum(not r["holds"] for r in rows), "checked": len(rows),
+            "licence": text(lang)["licence"]}
+    flat = [{"check": r["check"], "holds": r["holds"], "year": r["year"], "basis": r["basis"],
+             "provinces": "; ".join(r["names"]), "message": r["message"],
+             "sources": " | ".join(dict.fromkeys(s["url"] for s in r["sources"]))} for r in rows]
+    return respond(request, "record.html", {"data": data, "s": labels(lang)}, fmt, flat)

@@ -1,0 +1,138 @@
+"""A province's story: its overall and pillar ranks and scores in every published edition, on
+every basis it has a row on, each figure with its sources from the published record.
+
+A rank the record only derives from a stated change is shown as derived ("12, suy ra từ …");
+a figure whose chosen source is a third-party compilation is labelled so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from dti.editions.record import shipped_record
+from dti.web.i18n import name, text
+from dti.web.pages import FORMATS, lang_of, respond
+from dti.web.render_gate import offloaded
+from dti.web.snapshot import Catalogue, fact_public
+
+router = APIRouter(include_in_schema=False)
+
+LABELS = {
+    "vi": {"title": "Hành trình chuyển đổi số", "intro": "Hạng và điểm tổng hợp, từng trụ cột qua "
+           "mọi kỳ đã công bố; mỗi con số kèm nguồn.", "year": "Năm", "derived": "suy ra từ",
+           "third_party": "nguồn tổng hợp của bên thứ ba", "sources": "Nguồn", "profile": "Hồ sơ",
+           "none": "Không có số liệu công bố.", "official": "chính thức",
+           "provincial_portal": "cổng tỉnh", "national_press": "báo trung ương",
+           "provincial_press": "báo địa phương",
+           "chart": "Hạng công bố qua các năm (hạng 1 ở trên; số trong ngoặc: cơ sở 34 tỉnh)"},
+    "en": {"title": "Digital transformation story", "intro": "Overall and pillar ranks and scores "
+           "in every published edition; every figure with its sources.", "year": "Year",
+           "derived": "derived from", "third_party": "third-party compilation", "sources": "Sources",
+           "profile": "Profile", "none": "No published figures.", "official": "official",
+           "provincial_portal": "provincial portal", "national_press": "national press",
+           "provincial_press": "provincial press",
+           "chart": "Published rank over the years (rank 1 on top; in brackets: the 34-province basis)"},
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return LABELS["en" if lang == "en" else "vi"]
+
+
+def story(catalogue: Catalogue, code: str, lang: str) -> dict[str, Any] | None:
+    """Per edition and basis on which the unit has a row: total and pillars (value, rank, sources);
+    ``None`` when no public edition has the code."""
+    record = shipped_record()
+    entries, unit = [], None
+    for edition in sorted(catalogue.editions, key=lambda e: e.year):
+        for basis in edition.bases:
+            ranking = catalogue.ranking(edition.id, basis)
+            row = ranking.row(code) if ranking else None
+            if row is None:
+                continue
+            unit = unit or row
+            nodes = [c for c in ranking.columns if c["role"] in ("total", "pillar")]
+            figures = []
+            for c in nodes:
+                f = row["figures"][c["code"]]
+                shown = {"code": c["code"], "value": f["value"], "rank": f["rank"], "derived": None,
+                         "sources": [s for s in f["sources"] if s["chosen"]]}
+                if f["rank"] is None and c["role"] == "total":
+                    got = record.figure(edition.year, basis, code, "rank")
+                    if got is not None and got.winner.derived:
+                        shown["rank"] = int(got.value)
+                        shown["derived"] = got.winner.quote
+                        if not any(x["measure"] == "rank" for x in shown["sources"]):
+                            shown["sources"].append(fact_public(got.winner, got))
+                shown["third_party"] = any(s["third_party"] for s in shown["sources"])
+                figures.append(shown)
+            entries.append({"edition": edition.id, "year": edition.year, "basis": basis,
+                            "name": name(row, lang), "of": len(ranking.rows),
+                            "previous_rank": row["previous_rank"], "change": row["change"],
+                            "figures": figures})
+    if unit is None:
+        return None
+    return {"code": code, "name": name(unit, lang), "entries": entries}
+
+
+def chart_spec(data: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Vega-Lite line chart of the published ranks over the years (rank 1 on top), one line per
+    node and basis; ``None`` with fewer than two ranks."""
+    points = [{"year": str(e["year"]), "rank": f["rank"], "of": e["of"],
+               "series": f["code"] + ("" if e["basis"] == "provinces-63" else f" ({e['of']})")}
+              for e in data["entries"] for f in e["figures"] if f["rank"] is not None]
+    if len(points) < 2:
+        return None
+    t = text(lang)
+    x = {"field": "year", "type": "ordinal", "title": None, "axis": {"labelAngle": 0}}
+    y = {"field": "rank", "type": "quantitative", "title": t["rank"],
+         "scale": {"reverse": True, "domainMin": 1, "nice": False, "zero": False}}
+    colour = {"field": "series", "type": "nominal", "title": None,
+              "legend": {"orient": "right"}}
+    return {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+            "data": {"values": points}, "width": 420, "height": 220, "padding": 4,
+            "config": {"view": {"stroke": None}},
+            "layer": [{"mark": {"type": "line", "point": True},
+                       "encoding": {"x": x, "y": y, "color": colour}},
+                      {"mark": {"type": "text", "dy": -8, "fontSize": 9},
+                       "encoding": {"x": x, "y": y, "color": colour,
+                                    "text": {"field": "rank", "type": "quantitative"}}}]}
+
+
+def chart_svg(data: dict[str, Any], lang: str) -> str:
+    """The chart as inline SVG (drawn once per province and language, see :mod:`dti.web.maps`)."""
+    spec = chart_spec(data, lang)
+    if spec is None:
+        return ""
+    from dti.web.maps import tidy_svg
+    from dti.web.reports import chart_svg as drawn   # vl-convert, offline, cached per spec
+
+    return tidy_svg(drawn(spec, lang))
+
+
+def flat(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One CSV row per edition, basis and node."""
+    return [{"year": e["year"], "edition": e["edition"], "basis": e["basis"], "name": e["name"],
+             "indicator": f["code"], "value": f["value"], "rank": f["rank"],
+             "derived": bool(f["derived"]), "third_party": f["third_party"],
+             "sources": " | ".join(dict.fromkeys(s["url"] for s in f["sources"]))}
+            for e in data["entries"] for f in e["figures"]]
+
+
+@router.get("/provinces/{code}/story")
+@router.get("/provinces/{code}/story.{fmt}")
+@offloaded("pages")
+def story_page(request: Request, code: str, fmt: str = "html") -> Response:
+    if fmt not in ("html", *FORMATS):
+        raise HTTPException(404, f"no format {fmt!r}")
+    lang = lang_of(request)
+    data = story(request.app.state.catalogue, code, lang)
+    if data is None:
+        raise HTTPException(404, f"no province with code {code!r}")
+    data["licence"] = text(lang)["licence"]
+    svg = chart_svg(data, lang) if fmt == "html" else ""
+    return respond(request, "story.html", {"data": data, "s": labels(lang), "svg": svg}, fmt,
+                   flat(data))

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
+from dti.web.portal_http import ACTIVITY
 from dti.web.render_gate import RenderGate
 from dti.web.snapshot import Catalogue
 
@@ -180,6 +181,7 @@ class ReportShelf:
             self._remove_stale()
             done = 0
             for spec in self.specs():
+                ACTIVITY.wait_quiet(stop)       # requests first: render in a quiet moment
                 if stop():
                     break
                 if not (self.folder / spec.file_name).exists():
@@ -252,6 +254,8 @@ async def _warm_pages(app: Any, catalogue: Catalogue, stop: Any) -> None:
 
     public = app.state.public
     for url in warm_urls(catalogue):
+        while not ACTIVITY.quiet() and not stop():
+            await asyncio.sleep(0.01)       # requests first: build the page in a quiet moment
         if stop():
             return
         status, _, _ = await asgi_get(app, BASE + url)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -64,6 +65,37 @@ class Public:
         return self.key(request.scope["path"], request.scope.get("query_string", b""))
 
 
+class Activity:
+    """Requests under way in this worker process: the background work (pages built and reports
+    rendered ahead) waits for a quiet moment, so a request never shares the interpreter with it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._last = 0.0
+
+    def enter(self) -> None:
+        with self._lock:
+            self._busy += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._busy -= 1
+            self._last = time.monotonic()
+
+    def quiet(self, settle: float = 0.05) -> bool:
+        """No request under way, and none ended in the last ``settle`` seconds."""
+        with self._lock:
+            return self._busy == 0 and time.monotonic() - self._last >= settle
+
+    def wait_quiet(self, stop: Any = lambda: False, poll: float = 0.01) -> None:
+        while not self.quiet() and not stop():
+            time.sleep(poll)
+
+
+ACTIVITY = Activity()
+
+
 class PortalLayer:
     """ASGI layer in front of the portal: precomputed answers and security headers."""
 
@@ -71,8 +103,17 @@ class PortalLayer:
         self.app = app
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        ACTIVITY.enter()
+        try:
+            await self._answer(scope, receive, send)
+        finally:
+            ACTIVITY.leave()
+
+    async def _answer(self, scope: dict, receive: Any, send: Any) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or not is_public(path):
+        if not is_public(path):
             return await self.app(scope, receive, send)
         extra = SECURITY_HEADERS
         public: Public | None = getattr(scope["app"].state, "public", None)

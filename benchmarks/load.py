@@ -2,12 +2,16 @@
 
 Run:  .venv/bin/python benchmarks/load.py [--duration 60] [--workers 2] [--database-url postgresql://…]
                                            [--public 24] [--editors 16] [--reviewers 4] [--abusers 4]
+                                           [--render-ahead]
 
 Builds a fresh store (SQLite file in a temporary folder unless ``--database-url`` names another),
 loads the demo (the illustrative edition, 63 provinces of simulated answers), gives each editor its
 own province in draft, logs everyone in through the real form, then starts ``dti serve`` on a free
 loopback port and runs Locust headless, as a library, for ``--duration`` seconds.  Traffic goes to
-127.0.0.1 only and stops by itself.
+127.0.0.1 only and stops by itself.  Reports are kept in a temporary folder: by default the server
+does not render every published report ahead (the steady state once they are on disk; the PDFs the
+readers ask for are fetched once before the load), with ``--render-ahead`` it renders them during
+the load, in its quiet moments (the first minutes after a publication or a first start).
 
 User classes (each with a think time of 0.2–1 s between requests):
 
@@ -341,7 +345,8 @@ def run_load(port: int, args, plan: dict) -> Tally:
 def report(tally: Tally, peak_rss: int, backend: str, args) -> None:
     elapsed = tally.ended - tally.started
     print(f"{backend}, {args.workers} server workers, {args.duration} s, users: {args.public} public, "
-          f"{args.editors} editors, {args.reviewers} reviewers, {args.abusers} abusers")
+          f"{args.editors} editors, {args.reviewers} reviewers, {args.abusers} abusers"
+          + (", reports rendered ahead during the load" if args.render_ahead else ""))
     print(f"  {'class':10s} {'req/s':>7s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} {'5xx':>5s}  statuses")
     for cls in ("public", "editor", "reviewer", "abuse"):
         values = tally.latency.get(cls, [])
@@ -376,6 +381,8 @@ def main() -> None:
     parser.add_argument("--reviewers", type=int, default=4)
     parser.add_argument("--abusers", type=int, default=4)
     parser.add_argument("--database-url")
+    parser.add_argument("--render-ahead", action="store_true",
+                        help="the server renders every published report during the load")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/load.db"
@@ -385,7 +392,9 @@ def main() -> None:
         make_abuser(url, evidence, abuser_account[1])
         targets = review_targets(url, evidence)
         port = free_port()
-        env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence)}
+        env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence),
+               "DTI_REPORT_DIR": str(Path(tmp) / "reports"),
+               "DTI_RENDER_AHEAD": "1" if args.render_ahead else "0"}
         server = start_server(port, args.workers, env, probe="/app/login", wait=120)
         stop, peak = threading.Event(), [0]
         sampler = threading.Thread(target=peak_rss_sampler, args=(server.pid, stop, peak), daemon=True)

@@ -252,6 +252,40 @@ def test_a_chart_drawn_by_one_worker_is_read_by_the_others(tmp_path, monkeypatch
         vega.keep_in(None)
 
 
+def test_the_workers_share_one_drawing_helper_and_restart_it_when_killed(tmp_path):
+    """Two helpers at once (one per worker) took the server's peak memory near 1 GB under
+    benchmarks/load.py; workers keeping their charts in one folder share one helper."""
+    import subprocess
+    import sys
+
+    from dti.web import vega
+
+    folder = tmp_path / ("deep-" * 20) / "charts"        # beyond a Unix socket path's length
+    spec = {"mark": "bar", "data": {"values": [{"a": 3}]},
+            "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+    vega.keep_in(folder)
+    try:
+        assert vega.to_svg(spec, {}).startswith("<svg")
+        shared = vega._shared(folder)
+        assert len(shared._started) == 1
+        other_worker = ("import sys; from pathlib import Path; from dti.web import vega; "
+                        "vega.keep_in(Path(sys.argv[1])); "
+                        "svg = vega.to_svg({'mark': 'point', 'data': {'values': [{'a': 4}]}, "
+                        "'encoding': {'x': {'field': 'a', 'type': 'quantitative'}}}, {}); "
+                        "print(svg[:4], len(vega._shared(Path(sys.argv[1]))._started))")
+        run = subprocess.run([sys.executable, "-c", other_worker, str(folder)],
+                             capture_output=True, text=True, timeout=120)
+        assert run.stdout.split() == ["<svg", "0"], run.stderr        # it started none
+        shared._started[0].kill()                                    # killed: its socket stays
+        shared._started[0].wait()
+        assert (folder / "draw.sock").exists()
+        spec["data"]["values"][0]["a"] = 5
+        assert vega.to_svg(spec, {}).startswith("<svg")
+        assert len(shared._started) == 1 and shared._started[0].poll() is None
+    finally:
+        vega.keep_in(None)
+
+
 # Public routes that may stay plain coroutines: they only look up what is already built.
 LOOKUPS = {"home", "list_editions", "get_edition", "get_results", "get_province", "get_history",
            "get_framework", "national_report_pdf", "province_report_pdf"}

@@ -187,6 +187,15 @@ def test_recomputed_values_are_marked_in_words(client):
     assert '<sup class="mark" aria-hidden="true">*</sup><span class="vh"> (tính lại)</span>' in cells
 
 
+def test_a_value_recomputed_beside_its_published_rank_is_marked_too(client):
+    ranking = Catalogue.shipped().ranking(E2022)
+    code, row = next((c, r) for r in ranking.rows for c, f in r["figures"].items()
+                     if f["source"] == "published+computed")
+    html = client.get(f"/provinces/{row['code']}?edition={E2022}").text
+    cells = [c for c in html.split("<td") if 'class="num published+computed"' in c]
+    assert cells and all('<sup class="mark" aria-hidden="true">*</sup>' in c for c in cells), code
+
+
 # ---------------------------------------------------------------- English pages
 
 

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from click.testing import CliRunner
+
 from dti.cli import main
+from dti.cli.app import app
 from dti.editions.record import load_facts, shipped_record, source_class
 from dti.editions.record_audit import audit
 from dti.errors import DataError
@@ -91,6 +94,8 @@ def test_foundation_points_by_hand_for_thai_nguyen_2021():
     # XHS (333.905 − 285.6425)/150 = 0.3218
     assert finding.holds
     assert finding.message == "F = 285.64 points, activity ratios CQS 0.4954, KTS 0.4201, XHS 0.3218"
+    assert finding.text("vi") == ("F (điểm nhóm chỉ số nền tảng chung) = 285,64 điểm; tỷ lệ các chỉ số "
+                                  "hoạt động: HĐCQS 0,4954, HĐKTS 0,4201, HĐXHS 0,3218")
 
 
 def test_a_corrupted_figure_is_caught_with_its_location(tmp_path):
@@ -102,6 +107,11 @@ def test_a_corrupted_figure_is_caught_with_its_location(tmp_path):
     (finding,) = [f for f in audit(load_facts(facts_file(tmp_path, *rows))) if not f.holds]
     assert finding.check == "foundation" and finding.units == ("19",)
     assert "activity ratio" in finding.message and "facts.csv, row 3" in finding.where
+    # F = (700·0.9496 + 650·0.5364 + 650·0.5137 − 496) / 2 = 425.6425 is within 0–500, but
+    # CQS (664.72 − 425.6425)/200 = 1.1954, KTS −0.5132 and XHS −0.6116 are not within 0–1
+    assert finding.code == "foundation.outside" and finding.values["outside"] == ("cqs", "kts", "xhs")
+    assert finding.text("vi").split("; ")[0] == "tỷ lệ chỉ số hoạt động HĐCQS 1,1954 nằm ngoài khoảng 0–1"
+    assert finding.message.split("; ")[0] == "the CQS activity ratio 1.1954 is outside 0–1"
 
 
 def test_ranks_that_contradict_scores(tmp_path):
@@ -111,6 +121,8 @@ def test_ranks_that_contradict_scores(tmp_path):
     (finding,) = [f for f in audit(load_facts(facts_file(tmp_path, *rows))) if not f.holds]
     assert finding.check == "ranks_vs_scores" and finding.units == ("48", "22")
     assert "0.8002 > 0.7024" in finding.message
+    # in Vietnamese the measure is named as the framework names it
+    assert finding.text("vi") == "Chỉ số DTI cấp tỉnh: 0,8002 > 0,7024 nhưng hạng 2 không cao hơn hạng 1"
 
 
 def test_a_2024_merged_province_against_the_mean_of_its_former_provinces(tmp_path):
@@ -123,6 +135,7 @@ def test_a_2024_merged_province_against_the_mean_of_its_former_provinces(tmp_pat
     rows[2] = rows[2].replace("0.6500", "0.6600")
     (finding,) = [f for f in audit(load_facts(facts_file(tmp_path, *rows))) if f.check == "merged_mean"]
     assert not finding.holds and "0.6500" in finding.message
+    assert finding.text("vi") == "trung bình của các tỉnh trước sắp xếp 0,6500, số công bố 0,6600"
 
 
 def test_2020_totals_against_the_pillar_weights(tmp_path):
@@ -170,7 +183,53 @@ def test_cli_audit_lists_what_does_not_hold_with_its_sources_and_exits_1(capsys)
     assert main(["record", "audit", "--failing", "--format", "csv"]) == 1
     out, err = capsys.readouterr()
     assert "tuyenquang.gov.vn" in out and "yenbai.gov.vn" in out
-    assert "2 check(s) of the record do not hold" in err
+    assert "2 kiểm tra của bản ghi không đạt" in err
+    assert main(["record", "audit", "--failing", "--format", "csv", "--lang", "en"]) == 1
+    assert "2 check(s) of the record do not hold" in capsys.readouterr().err
+
+
+def test_cli_audit_speaks_vietnamese_by_default_and_english_with_lang_en():
+    vi = CliRunner().invoke(app, ["record", "audit", "--year", "2021", "--failing"])
+    en = CliRunner().invoke(app, ["record", "audit", "--year", "2021", "--failing", "--lang", "en"])
+    assert vi.exit_code == en.exit_code == 1          # the Yên Bái rank change does not hold
+    assert "Kiểm tra bản ghi số liệu công bố: 0 đạt, 1 không đạt" in vi.output
+    assert "Thay đổi hạng" in vi.output and "KHÔNG ĐẠT" in vi.output
+    assert "Audit of the published record" not in vi.output and "is a change of" not in vi.output
+    assert "Audit of the published record: 0 hold, 1 do not" in en.output
+    assert "Rank changes" in en.output and "Thay đổi hạng" not in en.output and "bậc" not in en.output
+
+
+@pytest.mark.parametrize("lang, sentence", [
+    ("vi", "hạng 40 (2020) → 27 (2021) là thay đổi +13 bậc; số công bố +17"),
+    ("en", "rank 40 (2020) → 27 (2021) is a change of +13; stated +17")])
+def test_cli_audit_reasons_and_codes_in_csv_and_json(lang, sentence):
+    import json
+
+    result = CliRunner().invoke(app, ["record", "audit", "--year", "2021", "--failing", "--format", "json",
+                                      "--lang", lang])
+    (row,) = json.loads(result.stdout)
+    assert (row["code"], row["units"], row["message"]) == ("rank_change.against_ranks", "15", sentence)
+    result = CliRunner().invoke(app, ["record", "audit", "--year", "2021", "--failing", "--format", "csv",
+                                      "--lang", lang])
+    assert sentence in result.stdout and "rank_change.against_ranks" in result.stdout
+
+
+def test_every_finding_code_has_both_sentences_and_is_documented():
+    from dti.editions.record_text import SENTENCES
+
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert {f.code for f in audit(shipped_record())} <= set(SENTENCES)
+    assert all(set(words) == {"vi", "en"} for words in SENTENCES.values())
+    assert [code for code in SENTENCES if f"`{code}`" not in docs] == []
+
+
+def test_measures_are_named_in_vietnamese_as_the_frameworks_name_them():
+    from dti.editions.record_text import measure_name
+
+    assert measure_name("score_cqs", 2022, "vi") == "Trụ cột Chính quyền số"
+    assert measure_name("ind_hd_kinh_te_so", 2024, "vi") == "Chỉ số Hoạt động kinh tế số"
+    assert measure_name("ind_an_toan_thong_tin_mang", 2021, "vi") == "Chỉ số An toàn thông tin mạng"
+    assert measure_name("score_cqs", 2022, "en") == "score_cqs"     # English keeps the record's identifier
 
 
 def test_cli_show_gives_every_figure_of_a_province_with_its_source(capsys):

@@ -55,6 +55,7 @@ def test_national_report_is_a_pdf_with_the_published_ranking(national_vi):
     assert "Đà Nẵng" in text and "0,8002" in text and "Thái Nguyên" in text
     assert "chưa công bố" in text                # an empty published cell is never 0
     assert "Quyết định 922/QĐ-BTTTT" in text     # the legal basis
+    assert "Ngày công bố: 12/7/2023" in text and "2023-07-12" not in text   # as readers write it
     assert any("Noto-Sans" in f for f in _fonts(national_vi))   # the Vietnamese font is embedded
     assert b"image/svg" not in national_vi       # map and chart drawn, not left as a data URI
 
@@ -65,6 +66,9 @@ def test_national_report_in_english(client):
     _, text = _text(response.content)
     assert "0.8002" in text and "0,8002" not in text
     assert "not published" in text
+    assert "Published on: 12 July 2023" in text
+    flat = " ".join(text.split())
+    assert "the full ranking of the 63 provinces" in flat and "Công bố" not in flat   # the note
 
 
 def test_reports_are_reproducible_and_dated_by_publication(catalogue, national_vi):
@@ -82,6 +86,7 @@ def test_province_profile_of_thai_nguyen(client):
     _, text = _text(response.content)
     assert "Thái Nguyên" in text
     assert "Hạng 8/63" in text
+    assert "Ngày công bố: 12/7/2023" in text and "2023-07-12" not in text
     assert "Trung du và miền núi phía Bắc" in text
     _, english = _text(client.get(f"/en/reports/provinces/19.pdf?edition={E2022}").content)
     assert "Rank 8 of 63" in english

@@ -70,9 +70,9 @@ def test_rank_map_colours_every_2022_province(client):
     assert len(set(fills.values())) == 5 and fills["48"] == "#225aa5"  # rank 1 in the darkest class
     for label in ("1–12", "51–63"):
         assert f">{label}</text>" in page.text
-    # the switch is a link; the score map stays the default
-    score = client.get(f"/editions/{E2022}/map").text
-    assert f'href="/editions/{E2022}/map?indicator=DTI&amp;show=rank"' in score
+    # the switch is a link; 2022 publishes more ranks than scores, so its map opens by rank
+    score = client.get(f"/editions/{E2022}/map?show=score").text
+    assert f'href="/editions/{E2022}/map?indicator=DTI"' in score
     assert "Theo hạng công bố" in score and "By published rank" in client.get(f"/en/editions/{E2022}/map").text
     assert client.get(f"/editions/{E2022}/map?show=nonsense").status_code == 404
 
@@ -135,8 +135,8 @@ def test_static_export_keeps_the_rank_map_apart():
     rank, _, _ = scheme.split(f"http://x/editions/{E2022}/map?indicator=DTI&show=rank")
     score, _, _ = scheme.split(f"http://x/editions/{E2022}/map?indicator=DTI&show=score")
     plain, _, _ = scheme.split(f"http://x/editions/{E2022}/map")
-    assert score == plain != rank
-    assert Scheme.file(rank, "text/html") == f"editions/{E2022}/map/by-rank/index.html"
+    assert rank == plain != score   # 2022's map opens by rank (more ranks than scores published)
+    assert Scheme.file(score, "text/html") == f"editions/{E2022}/map/by-score/index.html"
 
 
 def test_new_pages_in_chromium_break_no_policy_and_link_through(browser):  # noqa: F811

@@ -83,6 +83,18 @@ def test_every_page_and_twin_is_exported(site, catalogue):
             assert (folder / f"editions/{E}/map/indicators/{column['code']}/index.html").is_file()
 
 
+def test_the_exported_map_is_the_view_the_portal_opens_on(site):
+    """2022 publishes 63 ranks and 6 scores: map/ is the rank view, the score view is by-score/."""
+    folder = site[0]
+    current = re.compile(r'<strong aria-current="page">([^<]+)</strong>')
+    default = (folder / f"editions/{E}/map/index.html").read_text(encoding="utf-8")
+    by_score = (folder / f"editions/{E}/map/by-score/index.html").read_text(encoding="utf-8")
+    assert current.search(default).group(1) == "Theo hạng công bố"
+    assert current.search(by_score).group(1) == "Theo điểm"
+    assert 'href="by-score/index.html"' in default
+    assert not (folder / f"editions/{E}/map/by-rank").exists()   # the default is filed once
+
+
 def test_exported_pages_are_the_apps_own_output(site):
     folder = site[0]
     ranking = (folder / f"editions/{E}/index.html").read_text(encoding="utf-8")

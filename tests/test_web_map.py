@@ -69,7 +69,8 @@ def test_2022_map_links_every_province_and_all_with_a_value(client):
 
 
 def test_tooltips_and_colour_order(client):
-    (svg,) = svgs(client.get(f"/editions/{E2022}/map").text)
+    """The score view, asked for by name (2022 opens by rank): shades follow the score."""
+    (svg,) = svgs(client.get(f"/editions/{E2022}/map?show=score").text)
     drawn = shapes(svg)
     da_nang, tra_vinh, ha_noi = drawn["48"], drawn["84"], drawn["01"]
     assert da_nang["title"] == "Đà Nẵng — Chỉ số DTI cấp tỉnh: 0,8002 (hạng 1)" == da_nang["label"]
@@ -78,7 +79,7 @@ def test_tooltips_and_colour_order(client):
     # published rank but no published score: grey, said so, never 0
     assert ha_noi["fill"] == maps.MISSING_COLOUR and "chưa công bố (hạng 24)" in ha_noi["title"]
     assert ">chưa công bố</text>" in ET.tostring(svg, encoding="unicode")  # its legend entry
-    english = shapes(svgs(client.get(f"/en/editions/{E2022}/map").text)[0])
+    english = shapes(svgs(client.get(f"/en/editions/{E2022}/map?show=score").text)[0])
     assert english["48"]["title"] == "Da Nang City — Provincial DTI: 0.8002 (rank 1)"
     assert english["48"]["href"] == f"/en/provinces/48?edition={E2022}"
 
@@ -195,3 +196,166 @@ def test_navigation_links_to_the_map(client):
     html = client.get(f"/editions/{E2022}").text
     latest = client.app.state.catalogue.latest.id
     assert f'href="/editions/{latest}/map"' in html
+
+
+# -- which view a map opens on: the one with the most published figures -------------------------
+
+VIEWS = {"": {"rank": "Hạng công bố (ngũ phân vị)", "score": "Giá trị",
+              "rank_note": "Màu theo nhóm ngũ phân vị của hạng công bố",
+              "score_note": "Màu theo giá trị", "by_score": "Theo điểm", "by_rank": "Theo hạng công bố"},
+         "/en": {"rank": "Published rank (quintiles)", "score": "Value",
+                 "rank_note": "Colours by quintile class of the published rank",
+                 "score_note": "Colours by value", "by_score": "By score", "by_rank": "By published rank"}}
+
+
+def legend_title(svg: ET.Element) -> list[str]:
+    """The lines of the colour legend's title (the first legend: the grey entry has none)."""
+    group = next(g for g in svg.iter("g") if "role-legend-title" in (g.get("class") or ""))
+    return [t.text for t in group.iter("tspan")] or [group.findtext("text")]
+
+
+def coloured(svg: ET.Element) -> set[str]:
+    return {code for code, s in shapes(svg).items() if s["fill"] != maps.MISSING_COLOUR}
+
+
+def current_view(html: str) -> str:
+    return re.search(r'<p class="meta switch">.*?<strong aria-current="page">([^<]+)</strong>', html).group(1)
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_2022_map_opens_by_rank_and_colours_all_63_provinces(client, prefix):
+    words = VIEWS[prefix]
+    ranking = client.app.state.catalogue.ranking(E2022)
+    ranked = {r["code"] for r in ranking.rows if r["rank"] is not None}
+    scored = {r["code"] for r in ranking.rows if r["value"] is not None}
+    assert len(scored) < len(ranked) == 63                    # why the rank view is the default
+    page = client.get(f"{prefix}/editions/{E2022}/map")
+    (svg,) = svgs(page.text)
+    assert coloured(svg) == ranked                            # no province left grey
+    assert shapes(svg)["48"]["fill"] == maps.RANK_COLOURS[0]  # rank 1 in the darkest class
+    assert legend_title(svg)[-1] == words["rank"]
+    assert current_view(page.text) == words["by_rank"] and words["rank_note"] in page.text
+    # the switch still names both views; the score view is asked for by name
+    assert (f'<a href="{prefix}/editions/{E2022}/map?indicator=DTI&amp;show=score">'
+            f'{words["by_score"]}</a>') in page.text
+    assert 'name="show"' not in page.text    # the form lets each indicator open on its own default
+    data = client.get(f"{prefix}/editions/{E2022}/map.json").json()
+    assert (data["show"], data["default_show"]) == ("rank", "rank")
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_2022_score_view_asked_for_by_name_is_honoured(client, prefix):
+    words = VIEWS[prefix]
+    ranking = client.app.state.catalogue.ranking(E2022)
+    scored = {r["code"] for r in ranking.rows if r["value"] is not None}
+    page = client.get(f"{prefix}/editions/{E2022}/map?show=score")
+    (svg,) = svgs(page.text)
+    assert coloured(svg) == scored and len(scored) < 63       # the score view, greys and all
+    assert legend_title(svg)[-1] == words["score"]
+    assert current_view(page.text) == words["by_score"] and words["score_note"] in page.text
+    # back to the default view without naming it; the indicator form keeps the view asked for
+    assert f'<a href="{prefix}/editions/{E2022}/map?indicator=DTI">{words["by_rank"]}</a>' in page.text
+    assert '<input type="hidden" name="show" value="score">' in page.text
+    data = client.get(f"{prefix}/editions/{E2022}/map.json?show=score").json()
+    assert (data["show"], data["default_show"]) == ("score", "rank")
+    rank = client.get(f"{prefix}/editions/{E2022}/map?show=rank").text
+    assert current_view(rank) == words["by_rank"]
+
+
+def test_a_node_with_more_scores_than_ranks_opens_by_score(client):
+    """The choice is per node shown: 2022's NTS has more published scores than ranks."""
+    ranking = client.app.state.catalogue.ranking(E2022)
+    figures = [r["figures"]["NTS"] for r in ranking.rows]
+    assert sum(f["value"] is not None for f in figures) > sum(f["rank"] is not None for f in figures)
+    page = client.get(f"/editions/{E2022}/map?indicator=NTS")
+    assert current_view(page.text) == "Theo điểm"
+    assert f'href="/editions/{E2022}/map?indicator=NTS&amp;show=rank"' in page.text
+
+
+def _publish_illustrative(store) -> str:
+    """Publish the workspace's illustrative edition with every province scored (distinct totals)."""
+    from sqlalchemy import update
+    from workspace_support import EDITION, PASSWORD, populate
+
+    from dti.store import editions
+    from dti.store.models import Answer, Assessment
+
+    world = populate(store)
+    with store.transaction() as session:
+        session.execute(update(Assessment).values(state="approved"))
+        for n, a in enumerate(session.query(Assessment).order_by(Assessment.province_code)):
+            session.execute(update(Answer).where(Answer.assessment_id == a.id,
+                                                 Answer.indicator_code.in_(("NTS.04", "HDCQS.01")))
+                            .values(final_points=float(n % 10)))
+        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+    return EDITION
+
+
+def test_an_edition_with_every_score_published_keeps_the_score_view(store):
+    from dti.web.settings import Settings
+
+    edition = _publish_illustrative(store)
+    client = TestClient(create_app(Settings(), store=store))
+    catalogue = client.app.state.catalogue
+    assert catalogue.edition(edition).illustrative
+    ranking = catalogue.ranking(edition)
+    assert all(r["value"] is not None for r in ranking.rows)
+    for prefix, words in VIEWS.items():
+        page = client.get(f"{prefix}/editions/{edition}/map")
+        (svg,) = svgs(page.text)
+        assert coloured(svg) == {r["code"] for r in ranking.rows}
+        assert legend_title(svg)[-1] == words["score"]
+        assert current_view(page.text) == words["by_score"] and words["score_note"] in page.text
+        assert f'href="{prefix}/editions/{edition}/map?indicator=DTI&amp;show=rank"' in page.text
+        assert client.get(f"{prefix}/editions/{edition}/map.json").json()["show"] == "score"
+        assert current_view(client.get(f"{prefix}/editions/{edition}/map?show=rank").text) == words["by_rank"]
+
+
+def test_cached_answers_keep_the_default_and_each_named_view_apart(client):
+    assert "show" in client.app.state.public.recognised     # a cache key keeps ?show
+    url = f"/editions/{E2022}/map?indicator=KTS"
+    plain = client.get(url)                    # kept first: a key without ?show would answer it
+    by_score, by_rank, again = (client.get(url + "&show=score"), client.get(url + "&show=rank"),
+                                client.get(url))
+    assert current_view(by_score.text) == "Theo điểm" and current_view(plain.text) == "Theo hạng công bố"
+    assert plain.content == again.content and plain.headers["etag"] == again.headers["etag"]
+    # the same map as by rank (the page's other-language link keeps the query as sent)
+    assert shapes(svgs(plain.text)[0]) == shapes(svgs(by_rank.text)[0]) != shapes(svgs(by_score.text)[0])
+
+
+def test_static_export_files_the_default_view_as_the_map_itself():
+    from dti.web.export import Scheme
+    from dti.web.snapshot import Catalogue
+
+    scheme = Scheme(Catalogue.shipped(only=(E2022,)))
+
+    def key(query: str):
+        return scheme.split(f"http://x/editions/{E2022}/map{query}")[0]
+
+    assert key("") == key("?show=rank") == key("?indicator=DTI&show=rank") != key("?show=score")
+    assert Scheme.file(key("?show=rank"), "text/html") == f"editions/{E2022}/map/index.html"
+    assert Scheme.file(key("?show=score"), "text/html") == f"editions/{E2022}/map/by-score/index.html"
+    assert key("?indicator=NTS") == key("?indicator=NTS&show=score") != key("?indicator=NTS&show=rank")
+    assert Scheme.file(key("?indicator=NTS&show=rank"), "text/html") == \
+        f"editions/{E2022}/map/indicators/NTS/by-rank/index.html"
+    # what the indicator form may send from each page: the default page answers a named view too
+    from dti.web.export import _aliases
+
+    assert set(_aliases(key(""), scheme)) == {"", "indicator=DTI", "show=rank", "indicator=DTI&show=rank"}
+    assert set(_aliases(key("?show=score"), scheme)) == {"show=score", "indicator=DTI&show=score"}
+
+
+@pytest.mark.parametrize("lang, note, title", [
+    ("vi", "Màu theo nhóm ngũ phân vị của hạng công bố", "Bản đồ theo hạng công bố"),
+    ("en", "Colours by quintile class of the published rank", "Map by published rank")])
+def test_national_pdf_map_takes_the_portals_default_view(lang, note, title):
+    pypdf = pytest.importorskip("pypdf", reason="pypdf reads the PDF's text")
+    import io
+
+    from dti.web.reports import national_report
+    from dti.web.snapshot import Catalogue
+
+    pdf = national_report(Catalogue.shipped(only=(E2022,)), E2022, lang)
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert title in text and note in text
+    assert VIEWS["" if lang == "vi" else "/en"]["rank"] in text and "51–63" in text   # the legend

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from dti.cli.app import OUT, app, console, format_option
+from dti.cli.app import LANG, OUT, app, console, format_option
 
 RECORD_FILE = click.option("--facts", "facts", type=click.Path(path_type=Path), default=None,
                            help="a facts file in the shipped layout (default: the shipped record)")
@@ -24,42 +24,62 @@ def _record(facts: Path | None):
     return load_facts(facts) if facts else shipped_record()
 
 
+AUDIT_WORDS = {
+    "vi": {"title": "Kiểm tra bản ghi số liệu công bố: {hold} đạt, {fail} không đạt",
+           "columns": ("Kiểm tra", "Đạt", "Năm", "Tỉnh", "Lý do", "Dữ kiện"), "yes": "đạt",
+           "no": "KHÔNG ĐẠT", "broken": "{n} kiểm tra của bản ghi không đạt: xem các dữ kiện nêu ở trên"},
+    "en": {"title": "Audit of the published record: {hold} hold, {fail} do not",
+           "columns": ("check", "holds", "year", "units", "message", "facts"), "yes": "yes", "no": "NO",
+           "broken": "{n} check(s) of the record do not hold: see the facts named above"},
+}
+
+
 @record_app.command("audit")
 @RECORD_FILE
 @click.option("--year", type=int, default=None, help="one edition year only")
 @click.option("--failing", is_flag=True, help="only the checks that do not hold")
 @format_option("csv", "json")
 @OUT
-def record_audit(facts: Path | None, year: int | None, failing: bool, format: str, out: Path | None) -> None:
+@LANG
+def record_audit(facts: Path | None, year: int | None, failing: bool, format: str, out: Path | None,
+                 lang: str) -> None:
     """Check the record against the method: foundation points and activity ratios (Decision 922),
     ranks against scores, merged provinces' means (2024), 2020 totals, stated rank changes.  Exits
-    1 when a check does not hold."""
+    1 when a check does not hold.  The reasons are in --lang; CSV and JSON also carry each
+    finding's stable code."""
     from dti.editions.record_audit import audit
     from dti.io.export import to_csv, to_json, write_output
 
     findings = [f for f in audit(_record(facts))
                 if (year is None or f.year == year) and (not failing or not f.holds)]
     rows = [{"check": f.check, "holds": f.holds, "year": f.year, "basis": f.basis,
-             "units": ";".join(f.units), "message": f.message, "facts": f.where,
+             "units": ";".join(f.units), "code": f.code, "message": f.text(lang), "facts": f.where,
              "sources": " ".join(dict.fromkeys(x.url for x in f.facts))} for f in findings]
     if format == "json":
         write_output(to_json(rows), out)
     elif format == "csv":
         write_output(to_csv(rows), out)
     else:
-        table = Table(title=f"Audit of the published record: {sum(f.holds for f in findings)} hold, "
-                            f"{sum(not f.holds for f in findings)} do not")
-        for column in ("check", "holds", "year", "units", "message", "facts"):
-            table.add_column(column)
-        for r in rows:
-            table.add_row(r["check"], "yes" if r["holds"] else "NO", str(r["year"]), r["units"],
-                          r["message"], r["facts"])
-        console.print(table)
+        _print_audit(rows, lang)
     broken = sum(not f.holds for f in findings)
     if broken:
         from dti.errors import DtiError
 
-        raise DtiError(f"{broken} check(s) of the record do not hold: see the facts named above")
+        raise DtiError(AUDIT_WORDS[lang]["broken"].format(n=broken))
+
+
+def _print_audit(rows: list[dict], lang: str) -> None:
+    from dti.editions.record_text import CHECKS
+
+    words = AUDIT_WORDS[lang]
+    table = Table(title=words["title"].format(hold=sum(r["holds"] for r in rows),
+                                              fail=sum(not r["holds"] for r in rows)))
+    for column in words["columns"]:
+        table.add_column(column)
+    for r in rows:
+        table.add_row(CHECKS[lang].get(r["check"], r["check"]), words["yes" if r["holds"] else "no"],
+                      str(r["year"]), r["units"], r["message"], r["facts"])
+    console.print(table)
 
 
 @record_app.command("show")

@@ -13,15 +13,19 @@
 * **Rank changes**: a stated change against the two stated ranks it joins.
 
 Published figures are rounded to 4 decimals; each check allows exactly the error that rounding can
-make, no more.  Every finding names the facts (file, row, source) behind it.
+make, no more.  Every finding names the facts (file, row, source) behind it, and carries a stable
+code and the values it found rather than a sentence: :mod:`dti.editions.record_text` words it in
+Vietnamese or English, so a page or a command picks the reader's language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
+from typing import Any, Mapping
 
 from dti.editions.record import PILLARS, Fact, Figure, Record
+from dti.editions.record_text import finding_text
 
 HALF_UNIT = 0.00005        # half of the last printed decimal
 YEARS_922 = (2021, 2022, 2023)
@@ -32,19 +36,30 @@ RANKED = {"total_score": "rank"} | {f"score_{p}": f"rank_{p}" for p in PILLARS}
 
 @dataclass(frozen=True)
 class Finding:
-    """One check on one unit (or pair of units): whether it holds, why, and on which facts."""
+    """One check on one unit (or pair of units): whether it holds, why (a stable ``code`` and the
+    ``values`` behind it), and on which facts."""
 
     check: str
     holds: bool
     year: int
     basis: str
     units: tuple[str, ...]
-    message: str
+    code: str
+    values: Mapping[str, Any] = field(hash=False)   # left out of the hash: a dict has none
     facts: tuple[Fact, ...]
 
     @property
     def where(self) -> str:
         return "; ".join(dict.fromkeys(f.where for f in self.facts))
+
+    def text(self, lang: str = "en") -> str:
+        """Why, as a sentence in ``lang`` ("vi" or "en")."""
+        return finding_text(self.code, self.values, self.year, lang)
+
+    @property
+    def message(self) -> str:
+        """Why, in English (the language of the code, the logs and the docs)."""
+        return self.text("en")
 
 
 def audit(record: Record) -> list[Finding]:
@@ -81,13 +96,12 @@ def _foundation(year: int, basis: str, table: dict[str, dict[str, Figure]]) -> l
                   for p, (points, activity) in PILLAR_POINTS.items()}
         ratio_slack = {p: (points * HALF_UNIT + slack) / activity
                        for p, (points, activity) in PILLAR_POINTS.items()}
-        bad = [f"F = {foundation:.2f} is outside 0–500"] if not -slack <= foundation <= 500 + slack else []
-        bad += [f"the {p.upper()} activity ratio {r:.4f} is outside 0–1" for p, r in ratios.items()
-                if not -ratio_slack[p] <= r <= 1 + ratio_slack[p]]
-        detail = (f"F = {foundation:.2f} points, activity ratios "
-                  + ", ".join(f"{p.upper()} {r:.4f}" for p, r in ratios.items()))
-        out.append(Finding("foundation", not bad, year, basis, (unit,),
-                           "; ".join(bad) if bad else detail, tuple(f.winner for f in figures)))
+        outside = ("foundation",) if not -slack <= foundation <= 500 + slack else ()
+        outside += tuple(p for p, r in ratios.items() if not -ratio_slack[p] <= r <= 1 + ratio_slack[p])
+        out.append(Finding("foundation", not outside, year, basis, (unit,),
+                           "foundation.outside" if outside else "foundation.within",
+                           {"foundation": foundation, **ratios, "outside": outside},
+                           tuple(f.winner for f in figures)))
     return out
 
 
@@ -100,9 +114,8 @@ def _total_2020(year: int, basis: str, table: dict[str, dict[str, Figure]]) -> l
         total, *pillars = (f.value for f in figures)
         expected = sum(w * v for w, v in zip(WEIGHTS_2020.values(), pillars))
         holds = abs(expected - total) <= HALF_UNIT * 2
-        out.append(Finding("total_2020", holds, year, basis, (unit,),
-                           f"0.4·CQS + 0.3·KTS + 0.3·XHS = {expected:.4f}, published {total:.4f}",
-                           tuple(f.winner for f in figures)))
+        out.append(Finding("total_2020", holds, year, basis, (unit,), "total_2020.weighted_sum",
+                           {"expected": expected, "published": total}, tuple(f.winner for f in figures)))
     return out
 
 
@@ -116,14 +129,15 @@ def _ranks_against_scores(year: int, basis: str, table: dict[str, dict[str, Figu
             (hi, lo) = (a, b) if scores[a].value >= scores[b].value else (b, a)
             if scores[hi].value - scores[lo].value > 2 * HALF_UNIT and ranks[hi].value >= ranks[lo].value:
                 out.append(Finding(
-                    "ranks_vs_scores", False, year, basis, (hi, lo),
-                    f"{score_measure}: {scores[hi].value:.4f} > {scores[lo].value:.4f} but rank "
-                    f"{ranks[hi].value:.0f} is not better than {ranks[lo].value:.0f}",
+                    "ranks_vs_scores", False, year, basis, (hi, lo), "ranks_vs_scores.out_of_order",
+                    {"measure": score_measure, "higher_score": scores[hi].value,
+                     "lower_score": scores[lo].value, "rank_of_higher": ranks[hi].value,
+                     "rank_of_lower": ranks[lo].value},
                     (scores[hi].winner, ranks[hi].winner, scores[lo].winner, ranks[lo].winner)))
-        if both and not any(f.check == "ranks_vs_scores" and f.message.startswith(score_measure + ":")
+        if both and not any(f.check == "ranks_vs_scores" and f.values["measure"] == score_measure
                             for f in out):
             out.append(Finding("ranks_vs_scores", True, year, basis, tuple(both),
-                               f"{score_measure}: {len(both)} units with score and rank, in order",
+                               "ranks_vs_scores.in_order", {"measure": score_measure, "count": len(both)},
                                tuple(scores[u].winner for u in both)))
     return out
 
@@ -137,8 +151,9 @@ def _rank_changes(record: Record, year: int, basis: str, table: dict[str, dict[s
             continue   # a derived earlier rank is the change itself: nothing to check
         expected = before.value - now.value
         out.append(Finding("rank_change", expected == change.value, year, basis, (unit,),
-                           f"rank {before.value:.0f} ({year - 1}) → {now.value:.0f} ({year}) is a change "
-                           f"of {expected:+.0f}; stated {change.value:+.0f}",
+                           "rank_change.against_ranks",
+                           {"rank_before": before.value, "rank_now": now.value, "change": expected,
+                            "stated": change.value},
                            (before.winner, now.winner, change.winner)))
     return out
 
@@ -159,6 +174,6 @@ def _merged_means(record: Record) -> list[Finding]:
             mean = sum(p.value for p in parts) / len(parts)    # type: ignore[union-attr]
             holds = abs(mean - figure.value) <= 2 * HALF_UNIT
             out.append(Finding("merged_mean", holds, year, "provinces-34", (unit, *former),
-                               f"mean of the former provinces {mean:.4f}, published {figure.value:.4f}",
+                               "merged_mean.against_former", {"mean": mean, "published": figure.value},
                                (figure.winner, *(p.winner for p in parts))))   # type: ignore[union-attr]
     return out

@@ -30,9 +30,10 @@ from dti.web.snapshot import Catalogue
 
 HERE = Path(__file__).parent
 # What a report's bytes depend on besides the figures.
-RENDERER = ("reports.py", "maps.py", "i18n.py", "snapshot.py", "geo/provinces_63.topo.json",
-            "geo/provinces_34.topo.json", "templates/report_base.html",
-            "templates/report_national.html", "templates/report_province.html")
+RENDERER = ("reports.py", "report_sources.py", "story.py", "maps.py", "i18n.py", "snapshot.py",
+            "geo/provinces_63.topo.json", "geo/provinces_34.topo.json", "templates/report_base.html",
+            "templates/report_national.html", "templates/report_province.html",
+            "templates/_report_sources.html", "templates/_source.html")
 LOG = logging.getLogger("dti.web")
 MEMORY_REPORTS = 32   # reports kept in memory when no report folder is set
 

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from dti.web.i18n import number, region, text
+from dti.web.i18n import date_text, number, region, text
 from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
 
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     app.state.store = store
     app.state.catalogue = catalogue or public_catalogue(settings, store)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(number=number, text=text, region_name=region)
+    templates.env.globals.update(number=number, date_text=date_text, text=text, region_name=region)
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

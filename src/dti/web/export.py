@@ -13,6 +13,8 @@ rewritten, to *relative* file paths, so the site works under any folder of any s
     /provinces/C?edition=E           → editions/E/provinces/C/index.html (+ …/provinces/C.json …)
     /provinces/C?edition=E&basis=B   → editions/E/bases/B/provinces/C/index.html
     /editions/E/map?indicator=X      → editions/E/map/indicators/X/index.html (the total: map/)
+    /editions/E/map?show=V (V not the view the map opens on, see maps.default_show)
+                                     → editions/E/map/by-V/index.html
     /compare                         → compare/index.html (+ compare.json, compare.csv)
     /api/v1/editions                 → api/v1/editions.json
     /api/v1/editions/E/results       → api/v1/editions/E/results.json
@@ -22,7 +24,7 @@ rewritten, to *relative* file paths, so the site works under any folder of any s
     /  and  /en/  (redirects)        → index.html, en/index.html (a refresh to the latest ranking)
 
 A query parameter that names *which* page it is (``edition``, ``basis``, ``indicator``,
-``lang``) becomes part of the file path.  The others (``region``, ``q``, ``sort``, ``order``,
+``show``, ``lang``) becomes part of the file path.  The others (``region``, ``q``, ``sort``, ``order``,
 ``units`` …) only select within a page: they stay on the rewritten link as a query string and
 ``static/export-site.js``, which the export adds to every page, applies them in the browser (a
 static server ignores query strings); when a form sends a naming parameter (the map's
@@ -52,6 +54,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from dti.errors import InputError, Problem
+from dti.web import maps
 from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
 
@@ -169,6 +172,8 @@ class Scheme:
     def canonical(self, path: str, ident: dict[str, str]) -> tuple[tuple[str, str], ...]:
         """Identity parameters less those that repeat the default (the same page)."""
         ident = dict(ident)
+        if ident.get("show") and ident["show"] == self.map_default(path, ident):
+            del ident["show"]                        # the view the map opens on: map/, not by-…/
         edition_id = edition_of(path, ident)
         edition = self.catalogue.edition(edition_id) if edition_id else None
         if edition is not None:
@@ -179,9 +184,19 @@ class Scheme:
                 del ident["indicator"]
         if ident.get("lang") == "vi":
             del ident["lang"]
-        if ident.get("show") == "score":   # the map's default
-            del ident["show"]
         return tuple(sorted(ident.items()))
+
+    def map_default(self, path: str, ident: dict[str, str]) -> str | None:
+        """The view a map page opens on without ``show``, by the live page's own rule (by rank
+        where fewer scores than ranks are published); None for any other page."""
+        edition_id = edition_of(path, ident)
+        if not ALL_BASES.match(path) or not edition_id:
+            return None
+        rankings = maps.page_rankings(self.catalogue, edition_id, ident.get("basis", ""))
+        indicator = ident.get("indicator") or (rankings[0].root if rankings else "")
+        if not rankings or all(c["code"] != indicator for c in rankings[0].columns):
+            return None
+        return maps.default_show(rankings, indicator)
 
     @staticmethod
     def file(key: Key, content_type: str) -> str:
@@ -539,6 +554,9 @@ def _aliases(key: Key, scheme: Scheme) -> list[str]:
             optional["basis"] = edition.unit_set
         if "indicator" not in ident and ranking is not None:
             optional["indicator"] = ranking.root
+        default_show = scheme.map_default(key.path, dict(key.identity))
+        if "show" not in ident and default_show:
+            optional["show"] = default_show   # a map form keeps the view it was on
     out = []
     names = list(optional)
     for mask in range(1 << len(names)):
@@ -670,7 +688,7 @@ SHIM_JS = r"""// Static export only (added by `dti export-site`): what the serve
     variants = JSON.parse(variants);
     var ident = [], rest = [];
     params.forEach(function (v, k) {
-      (["edition", "basis", "indicator", "lang"].indexOf(k) >= 0 && v ? ident : rest).push([k, v]);
+      (["edition", "basis", "indicator", "show", "lang"].indexOf(k) >= 0 && v ? ident : rest).push([k, v]);
     });
     if (ident.length) {
       ident.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });

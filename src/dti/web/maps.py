@@ -14,10 +14,10 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from dti.web.i18n import name, number
-from dti.web.snapshot import Ranking
+from dti.web.snapshot import Catalogue, Ranking
 
 GEO = Path(__file__).parent / "geo"
 FILES = {"provinces-63": "provinces_63.topo.json", "provinces-34": "provinces_34.topo.json"}
@@ -33,8 +33,12 @@ ISLANDS = ({"lon": 112.0, "lat": 15.55, "baseline": "top", "vi": "Quần đảo 
             "en": "Trường Sa Archipelago (Viet Nam)"})
 LABELS = {
     "vi": {"not_published": "chưa công bố", "rank": "hạng", "total": "Chỉ số tổng hợp",
-           "by_score": "Theo điểm", "sources": "Nguồn", "with_rank": "tỉnh có hạng công bố", "by_rank": "Theo hạng công bố", "rank_title": "Hạng",
-           "rank_note": "Màu theo nhóm ngũ phân vị của hạng công bố (hạng 1 đậm nhất).",
+           "by_score": "Theo điểm", "sources": "Nguồn", "with_rank": "tỉnh có hạng công bố", "by_rank": "Theo hạng công bố",
+           "rank_note": "Màu theo nhóm ngũ phân vị của hạng công bố (hạng 1 đậm nhất); màu xám: "
+                        "chưa công bố hạng.",
+           "score_note": "Màu theo giá trị (giá trị càng cao, màu càng đậm); màu xám: chưa công bố "
+                         "giá trị.",
+           "rank_legend": "Hạng công bố (ngũ phân vị)", "score_legend": "Giá trị",
            "pillar": "Trụ cột", "main": "Chỉ số chính", "show": "Hiển thị", "both": "cả hai cơ sở",
            "values": "Giá trị trên bản đồ",
            "geo": {"provinces-63": "Ranh giới 63 tỉnh: Open Development Vietnam «Địa phận tỉnh», "
@@ -42,8 +46,11 @@ LABELS = {
                    "provinces-34": "Ranh giới 34 tỉnh: bản đồ tham chiếu sapnhap.bando.com.vn, qua "
                                    "thanglequoc/vietnamese-provinces-database (MIT); đã đơn giản hoá."}},
     "en": {"not_published": "not published", "rank": "rank", "total": "Overall index",
-           "by_score": "By score", "sources": "Sources", "with_rank": "provinces with a published rank", "by_rank": "By published rank", "rank_title": "Rank",
-           "rank_note": "Colours by quintile class of the published rank (rank 1 darkest).",
+           "by_score": "By score", "sources": "Sources", "with_rank": "provinces with a published rank", "by_rank": "By published rank",
+           "rank_note": "Colours by quintile class of the published rank (rank 1 darkest); grey: no "
+                        "published rank.",
+           "score_note": "Colours by value (the higher the value, the darker); grey: no published value.",
+           "rank_legend": "Published rank (quintiles)", "score_legend": "Value",
            "pillar": "Pillars", "main": "Main indicators", "show": "Show", "both": "both bases",
            "values": "Values on the map",
            "geo": {"provinces-63": "63-province boundaries: Open Development Vietnam “Địa phận "
@@ -88,9 +95,22 @@ RANK_CLASSES = 5
 RANK_COLOURS = ("#225aa5", "#258bbb", "#45b4c2", "#86d0bb", "#c7e9b5")
 
 
-def default_show(ranking: Ranking, indicator: str) -> str:
-    """Score, unless fewer units have a published score than a published rank: then rank."""
-    figures = [r["figures"][indicator] for r in ranking.rows]
+def page_rankings(catalogue: Catalogue, edition_id: str, basis: str = "") -> list[Ranking]:
+    """The maps of one map page: the basis asked for, or every basis of the edition that has
+    boundaries (side by side); empty when there is nothing to draw."""
+    edition = catalogue.edition(edition_id)
+    if edition is None:
+        return []
+    bases = [basis] if basis else list(edition.bases)
+    found = [catalogue.ranking(edition.id, b) for b in bases if has_map(b)]
+    return [r for r in found if r is not None]
+
+
+def default_show(rankings: Sequence[Ranking], indicator: str) -> str:
+    """The view that colours the most units over the maps of a page: by published rank when fewer
+    units have a published score than a published rank (DTI 2022: 6 scores, 63 ranks), else by
+    score.  Shared by the page, its static export and the national PDF so that they agree."""
+    figures = [r["figures"][indicator] for ranking in rankings for r in ranking.rows]
     scored = sum(f["value"] is not None for f in figures)
     ranked = sum(f["rank"] is not None for f in figures)
     return "rank" if ranked > scored else "score"
@@ -124,14 +144,13 @@ def map_svg(ranking: Ranking, indicator: str, lang: str, rows: list[dict[str, An
     rows = rows if rows is not None else map_rows(ranking, indicator, lang, show)
     column = next(c for c in ranking.columns if c["code"] == indicator)
     key = tuple((r["code"], r["drawn"], r["href"], r["tip"]) for r in rows)
-    title = indicator_name(column, lang)
-    if show == "rank":
-        title = f"{labels(lang)['rank_title']} — {title}"
+    # The legend's title names the node, then what its colours stand for in this view.
+    title = (indicator_name(column, lang), labels(lang)[f"{show}_legend"])
     return render(ranking.basis, title, "en" if lang == "en" else "vi", key, show)
 
 
 @lru_cache(maxsize=256)
-def render(basis: str, title: str, lang: str, rows: tuple[tuple[Any, ...], ...],
+def render(basis: str, title: tuple[str, ...], lang: str, rows: tuple[tuple[Any, ...], ...],
            show: str = "score") -> str:
     """Render once per distinct (basis, title, language, values); later calls hit the cache."""
     from dti.web import vega  # drawn in a helper process: vl-convert holds the GIL
@@ -150,11 +169,13 @@ def rank_classes(ranks: list[float]) -> list[tuple[int, int, str]]:
     return [(a, b, f"{a}–{b}" if a != b else f"{a}") for a, b in zip(starts, ends)]
 
 
-def map_spec(basis: str, title: str, lang: str, rows: list[dict[str, Any]],
+def map_spec(basis: str, title: str | Sequence[str], lang: str, rows: list[dict[str, Any]],
              show: str = "score") -> dict[str, Any]:
     """The Vega-Lite spec: a continuous scale of the score, or (``show="rank"``) quintile classes
-    of the published rank, rank 1 darkest; units without a figure are grey."""
+    of the published rank, rank 1 darkest; units without a figure are grey.  A title given as
+    lines is the legend's title on as many lines."""
     t = labels(lang)
+    title = title if isinstance(title, str) else list(title)
     shape = {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.4}
     links = {"href": {"field": "href"}, "description": {"field": "tip"}}
     layers = []

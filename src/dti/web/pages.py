@@ -288,15 +288,16 @@ def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
 def map_page(request: Request, edition: str, basis: str = "", indicator: str = "",
              show: str = "", fmt: str = "html") -> Response:
     """Choropleth of one shown node (total, pillar or main indicator): every basis of the edition
-    side by side, or the one asked for.  The SVG is drawn once per map and cached (dti.web.maps)."""
+    side by side, or the one asked for.  Without ``show`` the page takes the view with the most
+    published figures (:func:`dti.web.maps.default_show`).  The SVG is drawn once per map and
+    cached (dti.web.maps)."""
     from dti.web import maps
 
     chosen = _catalogue(request).edition(edition)
     if chosen is None or fmt not in ("html", *FORMATS):
         raise HTTPException(404, f"no published edition {edition!r}")
-    bases = [basis] if basis else [b for b in chosen.bases if maps.has_map(b)]
-    rankings = [_ranking(request, chosen.id, b) for b in bases]
-    if not rankings or not all(maps.has_map(r.basis) for r in rankings):
+    rankings = maps.page_rankings(_catalogue(request), chosen.id, basis)
+    if not rankings:
         raise HTTPException(404, f"no map of {chosen.id}" + (f" on {basis}" if basis else ""))
     columns = rankings[0].columns
     code = indicator or rankings[0].root
@@ -305,7 +306,8 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
         raise HTTPException(404, f"no indicator {indicator!r} in {chosen.id}")
     if show and show not in maps.SHOWS:
         raise HTTPException(404, f"no map by {show!r}; show is score or rank")
-    show = show or "score"
+    default = maps.default_show(rankings, code)
+    asked, show = show, show or default
     lang = lang_of(request)
     t = maps.labels(lang)
     panels, flat = [], []
@@ -317,7 +319,7 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
                        "geo": t["geo"][ranking.basis]})
         flat += [{"basis": ranking.basis, "code": r["code"], "name": r["name"], "indicator": code,
                   "value": r["value"], "rank": r["rank"], "source": r["source"]} for r in rows]
-    data = {"edition": chosen.id, "name": chosen.name(lang), "show": show,
+    data = {"edition": chosen.id, "name": chosen.name(lang), "show": show, "default_show": default,
             "indicator": {"code": code, "name": maps.indicator_name(column, lang), "role": column["role"]},
             "indicators": [{"code": c["code"], "name": maps.indicator_name(c, lang), "role": c["role"]}
                            for c in columns],
@@ -329,7 +331,8 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
     years = _years(request, "map", chosen.id, indicator=code)
     return respond(request, "map.html", {"edition": chosen, "panels": panels, "columns": columns,
                                          "column": column, "basis": basis, "m": t, "data": data,
-                                         "years": years, "show": show}, fmt, flat)
+                                         "years": years, "show": show, "asked": asked,
+                                         "default_show": default}, fmt, flat)
 
 
 @router.get("/editions/{edition}/indicators/{code}")

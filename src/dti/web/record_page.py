@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from dti.editions.record import shipped_record
 from dti.editions.record_audit import audit
+from dti.editions.record_text import CHECKS
 from dti.units import load_unit_set, unit_set_ids
 from dti.editions import load_edition
 from dti.web.i18n import name, text
@@ -25,17 +26,12 @@ LABELS = {
            "các kiểm tra đạt; mỗi dòng kèm nguồn.", "fails": "Không đạt", "holds": "Đạt",
            "check": "Kiểm tra", "year": "Năm", "units": "Tỉnh", "why": "Lý do",
            "sources": "Nguồn", "third_party": "nguồn tổng hợp của bên thứ ba",
-           "checks": {"foundation": "Điểm nền (Quyết định 922)", "ranks_vs_scores":
-                      "Hạng so với điểm", "merged_mean": "Trung bình tỉnh hợp nhất",
-                      "total_2020": "Tổng điểm 2020", "rank_change": "Thay đổi hạng"}},
+           "checks": CHECKS["vi"]},
     "en": {"title": "Audit of the published record", "intro": "Every published DTI figure checked "
            "against what the method allows. The checks that fail come first, then those that "
            "hold; each with its sources.", "fails": "Fails", "holds": "Holds", "check": "Check",
            "year": "Year", "units": "Provinces", "why": "Why", "sources": "Sources",
-           "third_party": "third-party compilation",
-           "checks": {"foundation": "Foundation points (Decision 922)", "ranks_vs_scores":
-                      "Ranks against scores", "merged_mean": "Merged provinces' means",
-                      "total_2020": "2020 totals", "rank_change": "Rank changes"}},
+           "third_party": "third-party compilation", "checks": CHECKS["en"]},
 }
 
 
@@ -56,12 +52,14 @@ def _unit_name(code: str, basis: str, lang: str, year: int) -> str:
 
 @lru_cache(maxsize=2)
 def findings(lang: str) -> tuple[dict[str, Any], ...]:
-    """The audit's findings, the failing ones first, with unit names and each fact's source."""
+    """The audit's findings, the failing ones first, with unit names, each fact's source, and the
+    reason in ``lang`` (its stable code and values kept for the JSON twin)."""
     out = []
     for f in sorted(audit(shipped_record()), key=lambda f: (f.holds, f.year, f.check, f.units)):
         names = [_unit_name(u, f.basis, lang, f.year) for u in f.units]
         out.append({"check": f.check, "holds": f.holds, "year": f.year, "basis": f.basis,
-                    "units": list(f.units), "names": names, "message": f.message, "where": f.where,
+                    "units": list(f.units), "names": names, "code": f.code, "values": dict(f.values),
+                    "message": f.text(lang), "where": f.where,
                     "sources": [{"measure": x.measure, "value": x.value, "url": x.url,
                                  "quote": x.quote, "kind": x.kind, "source_class": x.source,
                                  "third_party": x.third_party, "derived": x.derived,
@@ -80,6 +78,6 @@ def record_page(request: Request, fmt: str = "html") -> Response:
     data = {"findings": rows, "failing": sum(not r["holds"] for r in rows), "checked": len(rows),
             "licence": text(lang)["licence"]}
     flat = [{"check": r["check"], "holds": r["holds"], "year": r["year"], "basis": r["basis"],
-             "provinces": "; ".join(r["names"]), "message": r["message"],
+             "provinces": "; ".join(r["names"]), "code": r["code"], "message": r["message"],
              "sources": " | ".join(dict.fromkeys(s["url"] for s in r["sources"]))} for r in rows]
     return respond(request, "record.html", {"data": data, "s": labels(lang)}, fmt, flat)

@@ -14,7 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from dti.web.i18n import name, number, region, text
+from dti.web.i18n import date_text, name, number, region, text
+from dti.web.report_sources import national_citations, province_citations
 from dti.web.snapshot import Catalogue, Ranking, province_history
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -25,13 +26,21 @@ LABELS = {
            "full_ranking": "Bảng xếp hạng đầy đủ", "columns": "Các cột", "rank_of": "Hạng {r}/{n}",
            "previous": "Kỳ trước", "generated": "Tạo từ kết quả công bố đã đóng băng của kỳ đánh giá.",
            "map_by_rank": "Bản đồ theo hạng công bố (điểm chưa công bố đủ)",
-           "top_note": "Theo hạng công bố; điểm chưa công bố thì để trống, không phải 0."},
+           "top_note": "Theo hạng công bố; điểm chưa công bố thì để trống, không phải 0.",
+           "sources_note": "Số trong ngoặc vuông [n] ở các bảng chỉ đến nguồn cùng số dưới đây. "
+                           "Mỗi số liệu nêu nguồn được chọn theo thứ tự ưu tiên: bảng chính thức "
+                           "của Bộ, cổng tỉnh, báo trung ương, báo địa phương, nguồn tổng hợp của "
+                           "bên thứ ba."},
     "en": {"national_title": "Provincial digital transformation ranking report", "top": "Top ten provinces",
            "profile": "Digital transformation profile", "map_title": "Map of the overall index",
            "full_ranking": "Full ranking", "columns": "Columns", "rank_of": "Rank {r} of {n}",
            "previous": "Previous edition", "generated": "Built from the edition's frozen published results.",
            "map_by_rank": "Map by published rank (scores not all published)",
-           "top_note": "By published rank; a score not published is left blank, never 0."},
+           "top_note": "By published rank; a score not published is left blank, never 0.",
+           "sources_note": "A number in brackets [n] in the tables points to the source of that "
+                           "number below. Each figure gives the source chosen by precedence: the "
+                           "ministry's official table, a provincial portal, national press, "
+                           "provincial press, a third-party compilation."},
 }
 
 
@@ -48,7 +57,7 @@ def _env():
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-    env.globals.update(number=number, text=text, region_name=region, name=name)
+    env.globals.update(number=number, date_text=date_text, text=text, region_name=region, name=name)
     return env
 
 
@@ -122,18 +131,23 @@ def _pdf(template: str, context: dict[str, Any], lang: str, date: str) -> bytes:
 
 def national_report(catalogue: Catalogue, edition_id: str, lang: str = "vi",
                     basis: str | None = None) -> bytes:
-    """Title, legal basis, the map, the top ten and the full ranking of one published edition."""
+    """Title, legal basis, the map, the top ten and the full ranking of one published edition,
+    each row with the numbers of its sources, listed at the end."""
     from dti.web import maps
 
     ranking = _ranking(catalogue, edition_id, basis)
     edition = ranking.edition
-    show = maps.default_show(ranking, ranking.root)   # by rank when most scores are unpublished
+    # The view the portal's map page of this edition (and basis) opens on: by published rank
+    # when fewer scores than ranks are published.
+    show = maps.default_show(maps.page_rankings(catalogue, edition.id, basis or "") or [ranking],
+                             ranking.root)
     map_uri = (_svg_uri(maps.map_svg(ranking, ranking.root, lang, show=show))
                if maps.has_map(ranking.basis) else None)
     context = {"ranking": ranking, "edition": edition, "rows": ranking.rows,
                "map_uri": map_uri, "top_uri": _svg_uri(chart_svg(top_spec(ranking, lang), lang)),
-               "top": top_rows(ranking), "map_show": show,
-               "with_value": sum(r["value"] is not None for r in ranking.rows)}
+               "top": top_rows(ranking), "map_show": show, "map_note": maps.labels(lang)[f"{show}_note"],
+               "with_value": sum(r["value"] is not None for r in ranking.rows),
+               "citations": national_citations(ranking, lang)}
     return _pdf("report_national.html", context, lang, edition.published_on)
 
 
@@ -155,7 +169,10 @@ def province_data(catalogue: Catalogue, edition_id: str, code: str, lang: str = 
 
 def province_report(catalogue: Catalogue, edition_id: str, code: str, lang: str = "vi",
                     basis: str | None = None) -> bytes:
-    """One province's profile: name, region, rank, figures against the mean and the best, history."""
+    """One province's profile: name, region, rank, figures against the mean and the best, history;
+    every figure with the numbers of its sources, listed at the end."""
     data = province_data(catalogue, edition_id, code, lang, basis)
     edition = data["ranking"].edition
-    return _pdf("report_province.html", {**data, "edition": edition}, lang, edition.published_on)
+    return _pdf("report_province.html", {**data, "edition": edition,
+                                         "citations": province_citations(catalogue, data, lang)},
+                lang, edition.published_on)

@@ -241,6 +241,22 @@ def test_cli_show_gives_every_figure_of_a_province_with_its_source(capsys):
     assert rows["rank_change"]["value"] == 4 and rows["rank_change"]["source"].startswith("https://")
 
 
+def test_cli_show_speaks_one_language_per_run():
+    vi = CliRunner().invoke(app, ["record", "show", "thai nguyen", "--year", "2021"],
+                            terminal_width=400)
+    assert vi.exit_code == 0, vi.output
+    for words in ("Số liệu đã công bố", "Hạng DTI", "Thay đổi hạng", "Hạng Trụ cột Chính quyền số",
+                  "nêu trực tiếp", "chính thức: https://dti.gov.vn/", "0,5496"):
+        assert words in vi.output, words
+    assert "stated" not in vi.output and "0.5496" not in vi.output
+    en = CliRunner().invoke(app, ["record", "show", "thai nguyen", "--year", "2021", "--lang", "en"],
+                            terminal_width=400)
+    assert en.exit_code == 0 and "Published figures" in en.output and "0.5496" in en.output
+    assert "Hạng" not in en.output and "nêu trực tiếp" not in en.output
+    missing = CliRunner().invoke(app, ["record", "show", "nowhere"])
+    assert missing.exit_code != 0 and "không có số liệu công bố" in missing.output
+
+
 # -- the shipped results and the record ---------------------------------------------------------------
 
 def test_every_shipped_figure_has_a_source_in_the_record_and_agrees_with_it():

@@ -82,13 +82,43 @@ def _print_audit(rows: list[dict], lang: str) -> None:
     console.print(table)
 
 
+SHOW_WORDS = {
+    "vi": {"title": "Số liệu đã công bố: {unit}", "columns": ("Năm", "Cơ sở", "Số liệu", "Giá trị",
+           "Loại", "Nguồn", "Nguồn khác số"), "rank": "Hạng DTI", "rank_change": "Thay đổi hạng",
+           "rank_of": "Hạng {name}", "stated": "nêu trực tiếp",
+           "derived_from_change": "suy ra từ thay đổi hạng", "official": "chính thức",
+           "provincial_portal": "cổng tỉnh", "national_press": "báo trung ương",
+           "provincial_press": "báo địa phương", "third_party": "bên thứ ba",
+           "none": "không có số liệu công bố nào của {unit!r} trong bản ghi"},
+    "en": {"title": "Published figures: {unit}", "columns": ("year", "basis", "measure", "value",
+           "kind", "source", "conflicts"), "none": "no published figure of {unit!r} in the record"},
+}
+
+
+def _measure_words(measure: str, year: int, lang: str) -> str:
+    """The measure as the reader's language names it (Vietnamese: the framework's names)."""
+    from dti.editions.record_text import measure_name
+
+    words = SHOW_WORDS[lang]
+    if lang == "en":
+        return measure
+    if measure in ("rank", "rank_change"):
+        return words[measure]
+    if measure.startswith("rank_"):
+        name = measure_name("score_" + measure.removeprefix("rank_"), year, lang)
+        return words["rank_of"].format(name=name) if not name.startswith("score_") else measure
+    return measure_name(measure, year, lang)
+
+
 @record_app.command("show")
 @click.argument("province")
 @RECORD_FILE
 @click.option("--year", type=int, default=None, help="one edition year only")
 @format_option("csv", "json")
 @OUT
-def record_show(province: str, facts: Path | None, year: int | None, format: str, out: Path | None) -> None:
+@LANG
+def record_show(province: str, facts: Path | None, year: int | None, format: str, out: Path | None,
+                lang: str) -> None:
     """Every published figure of one province, each with its sources (winner first) and the
     sources that disagree."""
     from dti.io.export import to_csv, to_json, write_output
@@ -101,7 +131,7 @@ def record_show(province: str, facts: Path | None, year: int | None, format: str
                       if codes.get(f.basis) == f.unit and (year is None or f.year == year)),
                      key=lambda f: (f.year, f.basis, f.measure))
     if not figures:
-        raise click.ClickException(f"no published figure of {province!r} in the record")
+        raise click.ClickException(SHOW_WORDS[lang]["none"].format(unit=province))
     rows = [{"year": f.year, "basis": f.basis, "unit": f.unit, "measure": f.measure,
              "value": f.value, "kind": f.winner.kind, "source_class": f.winner.source,
              "source": f.winner.url, "quote": f.winner.quote, "other_sources": len(f.sources) - 1,
@@ -110,12 +140,20 @@ def record_show(province: str, facts: Path | None, year: int | None, format: str
         return write_output(to_json(rows), out)
     if format == "csv":
         return write_output(to_csv(rows), out)
-    table = Table(title=f"Published figures: {province}")
-    for column in ("year", "basis", "measure", "value", "kind", "source", "conflicts"):
+    _print_show(rows, province, lang)
+
+
+def _print_show(rows: list[dict], province: str, lang: str) -> None:
+    words = SHOW_WORDS[lang]
+    table = Table(title=words["title"].format(unit=province))
+    for column in words["columns"]:
         table.add_column(column)
     for r in rows:
-        table.add_row(str(r["year"]), r["basis"], r["measure"], f"{r['value']:g}", r["kind"],
-                      f"{r['source_class']}: {r['source']}", r["conflicts"])
+        value = f"{r['value']:g}".replace(".", ",") if lang == "vi" else f"{r['value']:g}"
+        table.add_row(str(r["year"]), r["basis"], _measure_words(r["measure"], r["year"], lang),
+                      value, words.get(r["kind"], r["kind"]),
+                      f"{words.get(r['source_class'], r['source_class'])}: {r['source']}",
+                      r["conflicts"])
     console.print(table)
 
 

@@ -322,3 +322,96 @@ def test_verify_refuses_a_database_not_yet_upgraded(tmp_path, capsys):
     code, _, err = _cli(capsys, store)
     store.close()
     assert code == 1 and "run `dti db upgrade` first" in err and len(err.splitlines()) == 1
+
+
+# -- lines queued by the server (PostgreSQL) --------------------------------------------------------
+
+def _queued_store(store) -> Store:
+    """The server's store: on PostgreSQL its requests queue their lines (SQLite seals inline,
+    under the write lock every write transaction holds anyway)."""
+    if store.is_sqlite:
+        pytest.skip("SQLite seals every line inline: its write lock is held by the transaction")
+    return Store.open(store.url, store.evidence_dir, seal_later=True)
+
+
+def _queue_length(store) -> int:
+    with store.reading() as session:
+        return session.scalar(select(func.count()).select_from(audit_chain.AuditQueued))
+
+
+def _sealed_within(store, lines: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while _queue_length(store) or len(_lines(store)) < lines:
+        assert time.monotonic() < deadline, "the queued lines were not sealed"
+        time.sleep(0.02)
+
+
+def test_a_queued_line_does_not_wait_for_the_chain_lock_and_is_sealed_after(store):
+    """The lock held elsewhere (a publication, say) no longer holds up a save: its line waits in
+    the queue and the sealer puts it in the chain when the lock is free."""
+    server = _queued_store(store)
+    try:
+        with store.engine.connect() as other:
+            other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": audit_chain._LOCK})
+            started = time.monotonic()
+            _write(server, 3)
+            assert time.monotonic() - started < 5          # it did not wait for the lock
+            time.sleep(1.5)                                 # the sealer tried, and waits
+            assert _queue_length(store) == 3 and _lines(store) == []
+            other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": audit_chain._LOCK})
+            other.commit()
+        _sealed_within(store, 3)
+        assert [line.after["n"] for line in _lines(store)] == [0, 1, 2]   # in the order queued
+        assert _verify(store).ok
+    finally:
+        server.close()
+
+
+def test_queued_writers_in_several_processes_never_fork_or_lose_a_line(store):
+    server_processes = [_queued_store(store) for _ in range(4)]
+    failures = []
+
+    def append(own: Store, n: int) -> None:
+        try:
+            for t in range(15):
+                with own.transaction() as session:
+                    audit.write(session, CLI, "test.concurrent", after={"writer": n, "t": t})
+        except Exception as exc:   # noqa: BLE001 — reported below
+            failures.append(f"writer {n}: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=append, args=(own, n))
+               for n, own in enumerate(server_processes)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for own in server_processes:
+        own.close()                     # a stopping process seals what it queued
+    assert failures == [] and _queue_length(store) == 0
+    lines = _lines(store)
+    assert sorted((line.after["writer"], line.after["t"]) for line in lines) == [
+        (n, t) for n in range(4) for t in range(15)]
+    for n in range(4):                  # each writer's lines in the order it committed them
+        assert [line.after["t"] for line in lines if line.after["writer"] == n] == list(range(15))
+    assert _verify(store).ok and [line.id for line in lines] == list(range(1, 61))
+
+
+def test_a_publication_and_a_verification_seal_the_queue_first(store, capsys):
+    server = _queued_store(store)
+    try:
+        server.sealer.every = 3600              # the sealer sleeps: only a poke would wake it
+        server.sealer.poke = lambda: None
+        _write(server, 2)
+        assert _queue_length(store) == 2
+        with store.transaction() as session:   # what a publication does before recording it
+            head = audit.head(session)
+        assert _queue_length(store) == 0 and _lines(store)[-1].hash == head
+        _write(server, 1, "test.after")
+        code, out, _ = _cli(capsys, store)
+        assert code == 0 and "3 lines" in out and _queue_length(store) == 0
+        _write(server, 1, "test.read")
+        actor = Actor(None, "admin", Role.ADMIN)
+        with server.reading() as session:      # the audit pages read the queued line too
+            assert audit.entries(session, actor)[0]["action"] == "test.read"
+    finally:
+        server.close()

@@ -183,7 +183,7 @@ def audit_app() -> None:
 def audit_verify_command(database_url: str | None, expected_head: str | None) -> None:
     """Recompute the audit trail's hash chain line by line; name the first line that breaks it."""
     from dti.store import migrate
-    from dti.store.audit_chain import verify_chain
+    from dti.store.audit_chain import drain, verify_chain
 
     store = open_store(database_url)
     try:
@@ -191,6 +191,7 @@ def audit_verify_command(database_url: str | None, expected_head: str | None) ->
             current = migrate.current(store.engine) or "base"
             raise Conflict(f"the database's schema is at revision {current}, not "
                            f"{migrate.head()}: run `dti db upgrade` first")
+        drain(store.engine)          # lines the server queued: into the chain, then checked
         with store.reading() as session:
             report = verify_chain(session, expected_head)
     finally:

@@ -4,7 +4,8 @@ Writes go through :func:`write` inside the same transaction as the change they d
 change and its audit line land together or not at all.  The table refuses UPDATE and DELETE at
 the database (triggers in the first migration), and its lines form a hash chain
 (:mod:`dti.store.audit_chain`): a line written here takes its place in the chain when its
-transaction commits, so the chain's lock is held only for the commit.
+transaction commits, so the chain's lock is held only for the commit — or, in the server on
+PostgreSQL, it waits in a queue that a thread of its own seals, so a save never waits for that lock.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from dti.errors import NotAllowed
 from dti.store.accounts import Actor, now
-from dti.store.audit_chain import PENDING, seal
+from dti.store.audit_chain import HOLDS, PENDING, SEALER, drain, queue, seal, waiting
 from dti.store.models import AuditEntry
 from dti.workflow import MINISTRY_ROLES
 
@@ -50,8 +51,21 @@ def _as_stored(value: Any) -> Any:
 
 @event.listens_for(Session, "before_commit")
 def _seal_before_commit(session: Session) -> None:
-    if session.info.get(PENDING):
+    if not session.info.get(PENDING):
+        return
+    if session.info.get(SEALER) is not None and not session.info.get(HOLDS):
+        session.info[QUEUED] = queue(session)   # sealed after the commit, off the request
+    else:
         seal(session)
+
+
+QUEUED = "dti.audit.queued"
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_the_sealer(session: Session) -> None:
+    if session.info.pop(QUEUED, False):
+        session.info[SEALER].poke()
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -60,6 +74,7 @@ def _forget_at_the_end(session: Session, transaction) -> None:
     # after a commit there is nothing left to forget
     if transaction.parent is None:
         session.info.pop(PENDING, None)
+        session.info.pop(HOLDS, None)
 
 
 def entries(session: Session, actor: Actor, edition: str | None = None, province: str | None = None,
@@ -71,6 +86,8 @@ def entries(session: Session, actor: Actor, edition: str | None = None, province
         if province not in (None, actor.province_code):
             raise NotAllowed("this assessment belongs to another province")
         province = actor.province_code
+    if session.info.get(SEALER) is not None and waiting(session):
+        drain(session.get_bind())       # lines still queued: in the chain before they are read
     query = select(AuditEntry).order_by(AuditEntry.id.desc())
     if edition:
         query = query.where(AuditEntry.edition_code == edition)

@@ -21,25 +21,41 @@ a transaction-scoped advisory lock; SQLite: the write lock every write transacti
 ``BEGIN IMMEDIATE``.  Taken last, after the transaction's other changes are flushed, the lock is
 never held while waiting for another.  The unique ``prev_hash`` makes a fork impossible even for a
 writer that bypasses the lock: the second line claiming the same predecessor is refused.
+
+The server on PostgreSQL does not take the lock in a request: there its holder shares the
+interpreter with every other request thread, so under load each of its round trips waited for a
+turn and every save queued behind it (benchmarks/web.py: ~32 saves/s per worker).  A request
+writes its lines to ``audit_queue`` (:func:`queue`); a :class:`Sealer` thread of the process,
+woken after each such commit and at least every second, moves them into the chain in batches
+(:func:`drain`).  Every sealing — a publication's, a verification's, an inline one — takes the
+queued lines first, so the chain keeps the order in which lines were committed to the queue and
+a published head covers every line committed before it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dti.store.models import AuditEntry, EditionRow
+from dti.store.models import AuditEntry, AuditQueued, EditionRow
+
+LOG = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 CHAINED = ("id", "at", "user_id", "username", "role", "edition_code", "province_code",
            "indicator_code", "action", "before", "after", "reason")
 PENDING = "dti.audit.pending"     # Session.info key: the lines written, not yet in the chain
+HOLDS = "dti.audit.holds"         # Session.info key: this transaction holds the chain's lock
+SEALER = "dti.audit.sealer"       # Session.info key (set by the store): lines go to the queue
 # One advisory-lock key for the whole trail, derived from a name so no other lock collides by
 # accident.
 _LOCK = int.from_bytes(hashlib.sha256(b"dti.audit_log chain").digest()[:8], "big", signed=True)
@@ -55,19 +71,87 @@ def line_hash(prev_hash: str, line: Mapping[str, Any]) -> str:
 
 
 def seal(session: Session) -> str:
-    """Put the lines this transaction wrote into the chain, after its head; the new head."""
-    if session.get_bind().dialect.name == "postgresql":   # autoflush first: other locks come before
+    """Put the queued lines, then the lines this transaction wrote, into the chain after its
+    head; the new head.  The chain's lock is held until the transaction ends."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:                     # autoflush first: other locks come before
         session.execute(select(func.pg_advisory_xact_lock(_LOCK)))
+    session.info[HOLDS] = True
     last = session.execute(select(AuditEntry.id, AuditEntry.hash)
                            .order_by(AuditEntry.id.desc()).limit(1)).first()
     number, head = (last.id, last.hash) if last else (0, GENESIS)
-    for entry in session.info.pop(PENDING, []):
+    waiting = _dequeue(session) if postgres else []
+    for entry in [*waiting, *session.info.pop(PENDING, [])]:
         number += 1
         entry.id, entry.prev_hash = number, head
         entry.hash = head = line_hash(head, {key: getattr(entry, key) for key in CHAINED})
         session.add(entry)
     session.flush()
     return head
+
+
+_QUEUED = [c for c in CHAINED if c != "id"]
+
+
+def _dequeue(session: Session) -> list[AuditEntry]:
+    """The queued lines, in the order they were queued, as chain lines; removed from the queue."""
+    rows = list(session.scalars(select(AuditQueued).order_by(AuditQueued.id)))
+    if rows:   # by id: a line committed since the select stays queued for the next round
+        session.execute(delete(AuditQueued).where(AuditQueued.id.in_([r.id for r in rows])))
+    return [AuditEntry(**{key: getattr(row, key) for key in _QUEUED}) for row in rows]
+
+
+def queue(session: Session) -> bool:
+    """Write the lines this transaction wrote to the queue instead of the chain; whether any."""
+    entries = session.info.pop(PENDING, [])
+    session.add_all(AuditQueued(**{key: getattr(e, key) for key in _QUEUED}) for e in entries)
+    return bool(entries)
+
+
+def waiting(session: Session) -> bool:
+    return session.scalar(select(AuditQueued.id).limit(1)) is not None
+
+
+def drain(engine: Engine) -> None:
+    """Seal every queued line (in a transaction of its own; nothing to do: no lock taken)."""
+    with Session(engine) as session, session.begin():
+        if waiting(session):
+            seal(session)
+
+
+class Sealer:
+    """The thread that moves a process's queued lines into the chain: woken after each commit
+    that queued lines (:meth:`poke`) and at least every second; :meth:`stop` seals what is left."""
+
+    def __init__(self, engine: Engine, every: float = 1.0) -> None:
+        self.engine, self.every = engine, every
+        self._wake, self._stopping = threading.Event(), False
+        self._thread: threading.Thread | None = None
+        self._started = threading.Lock()
+
+    def poke(self) -> None:
+        with self._started:
+            if self._thread is None and not self._stopping:
+                self._thread = threading.Thread(target=self._run, name="dti-audit-sealer",
+                                                daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self.every)
+            self._wake.clear()
+            try:
+                drain(self.engine)
+            except Exception:   # noqa: BLE001 — the lines stay queued; the next round seals them
+                LOG.exception("audit lines not sealed yet; trying again in %s s", self.every)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:     # this process queued lines: none is left behind
+            self._thread.join(30)
+            drain(self.engine)
 
 
 # -- verification ---------------------------------------------------------------------------------

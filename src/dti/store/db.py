@@ -19,6 +19,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dti.store.audit_chain import SEALER, Sealer
+
 DEFAULT_URL = "sqlite:///var/dti.db"
 DEFAULT_EVIDENCE = "var/evidence"
 SQLITE_BUSY_MS = 30_000
@@ -72,13 +74,20 @@ class Store:
     engine: Engine
     sessions: sessionmaker
     _writer: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    sealer: Sealer | None = None
 
     @classmethod
-    def open(cls, url: str | None = None, evidence_dir: str | Path | None = None) -> "Store":
+    def open(cls, url: str | None = None, evidence_dir: str | Path | None = None,
+             seal_later: bool = False) -> "Store":
+        """``seal_later`` (the server): on PostgreSQL, audit lines are queued by the request
+        and sealed into the chain by a thread of this process (dti.store.audit_chain)."""
         url = url or database_url()
         evidence = Path(evidence_dir or os.environ.get("DTI_EVIDENCE_DIR") or DEFAULT_EVIDENCE)
         engine = make_engine(url)
-        return cls(url, evidence, engine, sessionmaker(engine, expire_on_commit=False))
+        sealer = Sealer(engine) if seal_later and engine.dialect.name == "postgresql" else None
+        info = {SEALER: sealer} if sealer else {}
+        return cls(url, evidence, engine, sessionmaker(engine, expire_on_commit=False, info=info),
+                   sealer=sealer)
 
     @property
     def safe_url(self) -> str:
@@ -110,4 +119,6 @@ class Store:
             yield session
 
     def close(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
         self.engine.dispose()

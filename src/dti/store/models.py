@@ -180,3 +180,23 @@ class AuditEntry(Base):
     # cannot fork) and this line's own, SHA-256 over that and its content, hex.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditQueued(Base):
+    """Audit lines written by the server on PostgreSQL, waiting for their place in the chain:
+    moved into ``audit_log`` (numbered and hashed) in batches by :mod:`dti.store.audit_chain`,
+    so a save never waits for the chain's lock."""
+
+    __tablename__ = "audit_queue"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    username: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(30))
+    edition_code: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    province_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    indicator_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)

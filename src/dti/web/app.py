@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
     if store is None and settings.database_url:
         from dti.store.db import Store
 
-        store = Store.open(settings.database_url, settings.evidence_dir)
+        store = Store.open(settings.database_url, settings.evidence_dir, seal_later=True)
     # the docs page is the site's own (dti.web.site_chrome): Swagger UI from static/vendor
     app = FastAPI(title="DTI open data", version="1", docs_url=None,
                   openapi_url="/api/v1/openapi.json", redoc_url=None)

@@ -415,3 +415,24 @@ def test_a_publication_and_a_verification_seal_the_queue_first(store, capsys):
             assert audit.entries(session, actor)[0]["action"] == "test.read"
     finally:
         server.close()
+
+
+def test_lines_a_stopped_server_left_queued_are_sealed_when_it_starts(store):
+    from fastapi.testclient import TestClient
+
+    from dti.web import create_app
+
+    server = _queued_store(store)
+    try:
+        poke = server.sealer.poke
+        server.sealer.poke = lambda: None       # killed before its sealer ran
+        _write(server, 2)
+        assert _queue_length(store) == 2
+        server.sealer.poke = poke
+        with TestClient(create_app(store=server)):
+            _sealed_within(store, 2)
+        _write(server, 1)                         # after a stop, the next line starts it again
+        _sealed_within(store, 3)
+        assert _verify(store).ok
+    finally:
+        server.close()

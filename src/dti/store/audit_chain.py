@@ -147,11 +147,16 @@ class Sealer:
                 LOG.exception("audit lines not sealed yet; trying again in %s s", self.every)
 
     def stop(self) -> None:
-        self._stopping = True
+        """End the thread after sealing what this process queued (a later :meth:`poke` starts
+        it again)."""
+        with self._started:
+            self._stopping, thread = True, self._thread
         self._wake.set()
-        if self._thread is not None:     # this process queued lines: none is left behind
-            self._thread.join(30)
+        if thread is not None:           # this process queued lines: none is left behind
+            thread.join(30)
             drain(self.engine)
+        with self._started:
+            self._stopping, self._thread = False, None
 
 
 # -- verification ---------------------------------------------------------------------------------

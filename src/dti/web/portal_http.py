@@ -229,15 +229,21 @@ def start_ahead(app: FastAPI) -> threading.Thread | None:
 
 
 def _lifespan(inner: Any) -> Any:
-    """The app's lifespan (``inner``), with the work ahead started at start-up."""
+    """The app's lifespan (``inner``), with the work ahead started at start-up, and the audit
+    lines a stopped server left queued sealed at start (none is left by a server that stops)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        sealer = getattr(getattr(app.state, "store", None), "sealer", None)
         async with inner(app) as state:
             app.state.stopping = False
             app.state.reports.prepare()   # the fingerprint, before the first request needs it
             start_ahead(app)
+            if sealer is not None:
+                sealer.poke()
             yield state
             app.state.stopping = True     # the ahead thread stops after the render under way
+            if sealer is not None:
+                await asyncio.to_thread(sealer.stop)
 
     return lifespan

@@ -330,7 +330,7 @@ def _queued_store(store) -> Store:
     """The server's store: on PostgreSQL its requests queue their lines (SQLite seals inline,
     under the write lock every write transaction holds anyway)."""
     if store.is_sqlite:
-        pytest.skip("SQLite seals every line inline: its write lock is held by the transaction")
+        pytest.skip(reason="SQLite seals every line inline: its write lock is held by the transaction")
     return Store.open(store.url, store.evidence_dir, seal_later=True)
 
 

@@ -55,6 +55,7 @@ class Citations:
 
     sources: dict[str, dict[str, Any]] = field(default_factory=dict)   # url → first public source
     uses: dict[str, list[Use]] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)              # url → its number
 
     def cite(self, sources: Iterable[dict[str, Any]], year: int, unit: str) -> list[int]:
         """The numbers of a figure's chosen sources (as the portal shows them), citing each."""
@@ -64,12 +65,13 @@ class Citations:
                 continue
             url = source["url"]
             self.sources.setdefault(url, source)
+            self.numbers.setdefault(url, len(self.numbers) + 1)
             uses = self.uses.setdefault(url, [])
             use = Use(year, source["measure"], unit, source["value"], source["derived"],
                       source["quote"])
             if use not in uses:
                 uses.append(use)
-            number = list(self.sources).index(url) + 1
+            number = self.numbers[url]
             if number not in numbers:
                 numbers.append(number)
         return numbers

@@ -4,7 +4,7 @@ function and renders."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
@@ -13,16 +13,15 @@ from rich.tree import Tree
 
 from dti.cli.app import EDITION, FORMAT, LANG, OUT, app, console, format_option, framework_app
 from dti.cli.inputs import input_options, load_inputs, unit_set_for
-from dti.engine.build import build
 from dti.editions import edition_ids, edition_summary, load_edition
 from dti.errors import InputError, Problem
 from dti.formatting import format_number
 from dti.framework.checks import check_framework
 from dti.framework.load import load_framework
 from dti.io.export import to_csv, to_json, write_output, write_xlsx
-from dti.report.compare import edition_comparison
-from dti.report.profile import province_profile
-from dti.report.results import ResultTable, result_table
+
+if TYPE_CHECKING:  # the engine and reports load in the commands that compute: listing stays quick
+    from dti.report.results import ResultTable
 
 @app.command("editions")
 @format_option("json", "csv")
@@ -127,6 +126,9 @@ def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
 @LANG
 def compute_command(format: str, out: Path | None, lang: str, **options: Any) -> None:
     """Compute scores and ranks for the total, every pillar and every main indicator."""
+    from dti.engine.build import build
+    from dti.report.results import result_table
+
     inputs = load_inputs(**options)
     result = result_table(build(inputs.dataset, inputs.framework, inputs.recipe), inputs.unit_set,
                           inputs.edition, lang, with_published=inputs.published_data)
@@ -214,6 +216,8 @@ def _score_cell(row: dict[str, Any], code: str, lang: str, decimals: int | None)
 def compare_command(before: str, after: str, node: str | None, format: str, out: Path | None,
                     lang: str) -> None:
     """Rank and score changes of every province from one edition to another."""
+    from dti.report.compare import edition_comparison
+
     result = edition_comparison(before, after, node, lang)
     if format == "json":
         return write_output(to_json(result), out)
@@ -253,6 +257,8 @@ def _arrow(change: int | None) -> str:
 @LANG
 def province_command(name: str, edition: str, format: str, lang: str) -> None:
     """A one-screen profile: total, pillars, main indicators, ranks, change vs previous edition."""
+    from dti.report.profile import province_profile
+
     profile = province_profile(name, edition or None, lang)
     if format == "json":
         return write_output(to_json(profile.as_dict()), None)

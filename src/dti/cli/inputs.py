@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import click
 import yaml
 
 from dti.editions import Edition, edition_ids, load_edition
-from dti.engine.compare import rebase
-from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
 from dti.errors import InputError, Problem, RecipeError
 from dti.framework.load import load_framework
 from dti.framework.model import Framework
 from dti.units import UnitSet, load_crosswalk, load_unit_set, unit_set_ids
+
+if TYPE_CHECKING:
+    from dti.engine.data import Dataset
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ def load_inputs(edition: str, data: Path | None, demo: bool, basis: str, sheet: 
         dataset = ed.dataset(unit_set.id)
     published = data is None and not demo
     if to_basis and to_basis != unit_set.id:
+        from dti.engine.compare import rebase
+
         dataset = rebase(dataset, load_crosswalk(unit_set.id, to_basis).new_to_old, to_basis)
         unit_set = load_unit_set(to_basis)
     return Inputs(dataset, fw, the_recipe, unit_set, ed, published and not to_basis)

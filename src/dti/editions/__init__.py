@@ -12,18 +12,19 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import numpy as np
 import yaml
 
-from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
 from dti.errors import DataError, Problem, UnknownEditionError, UnknownUnitError
 from dti.framework.load import framework_from_dict
 from dti.framework.model import Framework
 from dti.tabular import read_table
 from dti.units import UnitSet, load_unit_set
+
+if TYPE_CHECKING:  # NumPy loads only when a dataset is built: listing editions stays quick
+    from dti.engine.data import Dataset
 
 # Layout of the published-results CSVs: column -> node code (scores) and rank column -> node code.
 SCORE_COLUMNS = {
@@ -55,6 +56,10 @@ class PublishedResults:
 
     def dataset(self, framework: Framework, unit_set: UnitSet) -> Dataset:
         """The published values of the framework's data nodes, one row per unit of the set."""
+        import numpy as np
+
+        from dti.engine.data import Dataset
+
         nodes = framework.data_nodes
         values = np.array([[self.scores.get(n.code, {}).get(u, math.nan) for n in nodes]
                            for u in unit_set.codes], dtype=float).reshape(len(unit_set), len(nodes))

@@ -9,13 +9,14 @@ are never subtracted from each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from dti.editions import Edition, edition_ids, load_edition
-from dti.engine.build import Build, build
+from dti.report.computed import lookup, node_figures
 from dti.units import MergedUnitError, load_crosswalk, load_unit_set
+
+if TYPE_CHECKING:  # NumPy and the engine load only for an edition the shipped table lacks
+    from dti.engine.build import Build
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ _BUILDS: dict[tuple[int, str], tuple[Edition, Build]] = {}
 def edition_build(edition: Edition, basis: str) -> Build:
     """The build of an edition on its published values, cached per edition object (editions are
     immutable; the object is kept with its build, so its id cannot be reused while cached)."""
+    from dti.engine.build import build
+
     key = (id(edition), basis)
     if key not in _BUILDS:
         _BUILDS[key] = (edition, build(edition.dataset(basis), edition.framework, edition.recipe))
@@ -78,16 +81,24 @@ def figure_for(edition: Edition, basis: str, code: str, node_code: str) -> tuple
     value = results.score(node_code, code) if results else None
     rank = results.rank(node_code, code) if results else None
     sources = ["published"] if value is not None or rank is not None else []
-    b = edition_build(edition, basis)
-    if code in b.units and node_code in b.codes:
-        i = b.unit_row(code)
-        computed = b.published_score(node_code)
-        if value is None and not np.isnan(computed[i]):
-            value = float(computed[i])
-            sources.append("computed")
-        if rank is None and not np.isnan(computed).any():
-            rank = int(b.rank(node_code)[i])
+    if value is not None and rank is not None:
+        return value, rank, "+".join(sources)   # nothing to fill in: no computation needed
+    computed = _computed(edition, basis, node_code)
+    if value is None and code in computed["scores"]:
+        value = computed["scores"][code]
+        sources.append("computed")
+    if rank is None and code in computed["ranks"]:
+        rank = computed["ranks"][code]
     return value, rank, "+".join(sources)
+
+
+def _computed(edition: Edition, basis: str, node_code: str) -> dict[str, dict[str, Any]]:
+    """The node's computed scores (units with one) and ranks (only when every unit has a score):
+    from the shipped table for the package's editions, from a build for any other."""
+    shipped = lookup(edition, basis, node_code)
+    if shipped is not None:
+        return shipped
+    return node_figures(edition_build(edition, basis), node_code)
 
 
 def province_profile(name: str, edition_id: str | None = None, lang: str = "vi") -> ProvinceProfile:

@@ -12,6 +12,7 @@ variants coincide; only the short forms, which no rule can derive, are kept in
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -79,6 +80,7 @@ def _drop_affixes(words: list[str]) -> list[str]:
     return words
 
 
+@functools.lru_cache(maxsize=4096)  # a few hundred distinct names; every unit set re-indexes them
 def normalise_name(text: str) -> str:
     """Return the matching key of a unit name: the form under which common spellings coincide.
 

@@ -43,7 +43,7 @@ serve: install
 	$(BIN)/dti serve --host $(HOST) --port $(PORT)
 
 test: install
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/python -m pytest
 
 bench: install

@@ -43,7 +43,8 @@ def prepare(url: str, evidence: Path, clients: int) -> tuple[str, list[tuple[str
     items)])."""
     from sqlalchemy import text, update
 
-    from dti.store import demo, migrate
+    from dti.services import demo
+    from dti.store import migrate
     from dti.store.accounts import create_user
     from dti.store.db import Store
     from dti.store.models import Assessment

@@ -36,6 +36,23 @@ def store(request, tmp_path):
     s.close()
 
 
+@pytest.fixture
+def world(store):
+    """The store with a user of every role and an open edition (``workspace_support.populate``)."""
+    from workspace_support import populate
+
+    return populate(store)
+
+
+@pytest.fixture
+def app(world):
+    """The portal with the assessment app on ``world``'s store."""
+    from dti.web.app import create_app
+    from dti.web.settings import Settings
+
+    return create_app(Settings(), store=world.store)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashing():
     """Argon2 with its cheapest parameters in tests: hashing stays real Argon2 (the parameters are

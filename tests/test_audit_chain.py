@@ -15,6 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from workspace_support import EDITION, PASSWORD, fresh_store, populate
 
 from dti.cli import main
+from dti.services.publication import publish, verify
 from dti.store import audit, audit_chain, backup, editions, migrate
 from dti.store.accounts import Actor
 from dti.store.audit_chain import GENESIS, line_hash, verify_chain
@@ -202,7 +203,7 @@ def _publish(store):
         session.execute(update(Assessment).values(state="approved"))
     _write(store, 2)
     with store.transaction() as session:
-        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+        publish(session, world.actors["admin"], EDITION, PASSWORD)
     with store.reading() as session:
         row = editions.get(session, EDITION)
         return row.snapshot, row.snapshot_checksum
@@ -215,7 +216,7 @@ def test_a_publication_covers_the_audit_head_and_a_rechained_history_no_longer_m
     assert publication.id == lines[-1].id
     assert snapshot["audit_head"] == publication.prev_hash == lines[-2].hash
     assert lines[-2].action == "assessment.publish"     # the publication's own transitions count
-    assert editions.verify(snapshot, stored)
+    assert verify(snapshot, stored)
     assert _verify(store).ok
 
     # the history before the publication rewritten, and the chain recomputed from there on
@@ -236,7 +237,7 @@ def test_a_publication_covers_the_audit_head_and_a_rechained_history_no_longer_m
     report = _verify(store)
     assert report.broken.id == publication.id and report.broken.edition_code == EDITION
     assert "published snapshot records another audit head" in report.broken.why
-    assert editions.verify(snapshot, stored)   # the snapshot itself is untouched: only the trail
+    assert verify(snapshot, stored)   # the snapshot itself is untouched: only the trail
 
 
 def test_a_removed_publication_line_is_found(store):

@@ -20,9 +20,10 @@ from sqlalchemy import event, func, select
 from workspace_support import PASSWORD, fresh_store
 
 from dti.cli import main
+from dti.clock import now
 from dti.errors import DtiError, InputError
 from dti.store import audit, backup
-from dti.store.accounts import Actor, create_user, now
+from dti.store.accounts import Actor, create_user
 from dti.store.evidence import store_bytes
 from dti.store.models import Answer, Assessment, Base, EditionRow, Evidence
 

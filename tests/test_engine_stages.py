@@ -397,7 +397,7 @@ def test_compare_reports_the_rank_change_between_two_builds(dti_2022):
     values = np.array(edition.dataset().values)
     data = edition.dataset()
     values[data.units.index(CAN_THO), data.columns.index("HDXHS")] = 0.9   # was 0.2947
-    after = build(data.with_values(values), edition.framework, edition.recipe)
+    after = build(replace(data, values=values), edition.framework, edition.recipe)
     change = compare(before, after)
     can_tho_after = 0.692395 + (0.9 - 0.2947) * 150 / 1000               # 0.78319, 2nd
     i = change.units.index(CAN_THO)

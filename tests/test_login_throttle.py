@@ -2,7 +2,7 @@
 failing is refused for a while without locking the accounts it aims at, an account is locked only
 by failures from several addresses (and never for an address it logged in from lately), every
 refusal reads the same, an admin sees and lifts locks, and ``X-Forwarded-For`` counts only from a
-trusted proxy.  The clock is moved through ``accounts.now``, as the store tests do."""
+trusted proxy.  The clock is moved through ``dti.clock.source``, as the store tests do."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from workspace_support import PASSWORD, login, populate, serving
+from workspace_support import PASSWORD, login, serving
 
 from dti.errors import DtiError
+from dti import clock
 from dti.store import accounts
 from dti.store.models import AuditEntry, EditionRow, SecurityEvent, User
 from dti.web.app import create_app
@@ -25,16 +26,6 @@ from dti.web.settings import Settings
 JSON = {"Accept": "application/json"}
 ATTACKER, OFFICE, HOTEL = "203.0.113.9", "198.51.100.7", "192.0.2.44"
 BOTNET = [f"100.64.0.{n}" for n in range(1, 5)]     # four addresses: 4 × 5 failures lock an account
-
-
-@pytest.fixture
-def world(store):
-    return populate(store)
-
-
-@pytest.fixture
-def app(world):
-    return create_app(Settings(), store=world.store)
 
 
 def browser(app, address: str, **options) -> TestClient:
@@ -130,10 +121,10 @@ def test_an_ipv6_client_is_counted_by_its_64_network(app, world):
 def test_the_throttle_ends_when_its_time_is_up(app, world, monkeypatch):
     for _ in range(5):
         refusal(attempt(app, ATTACKER, "editor", "wrong-password-1"))
-    start = accounts.now()
-    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=14))
+    start = clock.now()
+    monkeypatch.setattr(clock, "source", lambda: start + timedelta(minutes=14))
     refusal(attempt(app, ATTACKER, "editor", PASSWORD))
-    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
+    monkeypatch.setattr(clock, "source", lambda: start + timedelta(minutes=16))
     assert attempt(app, ATTACKER, "editor", PASSWORD).status_code == 303
 
 
@@ -145,11 +136,11 @@ def test_failures_from_several_addresses_lock_the_account_but_not_where_it_logge
     address it has not logged in from lately; its owner's usual address still gets in."""
     assert attempt(app, OFFICE, "admin", PASSWORD).status_code == 303
     lock_by_botnet(app, "admin")
-    assert locked_until(world, "admin") > accounts.now()
+    assert locked_until(world, "admin") > clock.now()
     refusal(attempt(app, HOTEL, "admin", PASSWORD))           # a new address: locked
     refusal(attempt(app, OFFICE, "admin", "wrong-password-1"))  # the usual one: still checked
     assert attempt(app, OFFICE, "admin", PASSWORD).status_code == 303
-    assert locked_until(world, "admin") > accounts.now()      # logging in does not lift the lock
+    assert locked_until(world, "admin") > clock.now()      # logging in does not lift the lock
 
 
 def test_every_refusal_reads_the_same_and_costs_the_same(app, world, monkeypatch):
@@ -250,12 +241,12 @@ def test_the_admin_sees_the_locks_and_lifts_them(app, world):
 
 def test_the_admin_page_lists_the_newest_hundred_refused_addresses(app, world, monkeypatch):
     """A botnet may leave thousands of addresses refused: the page stays small."""
-    start = accounts.now()
+    start = clock.now()
     with world.store.transaction() as session:
         for n in range(105):
-            monkeypatch.setattr(accounts, "now", lambda n=n: start + timedelta(seconds=n))
+            monkeypatch.setattr(clock, "source", lambda n=n: start + timedelta(seconds=n))
             accounts.record(session, "address_throttled", "admin", address=f"100.64.1.{n}")
-    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=1))
+    monkeypatch.setattr(clock, "source", lambda: start + timedelta(minutes=1))
     admin, _ = admin_client(app)
     locks = admin.get("/app/admin", headers=JSON).json()["locks"]
     assert [a["address"] for a in locks["addresses"]] == [f"100.64.1.{n}" for n in range(104, 4, -1)]
@@ -326,7 +317,7 @@ def test_creating_an_edition_does_not_hold_up_other_requests(world, monkeypatch)
     loop, that request would not be served and the wait would run out."""
     from dti.web.workspace import admin as admin_routes
 
-    started, answered, real = threading.Event(), threading.Event(), admin_routes.editions.create_edition
+    started, answered, real = threading.Event(), threading.Event(), admin_routes.edition_service.create_edition
     waited = []
 
     def slow_create(*args, **kwargs):
@@ -334,7 +325,7 @@ def test_creating_an_edition_does_not_hold_up_other_requests(world, monkeypatch)
         waited.append(answered.wait(20))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(admin_routes.editions, "create_edition", slow_create)
+    monkeypatch.setattr(admin_routes.edition_service, "create_edition", slow_create)
     app = create_app(Settings(), store=world.store)
     with serving(app) as base, httpx.Client(base_url=base, timeout=60) as admin:
         csrf = login(admin, "admin")

@@ -27,7 +27,7 @@ def with_values(data: Dataset, unit: str, values: dict[str, float]) -> Dataset:
     matrix = np.array(data.values)
     for code, value in values.items():
         matrix[data.units.index(unit), data.columns.index(code)] = value
-    return data.with_values(matrix)
+    return dataclasses.replace(data, values=matrix)
 
 
 # -- target seeking on the published 2022 values -----------------------------------------------

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from dti.web import create_app, reports
 from dti.web.ahead import ReportShelf, ReportSpec, fingerprint
+from dti.web.context import context_of
 from dti.web.portal_http import ACTIVITY, public_routes, start_ahead
 from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
@@ -140,7 +141,7 @@ def test_app_login_answers_while_cache_busting_pdf_requests_run(store):
     more while the renders filled the thread pool the app shares)."""
     populate(store)
     app = create_app(Settings(), store=store)
-    codes = [r["code"] for r in app.state.catalogue.ranking(E).rows][:24]
+    codes = [r["code"] for r in context_of(app).catalogue.ranking(E).rows][:24]
     urls = ([f"/reports/editions/{E}.pdf?bust={i}" for i in range(24)]
             + [f"/reports/provinces/{c}.pdf?edition={E}&bust={i}" for i, c in enumerate(codes)])
     with serving(app) as base, httpx.Client(base_url=base) as visitor, \
@@ -169,7 +170,7 @@ def test_a_planner_solve_never_blocks_the_event_loop(catalogue, monkeypatch):
 
     monkeypatch.setattr(planner, "plan_target", held)
     app = create_app(Settings(page_renders=1), catalogue=catalogue)
-    limit = app.state.gates.planner.limit
+    limit = context_of(app).gates.planner.limit
     plans = [f"/api/v1/editions/{E}/provinces/48/plan?rank={r}" for r in range(1, limit + 1)]
     with serving(app) as base, ThreadPoolExecutor(limit) as pool:
         held_plans = [pool.submit(httpx.get, base + p, timeout=60) for p in plans]
@@ -314,7 +315,7 @@ def test_reports_are_rendered_ahead_and_the_first_request_renders_nothing(tmp_pa
     renders = Renders(monkeypatch)
     settings = Settings(report_dir=str(tmp_path), warm_up=True, render_ahead=True)
     app = create_app(settings, catalogue=catalogue)
-    shelf = app.state.reports
+    shelf = context_of(app).reports
     total = len(list(shelf.specs()))
     assert total == 2 + 2 * 63
     with serving(app) as base:
@@ -326,7 +327,7 @@ def test_reports_are_rendered_ahead_and_the_first_request_renders_nothing(tmp_pa
         first = httpx.get(f"{base}/en/reports/provinces/19.pdf?edition=dti-province-2020")
         assert first.status_code == 200 and first.content == b"%PDF dti-province-2020 19 en"
         assert renders.count == rendered == total
-        warm = app.state.public.cache.get(app.state.public.key("/editions/dti-province-2020", b""))
+        warm = context_of(app).public.cache.get(context_of(app).public.key("/editions/dti-province-2020", b""))
         assert warm is not None                        # the ranking page was built at start too
 
 
@@ -338,19 +339,19 @@ def test_work_ahead_waits_while_a_request_is_under_way(tmp_path, monkeypatch):
     monkeypatch.setattr(reports, "province_report", lambda c, e, code, lang, b: b"%PDF")
     app = create_app(Settings(report_dir=str(tmp_path), warm_up=True, render_ahead=True),
                      catalogue=catalogue)
-    ranking = app.state.public.key("/editions/dti-province-2020", b"")
+    ranking = context_of(app).public.key("/editions/dti-province-2020", b"")
     ACTIVITY.enter()                       # a request under way, as long as this test says
     try:
         thread = start_ahead(app)
         time.sleep(1.0)
-        assert app.state.public.cache.get(ranking) is None
-        assert not list(app.state.reports.folder.glob("*.pdf"))
+        assert context_of(app).public.cache.get(ranking) is None
+        assert not list(context_of(app).reports.folder.glob("*.pdf"))
     finally:
         ACTIVITY.leave()
     thread.join(120)
     assert not thread.is_alive()
-    assert app.state.public.cache.get(ranking) is not None
-    assert len(list(app.state.reports.folder.glob("*.pdf"))) == 2 + 2 * 63
+    assert context_of(app).public.cache.get(ranking) is not None
+    assert len(list(context_of(app).reports.folder.glob("*.pdf"))) == 2 + 2 * 63
 
 
 def test_a_report_file_is_never_served_for_other_figures(tmp_path):
@@ -426,7 +427,7 @@ def test_the_rules_and_settings_are_documented(client):
                  "DTI_RENDER_AHEAD"):
         assert f"`{name}" in docs, name
     rules = docs.split("How the public side answers", 1)[1].split("##", 1)[0]
-    assert sorted(p for p in client.app.state.public.recognised if f"`{p}`" not in rules) == []
+    assert sorted(p for p in context_of(client.app).public.recognised if f"`{p}`" not in rules) == []
 
 
 def test_settings_from_the_environment():

@@ -12,6 +12,8 @@ from workspace_support import EDITION, OWN, PASSWORD, populate
 
 from dti.errors import Conflict, NotAllowed
 from dti.scoring import illustrative_catalogue
+from dti.services import publication
+from dti.services.editions import create_edition
 from dti.store import assessments, editions
 from dti.store.models import Assessment, EditionRow
 
@@ -31,13 +33,13 @@ def test_publication_freezes_and_recomputes_to_the_same_checksum(store):
                                 {"value": "có"}, 0)
     _approve_all(store)
     with store.transaction() as session:
-        row = editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+        row = publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
         snapshot, stored = row.snapshot, row.snapshot_checksum
     with store.reading() as session:
         row = editions.get(session, EDITION)
         assert row.status == "published" and row.snapshot_checksum == stored
-        assert editions.verify(row.snapshot, stored)
-        frozen = editions.published_editions(session)[0]
+        assert publication.verify(row.snapshot, stored)
+        frozen = publication.published_editions(session)[0]
     assert snapshot["framework"]["id"] == "qd-922-btttt"
     assert snapshot["values"][OWN][yesno.main_code] == pytest.approx(
         yesno.max_points / next(m.max_points for m in CAT.mains if m.code == yesno.main_code))
@@ -47,10 +49,10 @@ def test_publication_freezes_and_recomputes_to_the_same_checksum(store):
 
     tampered = copy.deepcopy(row.snapshot)
     tampered["scores"]["DTI"][OWN] = 0.9
-    assert not editions.verify(tampered, stored)
+    assert not publication.verify(tampered, stored)
     inputs_changed = copy.deepcopy(row.snapshot)
     inputs_changed["values"][OWN][yesno.main_code] = 1.0
-    assert not editions.verify(inputs_changed, editions.checksum(inputs_changed))
+    assert not publication.verify(inputs_changed, publication.checksum(inputs_changed))
 
 
 def test_publication_refuses_an_edition_with_provinces_not_approved_and_changes_nothing(store):
@@ -60,11 +62,11 @@ def test_publication_refuses_an_edition_with_provinces_not_approved_and_changes_
                         .values(state="approved"))
     with pytest.raises(Conflict) as refused:
         with store.transaction() as session:
-            editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+            publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
     assert refused.value.context["pending"] == [OWN]
     with pytest.raises(NotAllowed):
         with store.transaction() as session:
-            editions.publish(session, world.actors["reviewer"], EDITION, PASSWORD)
+            publication.publish(session, world.actors["reviewer"], EDITION, PASSWORD)
     with store.reading() as session:
         row = session.query(EditionRow).one()
         assert row.status == "open" and row.snapshot is None
@@ -84,7 +86,7 @@ def test_a_published_edition_carries_its_uncertainty_analysis_to_the_profile_pag
             session.execute(update(Answer).where(Answer.assessment_id == a.id,
                                                  Answer.indicator_code.in_(("NTS.04", "HDCQS.01")))
                             .values(final_points=float(n % 10)))
-        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+        publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
     with store.reading() as session:
         snapshot = editions.get(session, EDITION).snapshot
     analysis = snapshot["uncertainty"]
@@ -125,11 +127,11 @@ def test_an_edition_compared_with_the_previous_one_explains_what_moved_the_score
                         session.execute(update(Answer).where(Answer.assessment_id == a.id,
                                                              Answer.indicator_code == code_)
                                         .values(final_points=value))
-            editions.publish(session, admin, code, PASSWORD)
+            publication.publish(session, admin, code, PASSWORD)
 
     publish(EDITION, {"NTS.04": 5.0})
     with store.transaction() as session:
-        editions.create_edition(session, admin, CAT, "dti-test-2023", 2023, "Kỳ thử nghiệm 2023",
+        create_edition(session, admin, CAT, "dti-test-2023", 2023, "Kỳ thử nghiệm 2023",
                                 "Test edition 2023", previous=EDITION)
     publish("dti-test-2023", {"NTS.04": 10.0, "HDCQS.01": 2.0})
     client = TestClient(create_app(Settings(), store=store))
@@ -142,7 +144,7 @@ def test_an_edition_compared_with_the_previous_one_explains_what_moved_the_score
     assert "Điều gì làm điểm thay đổi so với kỳ trước" in html and "+0,0050" in html
     with pytest.raises(Conflict):
         with store.transaction() as session:
-            editions.create_edition(session, admin, CAT, "dti-test-2024", 2024, "x", "x",
+            create_edition(session, admin, CAT, "dti-test-2024", 2024, "x", "x",
                                     previous="no-such-edition")
 
 
@@ -152,7 +154,7 @@ def test_the_static_export_carries_an_edition_published_from_the_store(store, tm
     world = populate(store)
     _approve_all(store)
     with store.transaction() as session:
-        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+        publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
     report = export_site(tmp_path / "site", EDITION, database_url=store.url)
     assert EDITION in report.editions and not report.broken
     pages = list((tmp_path / "site").rglob("*.html"))

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from dti.web.reports import ReportNotFound, national_report, province_report
 from dti.web import create_app
+from dti.web.context import context_of
 from dti.web.snapshot import Catalogue
 
 pypdf = pytest.importorskip("pypdf")
@@ -95,7 +96,7 @@ def test_province_profile_of_thai_nguyen(client):
 def test_report_responses_are_cached_by_url(client):
     url = f"/reports/provinces/48.pdf?edition={E2022}"
     first = client.get(url).content
-    public, (path, query) = client.app.state.public, url.split("?")
+    public, (path, query) = context_of(client.app).public, url.split("?")
     assert public.cache.get(public.key(path, query.encode())) is not None
     assert client.get(url).content == first
 

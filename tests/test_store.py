@@ -21,7 +21,9 @@ from sqlalchemy.exc import DBAPIError
 from workspace_support import EDITION, OWN, PASSWORD, USERS, fresh_store, pdf, populate
 
 from dti.errors import Conflict, InputError, LoginRefused, NotAllowed, StaleEdit
-from dti.store import accounts, audit, backup, demo, migrate
+from dti import clock
+from dti.services import demo
+from dti.store import accounts, audit, backup, migrate
 from dti.store.accounts import Actor, authenticate, create_user, reauthenticate
 from dti.store.assessments import save_answer, view
 from dti.store.evidence import upload
@@ -133,10 +135,10 @@ def test_twenty_failures_lock_the_account_for_fifteen_minutes(store, monkeypatch
     assert _attempt(store, "editor", PASSWORD, "192.0.2.9") == accounts.REFUSED   # right one, refused
     assert _events(store, "editor") == (["login_failed"] * 5 + ["address_throttled"]) * 3 + [
         "login_failed"] * 5 + ["account_locked", "address_throttled", "login_while_locked"]
-    start = accounts.now()
-    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=14))
+    start = clock.now()
+    monkeypatch.setattr(clock, "source", lambda: start + timedelta(minutes=14))
     assert _attempt(store, "editor", PASSWORD, "192.0.2.10") == accounts.REFUSED
-    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
+    monkeypatch.setattr(clock, "source", lambda: start + timedelta(minutes=16))
     assert _attempt(store, "editor", PASSWORD, "192.0.2.10") == "ok"
     with store.reading() as session:
         assert session.scalar(select(User.locked_until).where(User.username == "editor")) is None
@@ -146,8 +148,8 @@ def test_failures_older_than_fifteen_minutes_do_not_count(store, monkeypatch):
     _users(store, "approver")
     for _ in range(4):
         _attempt(store, "approver", "wrong-password")
-    start = accounts.now()
-    monkeypatch.setattr(accounts, "now", lambda: start + timedelta(minutes=16))
+    start = clock.now()
+    monkeypatch.setattr(clock, "source", lambda: start + timedelta(minutes=16))
     assert _attempt(store, "approver", "wrong-password") == accounts.REFUSED
     assert _attempt(store, "approver", PASSWORD) == "ok"
     assert "account_locked" not in _events(store, "approver")
@@ -245,7 +247,7 @@ def test_backup_and_restore_round_trip(store, tmp_path):
             assert _snapshot(target) == original
             assert _evidence(target) == files
             with target.transaction() as session:   # ids continue after the restored ones
-                session.add(SecurityEvent(at=accounts.now(), kind="test", username="x", detail=""))
+                session.add(SecurityEvent(at=clock.now(), kind="test", username="x", detail=""))
             assert _attempt(target, "editor", PASSWORD) == "ok"   # the hashes came across
             again = tmp_path / f"back-from-{backend}.tar.gz"
             backup.backup(target, again)
@@ -269,7 +271,7 @@ def test_backup_reads_one_snapshot_while_others_write(store, tmp_path):
         if "FROM audit_log" in statement and not writes:
             with store.engine.begin() as other:   # another connection, committed
                 other.execute(SecurityEvent.__table__.insert().values(
-                    at=accounts.now(), kind="written_during_backup", username="x", detail=""))
+                    at=clock.now(), kind="written_during_backup", username="x", detail=""))
             writes.append(True)
 
     event.listen(store.engine, "after_cursor_execute", write_meanwhile)
@@ -416,7 +418,7 @@ def test_edition_codes_are_checked_before_the_database(store, code):
 
     from dti.errors import Conflict
     from dti.scoring import illustrative_catalogue
-    from dti.store.editions import create_edition
+    from dti.services.editions import create_edition
 
     world = populate(store)
     with pytest.raises(Conflict):

@@ -21,7 +21,8 @@ from workspace_support import fresh_store
 
 from dti.cli import main
 from dti.cli.app import app
-from dti.store import demo, migrate
+from dti.services import demo
+from dti.store import migrate
 from dti.store.accounts import authenticate
 from dti.store.db import Store
 from dti.store.models import Assessment, User
@@ -139,10 +140,25 @@ def test_user_add_reads_the_password_never_from_an_option(store, capsys):
         assert code == 1 and message in err and len(err.strip().splitlines()) == 1, err
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# `dti serve` as it is, except that uvicorn listens on a socket the test has already bound (its
+# fd is the first argument): no port is chosen and then raced for.  The test's socket is not yet
+# listening and allows address reuse, so the command's own check that the address can be bound
+# still runs and passes.
+SERVE = """
+import socket, sys
+import uvicorn
+from dti.cli.main import main
+
+listening = socket.socket(fileno=int(sys.argv[1]))
+
+
+def run(app, *, host, port, **options):
+    uvicorn.Server(uvicorn.Config(app, **options)).run(sockets=[listening])
+
+
+uvicorn.run = run
+sys.exit(main(sys.argv[2:]))
+"""
 
 
 def _get(url: str) -> int:
@@ -154,12 +170,16 @@ def _get(url: str) -> int:
 
 
 def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
     env = {**os.environ, "DTI_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}",
            "DTI_EVIDENCE_DIR": str(tmp_path / "evidence")}
-    process = subprocess.Popen([sys.executable, "-m", "dti.cli.main", "serve", "--port", str(port),
-                                *extra], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        process = subprocess.Popen([sys.executable, "-c", SERVE, str(sock.fileno()), "serve",
+                                    "--port", str(port), *extra], cwd=tmp_path, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   pass_fds=[sock.fileno()])
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

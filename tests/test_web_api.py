@@ -12,6 +12,7 @@ from hypothesis import settings
 from dti.editions import edition_ids, load_edition
 from dti.units import load_unit_set
 from dti.web import api, create_app
+from dti.web.context import context_of
 
 E2022 = "dti-province-2022"
 MIDLANDS = "Trung du và miền núi phía Bắc"
@@ -192,7 +193,7 @@ def test_writes_are_not_allowed(client):
 
 def test_answers_come_from_the_snapshot_never_rebuilt(client, monkeypatch):
     client.get("/api/v1/editions")
-    snap = APP.state.api_v1
+    snap = context_of(APP).api_v1
 
     def rebuild(*args, **kwargs):
         raise AssertionError("the API rebuilt its snapshot on a request")
@@ -201,7 +202,7 @@ def test_answers_come_from_the_snapshot_never_rebuilt(client, monkeypatch):
     monkeypatch.setattr(api, "province_history", rebuild)
     for url in OK_URLS:
         get(client, url)
-    assert APP.state.api_v1 is snap
+    assert context_of(APP).api_v1 is snap
 
 
 def test_every_api_route_is_documented_with_public_schemas_and_the_envelope(client):

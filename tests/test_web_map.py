@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from dti.units import load_unit_set
 from dti.web import create_app, maps
+from dti.web.context import context_of
 
 E2022, E2024 = "dti-province-2022", "dti-province-2024"
 BUDGET = 600 * 1024
@@ -59,7 +60,7 @@ def test_2022_map_links_every_province_and_all_with_a_value(client):
     assert page.status_code == 200
     (svg,) = svgs(page.text)
     drawn = shapes(svg)
-    ranking = client.app.state.catalogue.ranking(E2022)
+    ranking = context_of(client.app).catalogue.ranking(E2022)
     valued = [r["code"] for r in ranking.rows if r["value"] is not None]
     assert len(valued) >= 6
     assert {c: drawn[c]["href"] for c in valued} == {c: f"/provinces/{c}?edition={E2022}" for c in valued}
@@ -194,7 +195,7 @@ def test_rendering_is_cached(client):
 
 def test_navigation_links_to_the_map(client):
     html = client.get(f"/editions/{E2022}").text
-    latest = client.app.state.catalogue.latest.id
+    latest = context_of(client.app).catalogue.latest.id
     assert f'href="/editions/{latest}/map"' in html
 
 
@@ -225,7 +226,7 @@ def current_view(html: str) -> str:
 @pytest.mark.parametrize("prefix", ["", "/en"])
 def test_2022_map_opens_by_rank_and_colours_all_63_provinces(client, prefix):
     words = VIEWS[prefix]
-    ranking = client.app.state.catalogue.ranking(E2022)
+    ranking = context_of(client.app).catalogue.ranking(E2022)
     ranked = {r["code"] for r in ranking.rows if r["rank"] is not None}
     scored = {r["code"] for r in ranking.rows if r["value"] is not None}
     assert len(scored) < len(ranked) == 63                    # why the rank view is the default
@@ -246,7 +247,7 @@ def test_2022_map_opens_by_rank_and_colours_all_63_provinces(client, prefix):
 @pytest.mark.parametrize("prefix", ["", "/en"])
 def test_2022_score_view_asked_for_by_name_is_honoured(client, prefix):
     words = VIEWS[prefix]
-    ranking = client.app.state.catalogue.ranking(E2022)
+    ranking = context_of(client.app).catalogue.ranking(E2022)
     scored = {r["code"] for r in ranking.rows if r["value"] is not None}
     page = client.get(f"{prefix}/editions/{E2022}/map?show=score")
     (svg,) = svgs(page.text)
@@ -264,7 +265,7 @@ def test_2022_score_view_asked_for_by_name_is_honoured(client, prefix):
 
 def test_a_node_with_more_scores_than_ranks_opens_by_score(client):
     """The choice is per node shown: 2022's NTS has more published scores than ranks."""
-    ranking = client.app.state.catalogue.ranking(E2022)
+    ranking = context_of(client.app).catalogue.ranking(E2022)
     figures = [r["figures"]["NTS"] for r in ranking.rows]
     assert sum(f["value"] is not None for f in figures) > sum(f["rank"] is not None for f in figures)
     page = client.get(f"/editions/{E2022}/map?indicator=NTS")
@@ -277,7 +278,7 @@ def _publish_illustrative(store) -> str:
     from sqlalchemy import update
     from workspace_support import EDITION, PASSWORD, populate
 
-    from dti.store import editions
+    from dti.services import publication
     from dti.store.models import Answer, Assessment
 
     world = populate(store)
@@ -287,7 +288,7 @@ def _publish_illustrative(store) -> str:
             session.execute(update(Answer).where(Answer.assessment_id == a.id,
                                                  Answer.indicator_code.in_(("NTS.04", "HDCQS.01")))
                             .values(final_points=float(n % 10)))
-        editions.publish(session, world.actors["admin"], EDITION, PASSWORD)
+        publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
     return EDITION
 
 
@@ -296,7 +297,7 @@ def test_an_edition_with_every_score_published_keeps_the_score_view(store):
 
     edition = _publish_illustrative(store)
     client = TestClient(create_app(Settings(), store=store))
-    catalogue = client.app.state.catalogue
+    catalogue = context_of(client.app).catalogue
     assert catalogue.edition(edition).illustrative
     ranking = catalogue.ranking(edition)
     assert all(r["value"] is not None for r in ranking.rows)
@@ -312,7 +313,7 @@ def test_an_edition_with_every_score_published_keeps_the_score_view(store):
 
 
 def test_cached_answers_keep_the_default_and_each_named_view_apart(client):
-    assert "show" in client.app.state.public.recognised     # a cache key keeps ?show
+    assert "show" in context_of(client.app).public.recognised     # a cache key keeps ?show
     url = f"/editions/{E2022}/map?indicator=KTS"
     plain = client.get(url)                    # kept first: a key without ?show would answer it
     by_score, by_rank, again = (client.get(url + "&show=score"), client.get(url + "&show=rank"),

@@ -32,7 +32,7 @@ from dti.store.models import EditionRow
 from dti.web.app import create_app
 from dti.web.settings import Settings
 from dti.workbook_limits import MAX_TABLE_ROWS, MAX_UNPACKED_BYTES, MIB
-from workspace_support import EDITION, OWN, login, populate
+from workspace_support import EDITION, OWN, login
 
 CATALOGUE = illustrative_catalogue()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -333,11 +333,6 @@ def test_too_many_parts_or_a_huge_shared_part_are_refused():
 
 
 # -- through the app and the CLI ---------------------------------------------------------------
-
-
-@pytest.fixture
-def world(store):
-    return populate(store)
 
 
 def signed_in(store, username: str) -> tuple[TestClient, str]:

@@ -12,33 +12,17 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from workspace_support import EDITION, OTHER, OWN, PASSWORD, login, populate
+from workspace_support import EDITION, OTHER, OWN, PASSWORD
+from workspace_support import signed_in as client
 
 from dti.errors import Conflict
 from dti.scoring import CatalogueInfo, catalogue_csv, catalogue_from_bytes, illustrative_catalogue
+from dti.clock import now
 from dti.store import assessments, editions
-from dti.store.accounts import now
 from dti.store.models import (Assessment, AuditEntry, EditionRow, LockException, SecurityEvent,
                               User)
-from dti.web.app import create_app
-from dti.web.settings import Settings
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def world(store):
-    return populate(store)
-
-
-@pytest.fixture
-def app(world):
-    return create_app(Settings(), store=world.store)
-
-
-def client(app, username: str, password: str = PASSWORD) -> tuple[TestClient, str]:
-    c = TestClient(app)
-    return c, login(c, username, password)
 
 
 def set_state(world, state: str, province: str | None = None) -> None:

@@ -13,15 +13,13 @@ from urllib.parse import quote, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from workspace_support import EDITION, OTHER, OWN, PASSWORD, login, pdf, populate
+from workspace_support import EDITION, OTHER, OWN, PASSWORD, login, pdf
 
 from dti.scoring import illustrative_catalogue
+from dti.services.editions import create_edition
 from dti.store import assessments
-from dti.store.editions import create_edition
 from dti.store.models import (Answer, Assessment, AuditEntry, Comment, EditionRow, Evidence,
                               LoginSession, SecurityEvent, User)
-from dti.web.app import create_app
-from dti.web.settings import Settings
 
 JSON = {"Accept": "application/json"}
 PAGE, OTHER_PAGE = f"/app/{EDITION}/{OWN}", f"/app/{EDITION}/{OTHER}"
@@ -32,16 +30,6 @@ TAG = '"><img src=x onerror=alert(3)>'          # no slash: it fits in one path 
 SQL = "' OR 1=1 --"
 EVIL = ("//evil.example", "https://evil.example/app", "/\\evil.example", "\\\\evil.example",
         "/app\\..\\..\\/evil.example", "http:/evil.example", "/app/\r\nLocation: //evil.example")
-
-
-@pytest.fixture
-def world(store):
-    return populate(store)
-
-
-@pytest.fixture
-def app(world):
-    return create_app(Settings(), store=world.store)
 
 
 def browser(app, **options) -> TestClient:

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import httpx
 import openpyxl
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -27,16 +26,11 @@ from dti.store import assessments
 from dti.store.models import Answer, Assessment, AuditEntry, EditionRow
 from dti.web.app import create_app
 from dti.web.settings import Settings
-from workspace_support import EDITION, OWN, login, populate
+from workspace_support import EDITION, OWN, login
 
 CATALOGUE = illustrative_catalogue()
 BASE = f"/app/{EDITION}/{OWN}"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def world(store):
-    return populate(store)
 
 
 def client_for(store, username: str) -> tuple[TestClient, str]:
@@ -219,22 +213,27 @@ def test_apply_needs_the_csrf_token_and_a_kept_file(world):
 # -- a real server killed in the middle of an import ---------------------------------------------
 
 SERVER = """
-import sys, uvicorn
+import socket, sys, uvicorn
 from dti.web.app import create_app
 from dti.web.settings import Settings
 app = create_app(Settings(database_url=sys.argv[1], evidence_dir=sys.argv[2]))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
+listening = socket.socket(fileno=int(sys.argv[3]))   # bound by the test: no port to race for
+uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listening])
 """
 
 
-def start_server(store, delay_ms: int) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {**os.environ, "DTI_IMPORT_ROW_DELAY_MS": str(delay_ms)}
-    process = subprocess.Popen([sys.executable, "-c", SERVER, store.url, str(store.evidence_dir),
-                                str(port)], env=env)
-    url = f"http://127.0.0.1:{port}"
+def start_server(store, hold: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """A server process on a socket the test has already bound; with ``hold``, imports stop
+    after each saved row until that file is removed (``DTI_IMPORT_HOLD_FILE``)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    env = {k: v for k, v in os.environ.items() if k != "DTI_IMPORT_HOLD_FILE"}
+    if hold is not None:
+        env["DTI_IMPORT_HOLD_FILE"] = str(hold)
+    with sock:
+        process = subprocess.Popen([sys.executable, "-c", SERVER, store.url, str(store.evidence_dir),
+                                    str(sock.fileno())], env=env, pass_fds=[sock.fileno()])
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -246,8 +245,22 @@ def start_server(store, delay_ms: int) -> tuple[subprocess.Popen, str]:
     raise AssertionError("the server did not start")
 
 
-def test_killing_the_server_mid_import_leaves_the_database_as_before(world):
-    process, url = start_server(world.store, delay_ms=200)
+def held_at(marker: Path, rows: int, process: subprocess.Popen) -> None:
+    """Let the import go on row by row until ``rows`` are saved (not committed), then return
+    with the server stopped there."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert process.poll() is None and time.monotonic() < deadline, "the import never got there"
+        if marker.exists() and int(marker.read_text(encoding="ascii")) >= rows:
+            return
+        if marker.exists():
+            marker.unlink()                  # one more row
+        time.sleep(0.01)
+
+
+def test_killing_the_server_mid_import_leaves_the_database_as_before(world, tmp_path):
+    hold = tmp_path / "import-hold"
+    process, url = start_server(world.store, hold)
     try:
         client = httpx.Client(base_url=url, timeout=30)
         login(client, "editor")
@@ -268,7 +281,7 @@ def test_killing_the_server_mid_import_leaves_the_database_as_before(world):
 
         worker = threading.Thread(target=apply)
         worker.start()
-        time.sleep(1.5)                      # 30 rows × 200 ms: well inside the import
+        held_at(hold, 15, process)           # 15 of the 30 rows saved, none committed
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
         worker.join(10)
@@ -280,7 +293,7 @@ def test_killing_the_server_mid_import_leaves_the_database_as_before(world):
     assert audit_dump(world.store) == audit_before
     assert all(a.version == 0 for a in own_answers(world.store).values())
 
-    process, url = start_server(world.store, delay_ms=0)   # the database still works
+    process, url = start_server(world.store)   # the database still works
     try:
         client = httpx.Client(base_url=url, timeout=30)
         login(client, "editor")

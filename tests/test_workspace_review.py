@@ -10,29 +10,14 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from workspace_support import EDITION, OTHER, OWN, PASSWORD, login, populate
+from workspace_support import EDITION, OTHER, OWN, PASSWORD
+from workspace_support import signed_in as client
 
+from dti.services import publication
 from dti.store import assessments, editions
 from dti.store.models import Answer, Assessment, EditionRow
-from dti.web.app import create_app
-from dti.web.settings import Settings
 
 JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def world(store):
-    return populate(store)
-
-
-@pytest.fixture
-def app(world):
-    return create_app(Settings(), store=world.store)
-
-
-def client(app, username: str) -> tuple[TestClient, str]:
-    c = TestClient(app)
-    return c, login(c, username)
 
 
 def save(world, username: str, code: str, raw: dict[str, str], province: str = OWN) -> None:
@@ -169,7 +154,7 @@ def _publish_and_check_public(app, world) -> None:
     with world.store.reading() as session:
         row = editions.get(session, EDITION)
         assert row.status == "published" and row.snapshot_checksum
-        assert editions.checksum(row.snapshot) == row.snapshot_checksum
+        assert publication.checksum(row.snapshot) == row.snapshot_checksum
     assert row.snapshot_checksum in done.text
     public = TestClient(app).get(f"/editions/{EDITION}")
     assert public.status_code == 200

@@ -13,10 +13,10 @@ from typing import Iterator
 from sqlalchemy import text
 
 from dti.scoring import illustrative_catalogue
+from dti.services.editions import create_edition
 from dti.store import migrate
 from dti.store.accounts import Actor, create_user
 from dti.store.db import Store
-from dti.store.editions import create_edition
 
 EDITION = "dti-test-2022"
 PASSWORD = "correct-horse-9"
@@ -59,6 +59,14 @@ def populate(store: Store, edition: str = EDITION) -> World:
         create_edition(session, actors["admin"], illustrative_catalogue(), edition, 2022,
                        "Kỳ thử nghiệm 2022", "Test edition 2022")
     return World(store, actors)
+
+
+def signed_in(app, username: str, password: str = PASSWORD):
+    """A test client of ``app`` logged in as ``username``, and the session's CSRF token."""
+    from fastapi.testclient import TestClient
+
+    c = TestClient(app)
+    return c, login(c, username, password)
 
 
 def login(client, username: str, password: str = PASSWORD) -> str:

@@ -126,16 +126,10 @@ def decide(action: Action | str, role: Role | str, state: State | str, own: bool
     return Decision(False, f"not possible while the assessment is {state.value} (only when {allowed})")
 
 
-def separation_problem(action: Action | str, actor_id: int, submitted_by: int | None,
-                       appraised_by: int | None = None) -> str | None:
+def separation_problem(action: Action | str, actor_id: int, submitted_by: int | None) -> str | None:
     """Separation of duties: who submitted may not review or accept the same assessment."""
     action = Action(action)
     if action in {Action.START_REVIEW, Action.APPRAISE, Action.RETURN, Action.FINISH_APPRAISAL,
                   Action.APPROVE} and submitted_by is not None and actor_id == submitted_by:
         return "the person who submitted this assessment may not also review or accept it"
     return None
-
-
-def transitions() -> list[tuple[State, Action, State]]:
-    """Every state change the table allows: (from, action, to)."""
-    return [(s, r.action, r.to) for r in RULES if r.to is not None for s in sorted(r.states)]

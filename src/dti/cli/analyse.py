@@ -19,6 +19,7 @@ from dti.cli.inputs import Inputs, input_options, load_inputs
 from dti.errors import InputError, Problem
 from dti.formatting import format_number
 from dti.io.export import to_csv, to_json, write_output, write_workbook
+from dti.messages import bilingual
 
 # The reference set-up: weights ±25 %, min-max vs z-score, arithmetic vs geometric, JRC
 # winsorisation of 1 to 5 points.  The z-scores are centred on 100 with sd 10 (as COINr users
@@ -263,16 +264,7 @@ def indicator_correlations(tables, framework) -> list[dict[str, Any]]:
     return cells
 
 
-AUDIT_TITLES = {
-    "vi": {"indicators": "Thống kê từng chỉ số", "flags": "Cảnh báo tương quan",
-           "cronbach": "Hệ số Cronbach α", "pca": "Phân tích thành phần chính (PC1)",
-           "main_effects": "Ảnh hưởng chính so với trọng số",
-           "leave_one_out": "Bỏ từng chỉ số: thay đổi thứ hạng"},
-    "en": {"indicators": "Indicator statistics", "flags": "Correlation flags",
-           "cronbach": "Cronbach's α", "pca": "Principal components (PC1)",
-           "main_effects": "Main effects against weights",
-           "leave_one_out": "Leave one out: rank changes"},
-}
+AUDIT_TITLES = bilingual("cli.analyse")
 
 
 def _print_audit(tables, lang: str) -> None:

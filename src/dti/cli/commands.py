@@ -19,6 +19,7 @@ from dti.formatting import format_number
 from dti.framework.checks import check_framework
 from dti.framework.load import load_framework
 from dti.io.export import to_csv, to_json, write_output, write_xlsx
+from dti.messages import bilingual
 
 if TYPE_CHECKING:  # the engine and reports load in the commands that compute: listing stays quick
     from dti.report.results import ResultTable
@@ -147,12 +148,7 @@ def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str)
     _print_result_table(result, lang)
 
 
-HEADINGS = {"vi": {"unit": "Tỉnh, thành phố", "published": "công bố", "source": "nguồn",
-                   "gap": "{name} {node}: tính được {computed}, công bố {published} — số công bố được giữ; "
-                          "chênh lệch do số liệu đầu vào công bố đã được làm tròn."},
-            "en": {"unit": "Province", "published": "published", "source": "source",
-                   "gap": "{name} {node}: computed {computed}, published {published} — the published figure "
-                          "stands; the gap comes from the rounding of the published inputs."}}
+HEADINGS = bilingual("cli.headings")
 
 
 def _print_result_table(result: ResultTable, lang: str) -> None:

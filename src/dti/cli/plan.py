@@ -18,6 +18,7 @@ from dti.cli.app import LANG, OUT, app, console, format_option
 from dti.cli.inputs import Inputs, input_options, load_inputs
 from dti.errors import InputError, Problem
 from dti.formatting import format_number
+from dti.messages import bilingual
 
 FORMAT = format_option("csv", "json")
 SCENARIOS = click.option("--scenarios", "scenario_dir", type=click.Path(path_type=Path),
@@ -27,56 +28,7 @@ COST = click.option("--cost", "costs", multiple=True, metavar="CODE=W",
                     help="cost per point of an indicator (default 1); repeat for several")
 PILLAR = click.option("--pillar", default=None, help="a pillar (e.g. CQS) instead of the total")
 
-TEXT = {
-    "vi": {"province": "Tỉnh, thành phố", "node": "Chỉ số", "indicator": "Chỉ số",
-           "before": "Trước", "after": "Sau", "rank_before": "Hạng trước", "rank_after": "Hạng sau",
-           "change": "Thay đổi hạng", "points": "Điểm cộng thêm", "value": "Giá trị hiện tại",
-           "new_value": "Giá trị mới", "cost": "Chi phí", "headroom": "Còn có thể tăng",
-           "whatif": "Giả định cho {name}", "affected": "Các tỉnh, thành phố bị ảnh hưởng",
-           "saved": "Đã lưu kịch bản: {path}", "scenarios": "So sánh các kịch bản",
-           "scenario": "Kịch bản", "changes": "Thay đổi", "target": "Mục tiêu cho {name}: {goal}",
-           "rank_goal": "hạng ≤ {k}", "alone": " (không đồng hạng)", "score_goal": "điểm ≥ {s}",
-           "above_goal": "vượt {name}", "total": "Tổng điểm cộng thêm: {p} (chi phí {c})",
-           "result": "Kết quả ({node}): điểm {s}, hạng {r}", "rivals": "Cần vượt",
-           "overtaken": "vượt qua", "tied": "đồng hạng", "already": "Đã đạt mục tiêu.",
-           "unreachable": "Không thể đạt: {reason}", "rank": "Hạng", "score": "Điểm",
-           "defend": "Phòng thủ cho {name} ({node}: {s}, hạng {r})",
-           "needed": "Điểm cần để vượt", "on": "Trên các chỉ số", "gap": "Cách biệt",
-           "profile": "Điểm mạnh, điểm yếu của {name} ({node}: {s}, hạng {r})",
-           "max": "Tối đa", "points_col": "Điểm", "to_max": "Thiếu so với tối đa", "to_best": "Thiếu so với tỉnh dẫn đầu",
-           "strongest": "Mạnh nhất", "weakest": "Yếu nhất", "region": "Cùng vùng ({region})",
-           "nearest": "Hồ sơ điểm gần nhất", "distance": "Khoảng cách",
-           "beyond_maximum": "dù mọi chỉ số đạt tối đa, {node} chỉ đạt {maximum}, thấp hơn mức "
-                             "cần {needed}",
-           "bounds_too_tight": "giới hạn quá chặt: trong giới hạn, {node} cao nhất là {best}, "
-                               "thấp hơn mức cần {needed} (không giới hạn có thể đạt {maximum})",
-           "solver": "bộ giải không tìm được phương án", "not_confirmed": "tính lại không xác "
-           "nhận phương án của bộ giải nên không đưa ra phương án nào"},
-    "en": {"province": "Province", "node": "Index", "indicator": "Indicator", "before": "Before",
-           "after": "After", "rank_before": "Rank before", "rank_after": "Rank after",
-           "change": "Rank change", "points": "Points added", "value": "Current value",
-           "new_value": "New value", "cost": "Cost", "headroom": "Headroom",
-           "whatif": "What-if for {name}", "affected": "Provinces affected",
-           "saved": "Scenario saved: {path}", "scenarios": "Scenarios side by side",
-           "scenario": "Scenario", "changes": "Changes", "target": "Target for {name}: {goal}",
-           "rank_goal": "rank ≤ {k}", "alone": " (not shared)", "score_goal": "score ≥ {s}",
-           "above_goal": "above {name}", "total": "Total points added: {p} (cost {c})",
-           "result": "Result ({node}): score {s}, rank {r}", "rivals": "Must overtake",
-           "overtaken": "overtaken", "tied": "tied", "already": "Target already met.",
-           "unreachable": "Unreachable: {reason}", "rank": "Rank", "score": "Score",
-           "defend": "Defence of {name} ({node}: {s}, rank {r})",
-           "needed": "Points needed to overtake", "on": "On indicators", "gap": "Gap",
-           "profile": "Strengths and weaknesses of {name} ({node}: {s}, rank {r})",
-           "max": "Maximum", "points_col": "Points", "to_max": "Missing to maximum", "to_best": "Missing to best",
-           "strongest": "Strongest", "weakest": "Weakest", "region": "Same region ({region})",
-           "nearest": "Nearest score profile", "distance": "Distance",
-           "beyond_maximum": "even with every indicator at its maximum, {node} reaches only "
-                             "{maximum}, below the {needed} needed",
-           "bounds_too_tight": "the bounds are too tight: within them {node} reaches at most "
-                               "{best}, below the {needed} needed (without them: {maximum})",
-           "solver": "the solver found no plan", "not_confirmed": "a rebuild did not confirm the "
-           "solver's plan, so no plan is given"},
-}
+TEXT = bilingual("cli.plan")
 
 
 @app.group("plan")

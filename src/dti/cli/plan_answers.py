@@ -20,12 +20,10 @@ from dti.cli.inputs import input_options, load_inputs
 from dti.cli.plan import FORMAT, _meta, _n, _named, _print_whatif, _table, _unit, plan_group
 from dti.errors import InputError, Problem
 from dti.io.assessment_xlsx import edition_of, read_import
+from dti.messages import bilingual
 from dti.scoring import ScoringCatalogue, illustrative_catalogue, load_catalogue, parse_answer
 
-WORDS = {"vi": {"answers": "Câu trả lời thay đổi", "code": "Chỉ số thành phần",
-                "points_before": "Điểm trước", "points_after": "Điểm sau"},
-         "en": {"answers": "Answers changed", "code": "Sub-indicator",
-                "points_before": "Points before", "points_after": "Points after"}}
+WORDS = bilingual("cli.plan_answers")
 
 
 def _changes(assignments: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from dti.cli.app import LANG, OUT, app, console, format_option
+from dti.messages import bilingual
 
 RECORD_FILE = click.option("--facts", "facts", type=click.Path(path_type=Path), default=None,
                            help="a facts file in the shipped layout (default: the shipped record)")
@@ -24,14 +25,7 @@ def _record(facts: Path | None):
     return load_facts(facts) if facts else shipped_record()
 
 
-AUDIT_WORDS = {
-    "vi": {"title": "Kiểm tra bản ghi số liệu công bố: {hold} đạt, {fail} không đạt",
-           "columns": ("Kiểm tra", "Đạt", "Năm", "Tỉnh", "Lý do", "Dữ kiện"), "yes": "đạt",
-           "no": "KHÔNG ĐẠT", "broken": "{n} kiểm tra của bản ghi không đạt: xem các dữ kiện nêu ở trên"},
-    "en": {"title": "Audit of the published record: {hold} hold, {fail} do not",
-           "columns": ("check", "holds", "year", "units", "message", "facts"), "yes": "yes", "no": "NO",
-           "broken": "{n} check(s) of the record do not hold: see the facts named above"},
-}
+AUDIT_WORDS = bilingual("cli.record_audit")
 
 
 @record_app.command("audit")
@@ -82,17 +76,7 @@ def _print_audit(rows: list[dict], lang: str) -> None:
     console.print(table)
 
 
-SHOW_WORDS = {
-    "vi": {"title": "Số liệu đã công bố: {unit}", "columns": ("Năm", "Cơ sở", "Số liệu", "Giá trị",
-           "Loại", "Nguồn", "Nguồn khác số"), "rank": "Hạng DTI", "rank_change": "Thay đổi hạng",
-           "rank_of": "Hạng {name}", "stated": "nêu trực tiếp",
-           "derived_from_change": "suy ra từ thay đổi hạng", "official": "chính thức",
-           "provincial_portal": "cổng tỉnh", "national_press": "báo trung ương",
-           "provincial_press": "báo địa phương", "third_party": "bên thứ ba",
-           "none": "không có số liệu công bố nào của {unit!r} trong bản ghi"},
-    "en": {"title": "Published figures: {unit}", "columns": ("year", "basis", "measure", "value",
-           "kind", "source", "conflicts"), "none": "no published figure of {unit!r} in the record"},
-}
+SHOW_WORDS = bilingual("cli.record_show")
 
 
 def _measure_words(measure: str, year: int, lang: str) -> str:

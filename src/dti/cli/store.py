@@ -94,7 +94,8 @@ def db_current_command(database_url: str | None) -> None:
 def demo_command(database_url: str | None, evidence_dir: Path | None) -> None:
     """Create the illustrative edition with simulated answers for 63 provinces and one demo user
     per role (once), then print the demo log-ins."""
-    from dti.store import demo, migrate
+    from dti.services import demo
+    from dti.store import migrate
     from dti.units import load_unit_set
 
     store = open_store(database_url, evidence_dir)

@@ -18,48 +18,19 @@ import string
 from typing import Any, Mapping
 
 from dti.formatting import format_number
+from dti.messages import bilingual, pairs, text
 
-SENTENCES: dict[str, dict[str, str]] = {   # one per finding code (docs/cli.md lists them)
-    "foundation.within": {
-        "en": "F = {foundation:2} points, activity ratios CQS {cqs:4}, KTS {kts:4}, XHS {xhs:4}",
-        "vi": "F (điểm nhóm chỉ số nền tảng chung) = {foundation:2} điểm; tỷ lệ các chỉ số hoạt động: "
-              "HĐCQS {cqs:4}, HĐKTS {kts:4}, HĐXHS {xhs:4}"},
-    "foundation.outside": {   # F's clause; with RATIO_OUTSIDE's, one per value out of range
-        "en": "F = {foundation:2} is outside 0–500",
-        "vi": "F (điểm nhóm chỉ số nền tảng chung) = {foundation:2} nằm ngoài khoảng 0–500 điểm"},
-    "total_2020.weighted_sum": {
-        "en": "0.4·CQS + 0.3·KTS + 0.3·XHS = {expected:4}, published {published:4}",
-        "vi": "0,4·CQS + 0,3·KTS + 0,3·XHS = {expected:4}, số công bố {published:4}"},
-    "ranks_vs_scores.out_of_order": {
-        "en": "{measure}: {higher_score:4} > {lower_score:4} but rank {rank_of_higher:0} is not better "
-              "than {rank_of_lower:0}",
-        "vi": "{measure}: {higher_score:4} > {lower_score:4} nhưng hạng {rank_of_higher:0} không cao "
-              "hơn hạng {rank_of_lower:0}"},
-    "ranks_vs_scores.in_order": {
-        "en": "{measure}: {count} units with score and rank, in order",
-        "vi": "{measure}: {count} tỉnh, thành phố có cả điểm và hạng, hạng đúng thứ tự điểm"},
-    "rank_change.against_ranks": {
-        "en": "rank {rank_before:0} ({year_before}) → {rank_now:0} ({year}) is a change of {change:+0}; "
-              "stated {stated:+0}",
-        "vi": "hạng {rank_before:0} ({year_before}) → {rank_now:0} ({year}) là thay đổi {change:+0} bậc; "
-              "số công bố {stated:+0}"},
-    "merged_mean.against_former": {
-        "en": "mean of the former provinces {mean:4}, published {published:4}",
-        "vi": "trung bình của các tỉnh trước sắp xếp {mean:4}, số công bố {published:4}"},
-}
+# The sentences (one per finding code, docs/cli.md lists them), the checks' names and the
+# activity ratios' names live in the message catalogue (dti/messages/record.yaml).
+CHECKS = bilingual("record.checks")
 
-RATIO_OUTSIDE = {"en": "the {pillar} activity ratio {ratio:4} is outside 0–1",
-                 "vi": "tỷ lệ chỉ số hoạt động {pillar} {ratio:4} nằm ngoài khoảng 0–1"}
-ACTIVITY_VI = {"cqs": "HĐCQS", "kts": "HĐKTS", "xhs": "HĐXHS"}   # as the framework's formula writes them
 
-CHECKS = {   # each check's name, for the audit's page and command
-    "vi": {"foundation": "Điểm nhóm chỉ số nền tảng chung (Quyết định 922)",
-           "ranks_vs_scores": "Hạng so với điểm", "merged_mean": "Trung bình các tỉnh trước sắp xếp",
-           "total_2020": "Tổng điểm 2020", "rank_change": "Thay đổi hạng"},
-    "en": {"foundation": "Foundation points (Decision 922)", "ranks_vs_scores": "Ranks against scores",
-           "merged_mean": "Merged provinces' means", "total_2020": "2020 totals",
-           "rank_change": "Rank changes"},
-}
+def __getattr__(name: str) -> Any:
+    """``SENTENCES``, each finding code with its {vi, en} pair, read when first asked for: a
+    command that only names measures (``dti record show``) does not parse the sentences."""
+    if name == "SENTENCES":
+        return pairs("record.sentences")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class _Numbers(string.Formatter):
@@ -85,17 +56,17 @@ def finding_text(code: str, values: Mapping[str, Any], year: int, lang: str = "e
     fields = {**values, "year": year, "year_before": year - 1}
     if "measure" in values:
         fields["measure"] = measure_name(values["measure"], year, lang)
-    return words.format(SENTENCES[code][lang], **fields)
+    return words.format(text("record.sentences", lang)[code], **fields)
 
 
 def _outside(values: Mapping[str, Any], lang: str, words: _Numbers) -> list[str]:
     clauses = []
     for name in values["outside"]:
         if name == "foundation":
-            clauses.append(words.format(SENTENCES["foundation.outside"][lang], **values))
+            clauses.append(words.format(text("record.sentences", lang)["foundation.outside"], **values))
         else:
-            pillar = ACTIVITY_VI[name] if lang == "vi" else name.upper()
-            clauses.append(words.format(RATIO_OUTSIDE[lang], pillar=pillar, ratio=values[name]))
+            pillar = text("record.activity", lang)[name]
+            clauses.append(words.format(text("record.ratio_outside", lang), pillar=pillar, ratio=values[name]))
     return clauses
 
 

@@ -45,6 +45,3 @@ class Dataset:
             if name in index:
                 out[:, j] = self.values[:, index[name]]
         return out
-
-    def with_values(self, values: np.ndarray) -> "Dataset":
-        return Dataset(self.units, self.columns, values, self.groups, self.unit_set, self.source)

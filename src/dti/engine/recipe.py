@@ -103,10 +103,6 @@ class Recipe:
     def weight_overrides(self) -> dict[str, float]:
         return dict(self.weights)
 
-    def with_weights(self, weights: Mapping[str, float]) -> "Recipe":
-        merged = {**self.weight_overrides(), **weights}
-        return replace(self, weights=tuple(sorted(merged.items())))
-
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["weights"] = dict(self.weights)

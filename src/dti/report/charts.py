@@ -10,21 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from dti.errors import InputError, Problem
+from dti.messages import bilingual
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-LABELS = {
-    "vi": {"rank": "Thứ hạng", "unit": "Tỉnh, thành phố", "nominal": "Hạng danh nghĩa",
-           "median": "Hạng trung vị", "interval": "Khoảng 5–95 %", "choice": "Lựa chọn",
-           "index": "Chỉ số Sobol", "first": "Bậc nhất (S1)", "total": "Toàn phần (ST)",
-           "kind": "Loại", "a": "Chỉ số", "b": "Chỉ số", "r": "Hệ số tương quan",
-           "rank_title": "Độ bất định của thứ hạng", "sens_title": "Độ nhạy (Sobol)",
-           "corr_title": "Tương quan giữa các chỉ số"},
-    "en": {"rank": "Rank", "unit": "Province", "nominal": "Nominal rank", "median": "Median rank",
-           "interval": "5–95 % interval", "choice": "Choice", "index": "Sobol index",
-           "first": "First order (S1)", "total": "Total (ST)", "kind": "Kind", "a": "Indicator",
-           "b": "Indicator", "r": "Correlation", "rank_title": "Rank uncertainty",
-           "sens_title": "Sensitivity (Sobol)", "corr_title": "Correlations between indicators"},
-}
+LABELS = bilingual("report.charts")
 
 
 def _t(lang: str) -> dict[str, str]:

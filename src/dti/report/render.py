@@ -6,22 +6,10 @@ from rich.console import Console
 from rich.table import Table
 
 from dti.formatting import format_number
+from dti.messages import bilingual
 from dti.report.profile import ProvinceProfile
 
-LABELS = {
-    "vi": {"indicator": "Chỉ số", "value": "Giá trị", "rank": "Hạng", "source": "Nguồn",
-           "history": "Lịch sử", "edition": "Kỳ đánh giá", "basis": "Cơ sở", "unit": "Đơn vị",
-           "published": "công bố", "computed": "tính lại", "region": "Vùng",
-           "no_change": "Không có hạng trên cùng một cơ sở ở cả hai kỳ để so sánh.",
-           "rose": "tăng {n} bậc", "fell": "giảm {n} bậc", "same": "giữ nguyên hạng",
-           "not_published": "chưa công bố", "code": "mã"},
-    "en": {"indicator": "Indicator", "value": "Value", "rank": "Rank", "source": "Source",
-           "history": "History", "edition": "Edition", "basis": "Basis", "unit": "Unit",
-           "published": "published", "computed": "computed", "region": "Region",
-           "no_change": "No rank on a common basis in both editions to compare.",
-           "rose": "up {n} places", "fell": "down {n} places", "same": "same rank",
-           "not_published": "not published", "code": "code"},
-}
+LABELS = bilingual("report.render")
 
 
 def print_profile(console: Console, profile: ProvinceProfile, lang: str = "vi") -> None:

@@ -15,6 +15,7 @@ import numpy as np
 from dti.editions import Edition, PublishedResults
 from dti.engine.build import Build
 from dti.framework.model import Framework, Node
+from dti.messages import bilingual
 from dti.units import UnitSet
 
 
@@ -99,14 +100,7 @@ def result_table(build: Build, units: UnitSet | None, edition: Edition | None = 
                        _gaps(rows, nodes, published), tuple(notes), meta)
 
 
-NOTES = {
-    "vi": {"computed": "{scored}/{units} đơn vị có {root} tính được; thứ hạng tính trong số các đơn vị đó.",
-           "published": "Đơn vị thiếu giá trị đầu vào không có điểm tính được; {ranked}/{units} đơn vị có "
-                        "thứ hạng công bố, hiện như đã công bố, kèm nguồn."},
-    "en": {"computed": "{scored} of {units} units have a computed {root}; ranks are among those units.",
-           "published": "Units without every input value have no computed score; the {ranked} of {units} "
-                        "units with a published rank are shown as published, with the source."},
-}
+NOTES = bilingual("report.results")
 
 
 def _source(edition: Edition, basis: str | None, code: str, published: PublishedResults) -> str:

@@ -8,7 +8,11 @@ change assessments — each one authorised by :mod:`dti.store.access` and audite
     access      authorize(): the one place that decides who may do what
     assessments answers (self-assessed, appraised, final), comments, state changes
     evidence    uploads checked by content, stored under their SHA-256
-    editions    creation, windows, lock exceptions, results, publication (frozen snapshot)
+    editions    edition rows: creation, windows, lock exceptions, final values, publication writes
     review      the reviewer's queue and diff
     audit       the append-only trail
+
+The application's work above the tables — computing and publishing results, reading workbooks,
+the demo — is :mod:`dti.services`'; nothing here imports it.  Timestamps come from
+:mod:`dti.clock`.
 """

@@ -11,8 +11,9 @@ from __future__ import annotations
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from dti.clock import now
 from dti.errors import Conflict, NotAllowed, NotFound
-from dti.store.accounts import Actor, now
+from dti.store.accounts import Actor
 from dti.store.models import Assessment, EditionRow
 from dti.workflow import (MINISTRY_ROLES, PROVINCE_WINDOW_ACTIONS, Action, Decision, Role, State,
                           decide, separation_problem)
@@ -53,6 +54,29 @@ def window_problem(edition: EditionRow) -> str | None:
     if edition.closes_at and t > edition.closes_at:
         return f"the assessment window closed on {edition.closes_at:%d/%m/%Y %H:%M}"
     return None
+
+
+def audit_province(actor: Actor, province: str | None) -> str | None:
+    """The province whose audit lines ``actor`` may read (``None``: every province), or NotAllowed.
+
+    The trail spans an assessment's whole life, so the ``view_audit`` rule of :mod:`dti.workflow`
+    is asked for any state: a role it allows on every province reads everything; one it allows on
+    its own province only is held to that province.
+    """
+    everywhere = _in_any_state(Action.VIEW_AUDIT, actor.role, own=False)
+    if everywhere:
+        return province
+    if actor.province_code is None or not _in_any_state(Action.VIEW_AUDIT, actor.role, own=True):
+        raise NotAllowed("the audit trail is for logged-in users")
+    if province not in (None, actor.province_code):
+        raise NotAllowed(everywhere.reason)
+    return actor.province_code
+
+
+def _in_any_state(action: Action, role: Role, own: bool) -> Decision:
+    """The table's decision in the state most favourable to ``role``: allowed if any state is."""
+    decisions = [decide(action, role, state, own) for state in State]
+    return next((d for d in decisions if d), decisions[0])
 
 
 def scope_assessments(actor: Actor, query: Select) -> Select:

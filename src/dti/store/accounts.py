@@ -22,7 +22,7 @@ import ipaddress
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -30,6 +30,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dti.clock import now
 from dti.errors import Conflict, LoginRefused, NotAllowed
 from dti.store.models import LoginSession, SecurityEvent, User
 from dti.workflow import PROVINCE_ROLES, Role
@@ -50,11 +51,6 @@ REFUSED = ("wrong user name or password, or too many failed log-ins: try again i
 FAILURES = ("login_failed", "login_while_locked")    # what counts against an address
 
 _hasher = PasswordHasher()
-
-
-def now() -> datetime:
-    """Naive UTC, the form every timestamp is stored in."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -305,11 +301,6 @@ def open_session(session: Session, user: User) -> tuple[str, str]:
     session.add(LoginSession(token_hash=_digest(token), csrf_token=csrf, user_id=user.id,
                              created_at=t, last_seen=t))
     return token, csrf
-
-
-def resume_session(session: Session, token: str | None) -> tuple[Actor, str] | None:
-    """The actor and CSRF token of a live session, or ``None`` (expired, unknown, user disabled)."""
-    return read_session(session, token)[0]
 
 
 def read_session(session: Session, token: str | None) -> tuple[tuple[Actor, str] | None, bool]:

@@ -14,11 +14,12 @@ from typing import Any, Mapping
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from dti.clock import now
 from dti.errors import InputError, NotAllowed, NotFound, Problem, StaleEdit
 from dti.scoring import ScoringCatalogue, parse_answer
 from dti.store import audit
 from dti.store.access import authorize, find
-from dti.store.accounts import Actor, now
+from dti.store.accounts import Actor
 from dti.store.models import Answer, Assessment, Comment, EditionRow, Evidence, User
 from dti.workflow import Action, State
 
@@ -41,10 +42,6 @@ class AnswerView:
     answer: Answer
     evidence: list[Evidence] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def changed_since_review(self) -> bool:
-        return self.answer.version > self.answer.reviewed_version
 
 
 @dataclass

@@ -18,11 +18,11 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from dti.errors import NotAllowed
-from dti.store.accounts import Actor, now
+from dti.clock import now
+from dti.store.access import audit_province
+from dti.store.accounts import Actor
 from dti.store.audit_chain import HOLDS, PENDING, SEALER, drain, queue, seal, waiting
 from dti.store.models import AuditEntry
-from dti.workflow import MINISTRY_ROLES
 
 COLUMNS = ("id", "at", "username", "role", "edition_code", "province_code", "indicator_code",
            "action", "before", "after", "reason")
@@ -79,13 +79,9 @@ def _forget_at_the_end(session: Session, transaction) -> None:
 
 def entries(session: Session, actor: Actor, edition: str | None = None, province: str | None = None,
             indicator: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
-    """Audit lines ``actor`` may read, newest first: province users their own province only."""
-    if actor.role not in MINISTRY_ROLES:
-        if actor.province_code is None:
-            raise NotAllowed("the audit trail is for logged-in users")
-        if province not in (None, actor.province_code):
-            raise NotAllowed("this assessment belongs to another province")
-        province = actor.province_code
+    """Audit lines ``actor`` may read, newest first: province users their own province only (the
+    ``view_audit`` rule, asked through :func:`dti.store.access.audit_province`)."""
+    province = audit_province(actor, province)
     if session.info.get(SEALER) is not None and waiting(session):
         drain(session.get_bind())       # lines still queued: in the chain before they are read
     query = select(AuditEntry).order_by(AuditEntry.id.desc())

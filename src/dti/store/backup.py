@@ -41,9 +41,9 @@ from sqlalchemy import JSON, Integer, Table, bindparam, func, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from dti.clock import now
 from dti.errors import Conflict, InputError, Problem
 from dti.store import migrate
-from dti.store.accounts import now
 from dti.store.backup_archive import unreadable, write_archive
 from dti.store.backup_check import (FORMAT, FORMAT_VERSION, MANIFEST, READ_ERRORS, Contents,
                                     members, read, rows_of)

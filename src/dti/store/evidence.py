@@ -23,10 +23,11 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dti.clock import now
 from dti.errors import InputError, NotAllowed, NotFound, Problem
 from dti.store import audit, evidence_types
 from dti.store.access import authorize, find
-from dti.store.accounts import Actor, now
+from dti.store.accounts import Actor
 from dti.store.evidence_types import EXTENSIONS, KINDS
 from dti.store.models import Answer, Assessment, Evidence
 from dti.workflow import Action

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dti.clock import now
 from dti.errors import Conflict, InputError, NotFound, Problem
 from dti.store import accounts, audit
 from dti.store.access import require_role
@@ -70,7 +71,7 @@ def login_locks(session: Session, actor: Actor) -> dict[str, list[dict[str, Any]
     with until when and its failures of the last 15 minutes (and where they came from, or which
     names they tried)."""
     require_role(actor, Role.ADMIN)
-    t = accounts.now()
+    t = now()
     since = t - accounts.FAILURE_WINDOW
     locked = [{"username": u.username, "role": u.role, "province_code": u.province_code,
                "locked_until": u.locked_until,
@@ -115,7 +116,7 @@ def lift_account_lock(session: Session, actor: Actor, username: str, reason: str
     if user is None:
         raise NotFound(f"no user {username!r}")
     locked_until = user.locked_until
-    if locked_until is None or locked_until <= accounts.now():
+    if locked_until is None or locked_until <= now():
         raise Conflict(f"the account {username!r} is not locked; nothing was changed")
     user.locked_until = None
     accounts.record(session, "lock_lifted", username, user.id,
@@ -131,7 +132,7 @@ def release_address(session: Session, actor: Actor, address: str, reason: str) -
     require_role(actor, Role.ADMIN)
     reason = _reason(reason)
     key = accounts.address_key(address.strip())
-    until = accounts.address_refused_until(session, key, accounts.now()) if key else None
+    until = accounts.address_refused_until(session, key, now()) if key else None
     if until is None:
         raise Conflict(f"the address {address.strip()!r} is not refused; nothing was changed")
     accounts.record(session, "address_released", actor.username, actor.id, key,

@@ -24,6 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator
 
+from dti.web.context import context_of
 from dti.web.portal_http import ACTIVITY
 from dti.web.render_gate import RenderGate
 from dti.web.snapshot import Catalogue
@@ -235,12 +236,13 @@ def build_ahead(app: Any, catalogue: Catalogue) -> None:
     _lower_priority()
 
     def stop() -> bool:
-        return getattr(app.state, "stopping", False) or app.state.catalogue is not catalogue
+        current = context_of(app)
+        return current.stopping.is_set() or current.catalogue is not catalogue
 
-    settings = app.state.settings
+    settings = context_of(app).settings
     if settings.warm_up:
         asyncio.run(_warm_pages(app, catalogue, stop))
-    shelf = app.state.reports
+    shelf = context_of(app).reports
     if settings.render_ahead and shelf.catalogue is catalogue and not stop():
         try:
             shelf.render_all(stop)
@@ -253,7 +255,7 @@ async def _warm_pages(app: Any, catalogue: Catalogue, stop: Any) -> None:
     from dti.web.export import BASE, asgi_get
     from urllib.parse import urlsplit
 
-    public = app.state.public
+    public = context_of(app).public
     for url in warm_urls(catalogue):
         while not ACTIVITY.quiet() and not stop():
             await asyncio.sleep(0.01)       # requests first: build the page in a quiet moment

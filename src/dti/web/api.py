@@ -2,7 +2,7 @@
 
 Routes are thin: each looks up one precomputed answer in :class:`ApiSnapshot`, built once per
 :class:`~dti.web.snapshot.Catalogue` (drafts are already left out there) and kept on
-``app.state``.  Responses are typed ``*Public`` schemas; every one carries a ``licence`` and a
+the app's :class:`~dti.web.context.AppContext`, which routes take as a dependency.  Responses are typed ``*Public`` schemas; every one carries a ``licence`` and a
 ``source``.  Errors answer the application's one envelope ``{"error": {"status", "message"}}``
 (:class:`ErrorEnvelope`) — request validation errors included, through :class:`EnvelopeRoute`.
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from dti.editions import Edition
 from dti.units import load_unit_set, normalise_name, unit_set_ids
+from dti.web.context import app_context
 from dti.web.i18n import TEXT
 from dti.web.snapshot import Catalogue, Ranking, province_history
 
@@ -389,13 +390,12 @@ def _framework(e: Edition, source: SourcePublic) -> FrameworkPublic:
 
 
 def snapshot(request: Request) -> ApiSnapshot:
-    """The app's API snapshot, built on first use and again only if the catalogue is replaced."""
-    state = request.app.state
-    catalogue = state.catalogue
-    snap = getattr(state, "api_v1", None)
-    if snap is None or snap.catalogue is not catalogue:
-        snap = state.api_v1 = ApiSnapshot.build(catalogue)
-    return snap
+    """The app's API snapshot, built with its context (again only when a publication replaces
+    the catalogue)."""
+    return app_context(request).api_v1
+
+
+SnapshotDep = Annotated[ApiSnapshot, Depends(snapshot)]
 
 
 # ---------------------------------------------------------------- routes
@@ -445,24 +445,23 @@ def _found(answer: Any, what: str, basis: str | None = None) -> Any:
 @router.get("/editions", summary="List the published editions",
             description="Every published edition, oldest first, with links to its results and "
                         "framework. Draft editions are never listed.")
-async def list_editions(request: Request) -> EditionListPublic:
-    return snapshot(request).editions
+async def list_editions(snap: SnapshotDep) -> EditionListPublic:
+    return snap.editions
 
 
 @router.get("/editions/{edition}", summary="One edition",
             description="Metadata of a published edition: bases, legal basis, publication date, "
                         "how many ranks were published per basis, and a framework summary.")
-async def get_edition(request: Request, edition: EditionId) -> EditionPublic:
-    return _found(snapshot(request).edition.get(edition), f"edition {edition!r}")
+async def get_edition(snap: SnapshotDep, edition: EditionId) -> EditionPublic:
+    return _found(snap.edition.get(edition), f"edition {edition!r}")
 
 
 @router.get("/editions/{edition}/results", summary="An edition's results",
             description="Every province on one basis, ordered by published rank (ties as published), "
                         "with total, pillar and main-indicator figures. Filter by `region` (accents "
                         "and case ignored); an unknown region gives an empty list.")
-async def get_results(request: Request, edition: EditionId, basis: BasisQuery = None,
+async def get_results(snap: SnapshotDep, edition: EditionId, basis: BasisQuery = None,
                       region: RegionQuery = None) -> RankingPublic:
-    snap = snapshot(request)
     chosen = _found(snap.catalogue.edition(edition), f"edition {edition!r}")
     ranking = _found(snap.rankings.get((edition, basis or chosen.unit_set)), f"edition {edition!r}", basis)
     if not region:
@@ -475,9 +474,8 @@ async def get_results(request: Request, edition: EditionId, basis: BasisQuery = 
 @router.get("/editions/{edition}/provinces/{code}", summary="One province's figures in an edition",
             description="Total, pillar and main-indicator values and ranks of one province, against "
                         "the mean and the best province; rank change vs the previous edition.")
-async def get_province(request: Request, edition: EditionId, code: ProvinceCode,
+async def get_province(snap: SnapshotDep, edition: EditionId, code: ProvinceCode,
                        basis: BasisQuery = None) -> ProvinceEditionPublic:
-    snap = snapshot(request)
     chosen = _found(snap.catalogue.edition(edition), f"edition {edition!r}")
     found = next((p for b in ([basis] if basis else chosen.bases)
                   if (p := snap.provinces.get((edition, b, code)))), None)
@@ -488,8 +486,7 @@ async def get_province(request: Request, edition: EditionId, code: ProvinceCode,
             description="Total and rank in every published edition. On the 34-unit basis a merged "
                         "province is followed back through its former provinces (same_unit=false); "
                         "default basis: the latest edition's, else the first that has the code.")
-async def get_history(request: Request, code: ProvinceCode, basis: BasisQuery = None) -> ProvinceHistoryPublic:
-    snap = snapshot(request)
+async def get_history(snap: SnapshotDep, code: ProvinceCode, basis: BasisQuery = None) -> ProvinceHistoryPublic:
     found = next((h for b in ([basis] if basis else snap.history_bases)
                   if (h := snap.histories.get((code, b)))), None)
     return _found(found, f"province with code {code!r}", basis)
@@ -498,5 +495,5 @@ async def get_history(request: Request, code: ProvinceCode, basis: BasisQuery = 
 @router.get("/editions/{edition}/framework", summary="An edition's framework and method",
             description="The indicator framework of an edition: every node with its points, parents "
                         "and role, the formula, legal basis and what the sources leave unknown.")
-async def get_framework(request: Request, edition: EditionId) -> FrameworkPublic:
-    return _found(snapshot(request).frameworks.get(edition), f"edition {edition!r}")
+async def get_framework(snap: SnapshotDep, edition: EditionId) -> FrameworkPublic:
+    return _found(snap.frameworks.get(edition), f"edition {edition!r}")

@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urljoin, urlsplit
 
 from dti.errors import InputError, Problem
 from dti.web import maps
+from dti.web.context import context_of
 from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
 
@@ -605,7 +606,7 @@ def export_site(out: Path, edition: str | None = None, every: bool = False,
     check_out(out, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     app = create_app(Settings(editions=ids), store=store)
-    catalogue: Catalogue = app.state.catalogue
+    catalogue = context_of(app).catalogue
     scheme = Scheme(catalogue)
     report = ExportReport(out, ids)
     pages_of = ids if every else (catalogue.latest.id,)
@@ -625,7 +626,7 @@ def _store_editions(database_url: str | None):
     if not database_url:
         return None, ()
     from dti.store.db import Store
-    from dti.store.editions import published_editions
+    from dti.services.publication import published_editions
 
     store = Store.open(database_url)
     with store.reading() as session:

@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
+from dti.messages import bilingual
 from dti.web.i18n import name, number
 from dti.web.snapshot import Catalogue, Ranking
 
@@ -31,35 +32,8 @@ ISLANDS = ({"lon": 112.0, "lat": 15.55, "baseline": "top", "vi": "Quần đảo 
             "en": "Hoàng Sa Archipelago (Viet Nam)"},
            {"lon": 114.3, "lat": 11.9, "baseline": "bottom", "vi": "Quần đảo Trường Sa (Việt Nam)",
             "en": "Trường Sa Archipelago (Viet Nam)"})
-LABELS = {
-    "vi": {"not_published": "chưa công bố", "rank": "hạng", "total": "Chỉ số tổng hợp",
-           "by_score": "Theo điểm", "sources": "Nguồn", "with_rank": "tỉnh có hạng công bố", "by_rank": "Theo hạng công bố",
-           "rank_note": "Màu theo nhóm ngũ phân vị của hạng công bố (hạng 1 đậm nhất); màu xám: "
-                        "chưa công bố hạng.",
-           "score_note": "Màu theo giá trị (giá trị càng cao, màu càng đậm); màu xám: chưa công bố "
-                         "giá trị.",
-           "rank_legend": "Hạng công bố (ngũ phân vị)", "score_legend": "Giá trị",
-           "pillar": "Trụ cột", "main": "Chỉ số chính", "show": "Hiển thị", "both": "cả hai cơ sở",
-           "values": "Giá trị trên bản đồ",
-           "geo": {"provinces-63": "Ranh giới 63 tỉnh: Open Development Vietnam «Địa phận tỉnh», "
-                                   "qua TaliaCao/Vietnam-Shape-Map (MIT); đã đơn giản hoá.",
-                   "provinces-34": "Ranh giới 34 tỉnh: bản đồ tham chiếu sapnhap.bando.com.vn, qua "
-                                   "thanglequoc/vietnamese-provinces-database (MIT); đã đơn giản hoá."}},
-    "en": {"not_published": "not published", "rank": "rank", "total": "Overall index",
-           "by_score": "By score", "sources": "Sources", "with_rank": "provinces with a published rank", "by_rank": "By published rank",
-           "rank_note": "Colours by quintile class of the published rank (rank 1 darkest); grey: no "
-                        "published rank.",
-           "score_note": "Colours by value (the higher the value, the darker); grey: no published value.",
-           "rank_legend": "Published rank (quintiles)", "score_legend": "Value",
-           "pillar": "Pillars", "main": "Main indicators", "show": "Show", "both": "both bases",
-           "values": "Values on the map",
-           "geo": {"provinces-63": "63-province boundaries: Open Development Vietnam “Địa phận "
-                                   "tỉnh”, via TaliaCao/Vietnam-Shape-Map (MIT); simplified.",
-                   "provinces-34": "34-province boundaries: the sapnhap.bando.com.vn reference map, "
-                                   "via thanglequoc/vietnamese-provinces-database (MIT); simplified."}},
-}
-NUMBER_LOCALE = {"vi": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", "\u00a0₫"]},
-                 "en": {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", ""]}}
+LABELS = bilingual("portal.maps")
+NUMBER_LOCALE = bilingual("portal.number_locale")
 
 
 def labels(lang: str) -> dict[str, Any]:

@@ -9,15 +9,14 @@ rendered once per catalogue whatever else its URL carries.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from dti.io.export import to_csv, to_json, workbook_bytes
-from dti.web import portal_nav
+from dti.web import planner_api, portal_nav
+from dti.web.context import app_context
 from dti.web.i18n import name, text
 from dti.web.public_cache import kept_query
 from dti.web.render_gate import offloaded
@@ -51,38 +50,13 @@ def respond(request: Request, template: str, context: dict[str, Any], fmt: str,
     return Response(body, media_type=media)
 
 
-class ResponseCache:
-    """A small, thread-safe, bounded map from URL to rendered body."""
-
-    def __init__(self, size: int = 2048) -> None:
-        self._items: OrderedDict = OrderedDict()
-        self._size = size
-        self._lock = Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
 def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
             rows: list[dict[str, Any]] | None) -> tuple[bytes, str]:
+    shared = app_context(request)
     data = context.get("data", {})
     shown = context.get("edition")
     if not hasattr(shown, "illustrative"):
-        shown = request.app.state.catalogue.edition(str(data.get("edition") or ""))
+        shown = shared.catalogue.edition(str(data.get("edition") or ""))
     illustrative = bool(shown is not None and shown.illustrative)
     if illustrative:   # simulated data is labelled in every form the page takes
         data = {"illustrative": True, "illustrative_note": shown.note, **data}
@@ -97,20 +71,20 @@ def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
     lang = lang_of(request)
     base = request.url.path.removeprefix("/en") or "/"
     switch = base if lang == "en" else "/en" + (base if base != "/" else "/")
-    page = request.app.state.templates.get_template(template).render({
+    page = shared.templates.get_template(template).render({
         **context, "request": request, "lang": lang, "t": text(lang),
         "prefix": "/en" if lang == "en" else "", "switch": switch,
-        "settings": request.app.state.settings,
+        "settings": shared.settings,
         # the other language's link keeps what selects within the page (the home page has none)
-        "query": kept_query(request.scope["query_string"], request.app.state.public.recognised)
+        "query": kept_query(request.scope["query_string"], shared.public.recognised)
         if template != "home.html" else "",
-        "catalogue": request.app.state.catalogue,
+        "catalogue": shared.catalogue,
         "illustrative_note": shown.note if illustrative else None})
     return page.encode("utf-8"), "text/html; charset=utf-8"
 
 
 def _catalogue(request: Request) -> Catalogue:
-    return request.app.state.catalogue
+    return app_context(request).catalogue
 
 
 def _ranking(request: Request, edition_id: str, basis: str | None) -> Ranking:
@@ -366,8 +340,6 @@ def plan_page(request: Request, code: str, edition: str = "", rank: str = "",
               strict: str = "", fmt: str = "html") -> Response:
     """How many points a province needs to reach a rank (default: one place up), and who could
     overtake it — the planner API's answers (dti.web.planner_api) as a page and its twins."""
-    from dti.web import planner_api
-
     catalogue = _catalogue(request)
     chosen = catalogue.edition(edition) if edition else catalogue.latest
     if chosen is None:
@@ -390,7 +362,7 @@ async def _pdf_response(request: Request, spec) -> Response:
     """A PDF report: rendered ahead onto disk, else once (single-flight) in the report pool."""
     from dti.web.reports import ReportNotFound
 
-    shelf = request.app.state.reports
+    shelf = app_context(request).reports
     try:
         body = await shelf.get(spec(shelf))
     except ReportNotFound as exc:

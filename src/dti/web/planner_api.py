@@ -6,7 +6,7 @@ only (the :class:`~dti.web.snapshot.Catalogue` leaves drafts out): an unknown or
 a 404; a province the planner cannot run for (no published main-indicator values) is a 404: there is
 no plan to give (a well-formed request, so not a 422).
 Answers are pure functions of frozen data, so each is computed once per app and catalogue
-(:class:`PlannerCache`); the page ``/provinces/{code}/plan`` reuses the same answers.  Solves run
+(``AppContext.planner``, see :mod:`dti.web.context`); the page ``/provinces/{code}/plan`` reuses the same answers.  Solves run
 on the planner pool, never on the event loop, a bounded number at once (beyond: 503 with
 ``Retry-After``); see :mod:`dti.web.render_gate`.
 """
@@ -27,7 +27,7 @@ from dti.errors import ComputeError, InputError
 from dti.units import load_unit_set
 from dti.web.api import (ERRORS, LICENCE, SOURCE_TEXT, EditionId, EnvelopeRoute, ProvinceCode,
                          Provenance, SourcePublic, _reference)
-from dti.web.pages import ResponseCache
+from dti.web.context import app_context
 from dti.web.render_gate import offloaded
 
 # ---------------------------------------------------------------- Public schemas
@@ -158,24 +158,8 @@ class StrengthsPublic(Provenance):
 # ---------------------------------------------------------------- computing (cached)
 
 
-class PlannerCache(ResponseCache):
-    """Planner answers of one catalogue (a replaced catalogue starts a new cache)."""
-
-    def __init__(self, catalogue: Any) -> None:
-        super().__init__(size=4096)
-        self.catalogue = catalogue
-
-
-def _cache(request: Request) -> PlannerCache:
-    state = request.app.state
-    cache = getattr(state, "planner_cache", None)
-    if cache is None or cache.catalogue is not state.catalogue:
-        cache = state.planner_cache = PlannerCache(state.catalogue)
-    return cache
-
-
 def _cached(request: Request, key: tuple, compute: Callable[[], Any]) -> Any:
-    cache = _cache(request)
+    cache = app_context(request).planner   # the current catalogue's: a publication starts anew
     hit = cache.get(key)
     if hit is None:
         hit = compute()
@@ -184,7 +168,7 @@ def _cached(request: Request, key: tuple, compute: Callable[[], Any]) -> Any:
 
 
 def published_edition(request: Request, edition_id: str) -> Edition:
-    edition = request.app.state.catalogue.edition(edition_id)
+    edition = app_context(request).catalogue.edition(edition_id)
     if edition is None:
         raise HTTPException(404, f"no published edition {edition_id!r}")
     return edition

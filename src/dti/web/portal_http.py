@@ -8,8 +8,8 @@ the request key up in the :class:`~dti.web.public_cache.PublicCache`: a hit is a
 later one carry the same headers.  ``/app`` is left to the assessment app (its own headers);
 ``/static`` to Starlette's file server (its own ETags).
 
-:func:`install` puts the layer, the cache, the render gates and the report shelf on an app;
-:func:`refresh` replaces the catalogue-bound parts after a publication.
+:func:`install` puts the layer on an app (its cache, render gates and report shelf are in the app's
+:class:`~dti.web.context.AppContext`); :func:`refresh` starts a fresh cache after a publication.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from dti.web.public_cache import Entry, Key, PublicCache, recognised_parameters, request_key
-from dti.web import vega
-from dti.web.render_gate import Gates
+from dti.web import api, pages, planner_api, vega
+from dti.web.context import context_of
+from dti.web.public_cache import Entry, Key, PublicCache, request_key
 
 # Public pages: scripts, styles and images from the site itself, never framed, no MIME sniffing,
 # no referrer sent off-site.  Matches the assessment app's policy without 'unsafe-inline' (the
@@ -116,8 +116,8 @@ class PortalLayer:
         if not is_public(path):
             return await self.app(scope, receive, send)
         extra = SECURITY_HEADERS
-        public: Public | None = getattr(scope["app"].state, "public", None)
-        if scope["method"] != "GET" or path.startswith("/static/") or public is None:
+        public = context_of(scope["app"]).public
+        if scope["method"] != "GET" or path.startswith("/static/"):
             return await self.app(scope, receive, _adding(send, extra))
         cache = public.cache        # the cache of the catalogue this request started under
         key = public.key(path, scope.get("query_string", b""))
@@ -183,36 +183,27 @@ def _adding(send: Any, extra: tuple[tuple[bytes, bytes], ...]) -> Any:
 
 
 def install(app: FastAPI, settings: Any) -> None:
-    """The layer, gates and report shelf; after every router is included."""
-    from dti.web.ahead import ReportShelf
-
-    app.state.public = Public(recognised_parameters(public_routes()), settings.cache_bytes)
-    app.state.gates = Gates.build(settings.page_renders, settings.report_renders)
-    app.state.reports = ReportShelf(app.state.catalogue, _report_dir(settings), app.state.gates.reports)
-    report_dir = _report_dir(settings)
-    vega.keep_in(report_dir / "charts" if report_dir else None)   # shared by the workers
+    """The layer and the work ahead at start-up; after every router is included."""
+    folder = report_dir(settings)
+    vega.keep_in(folder / "charts" if folder else None)   # shared by the workers
     app.add_middleware(PortalLayer)
     app.router.lifespan_context = _lifespan(app.router.lifespan_context)
 
 
 def public_routes() -> list:
     """The portal's routes (pages, open-data API, planner): the ones the layer keeps answers of."""
-    from dti.web import api, pages, planner_api
-
     return [*api.router.routes, *planner_api.router.routes, *pages.router.routes]
 
 
 def refresh(app: FastAPI) -> None:
-    """After a publication (the catalogue is already replaced): fresh answers and reports."""
-    from dti.web.ahead import ReportShelf
-
-    state = app.state
-    state.reports = ReportShelf(state.catalogue, _report_dir(state.settings), state.gates.reports)
-    state.public.cache = PublicCache(state.public.max_bytes)
+    """After a publication (the context is already replaced): fresh answers, built ahead."""
+    public = context_of(app).public
+    public.cache = PublicCache(public.max_bytes)
     start_ahead(app)
 
 
-def _report_dir(settings: Any) -> Path | None:
+def report_dir(settings: Any) -> Path | None:
+    """Where PDF reports (and drawn charts) are kept on disk; None: in memory only."""
     return Path(settings.report_dir) if settings.report_dir else None
 
 
@@ -220,9 +211,10 @@ def start_ahead(app: FastAPI) -> threading.Thread | None:
     """Build the main pages and render the published reports in the background (as set)."""
     from dti.web.ahead import build_ahead
 
-    if not (app.state.settings.warm_up or app.state.settings.render_ahead):
+    context = context_of(app)
+    if not (context.settings.warm_up or context.settings.render_ahead):
         return None
-    thread = threading.Thread(target=build_ahead, args=(app, app.state.catalogue), daemon=True,
+    thread = threading.Thread(target=build_ahead, args=(app, context.catalogue), daemon=True,
                               name="dti-ahead")
     thread.start()
     return thread
@@ -234,15 +226,16 @@ def _lifespan(inner: Any) -> Any:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        sealer = getattr(getattr(app.state, "store", None), "sealer", None)
+        context = context_of(app)
+        sealer = getattr(context.store, "sealer", None)
         async with inner(app) as state:
-            app.state.stopping = False
-            app.state.reports.prepare()   # the fingerprint, before the first request needs it
+            context.stopping.clear()
+            context.reports.prepare()   # the fingerprint, before the first request needs it
             start_ahead(app)
             if sealer is not None:
                 sealer.poke()
             yield state
-            app.state.stopping = True     # the ahead thread stops after the render under way
+            context.stopping.set()      # the ahead thread stops after the render under way
             if sealer is not None:
                 await asyncio.to_thread(sealer.stop)
 

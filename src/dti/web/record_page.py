@@ -14,29 +14,19 @@ from dti.editions.record_audit import audit
 from dti.editions.record_text import CHECKS
 from dti.units import load_unit_set, unit_set_ids
 from dti.editions import load_edition
+from dti.messages import Words, bilingual
 from dti.web.i18n import name, text
 from dti.web.pages import FORMATS, lang_of, respond
 from dti.web.render_gate import offloaded
 
 router = APIRouter(include_in_schema=False)
 
-LABELS = {
-    "vi": {"title": "Kiểm tra bản ghi số liệu công bố", "intro": "Mỗi con số DTI đã công bố được "
-           "đối chiếu với những gì phương pháp cho phép. Dưới đây là các kiểm tra không đạt, rồi "
-           "các kiểm tra đạt; mỗi dòng kèm nguồn.", "fails": "Không đạt", "holds": "Đạt",
-           "check": "Kiểm tra", "year": "Năm", "units": "Tỉnh", "why": "Lý do",
-           "sources": "Nguồn", "third_party": "nguồn tổng hợp của bên thứ ba",
-           "checks": CHECKS["vi"]},
-    "en": {"title": "Audit of the published record", "intro": "Every published DTI figure checked "
-           "against what the method allows. The checks that fail come first, then those that "
-           "hold; each with its sources.", "fails": "Fails", "holds": "Holds", "check": "Check",
-           "year": "Year", "units": "Provinces", "why": "Why", "sources": "Sources",
-           "third_party": "third-party compilation", "checks": CHECKS["en"]},
-}
+LABELS = bilingual("portal.record")   # labels() adds the checks' names (record.checks)
 
 
 def labels(lang: str) -> dict[str, Any]:
-    return LABELS["en" if lang == "en" else "vi"]
+    lang = "en" if lang == "en" else "vi"
+    return Words(LABELS.address, {**LABELS[lang], "checks": CHECKS[lang]})
 
 
 def _unit_name(code: str, basis: str, lang: str, year: int) -> str:

@@ -24,6 +24,8 @@ from typing import Any, Callable, Hashable
 
 from fastapi import HTTPException, Request
 
+from dti.web.context import app_context
+
 RETRY_AFTER = 5   # seconds: about one PDF render on a busy machine
 
 
@@ -121,15 +123,15 @@ class Gates:
 
 def offloaded(gate: str) -> Callable:
     """Decorate a plain route function (first parameter ``request``) as an ``async`` route that
-    runs it on ``request.app.state.gates.<gate>``, keyed by the request's public key."""
+    runs it on the app context's ``gates.<gate>``, keyed by the request's public key."""
 
     def decorate(function: Callable) -> Callable:
         @functools.wraps(function)
         async def route(**params: Any) -> Any:
             request: Request = params["request"]
-            state = request.app.state
+            shared = app_context(request)
             work = functools.partial(function, **params)
-            return await getattr(state.gates, gate).run(state.public.key_of(request), work)
+            return await getattr(shared.gates, gate).run(shared.public.key_of(request), work)
 
         return route
 

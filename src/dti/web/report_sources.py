@@ -16,19 +16,12 @@ from itertools import groupby
 from typing import Any, Iterable
 
 from dti.editions import RANK_COLUMNS, SCORE_COLUMNS
+from dti.messages import bilingual
 from dti.web.i18n import name
 from dti.web.snapshot import Catalogue, Ranking
 from dti.web.story import labels as story_labels
 
-WORDS = {
-    "vi": {"rank": ("hạng", "hạng"), "total_score": ("điểm tổng hợp", "điểm tổng hợp"),
-           "node_rank": ("hạng {code}", "hạng {code}"), "node_score": ("điểm {code}", "điểm {code}"),
-           "rank_change": ("thay đổi hạng", "thay đổi hạng"), "of": "của",
-           "units": "{n} tỉnh, thành phố"},
-    "en": {"rank": ("rank", "ranks"), "total_score": ("total score", "total scores"),
-           "node_rank": ("{code} rank", "{code} ranks"), "node_score": ("{code} score", "{code} scores"),
-           "rank_change": ("rank change", "rank changes"), "of": "of", "units": "{n} provinces"},
-}
+WORDS = bilingual("portal.report_sources")
 DERIVED_NOTE = re.compile(r"\s*\(=>.*$", re.S)
 NAMED = 3   # up to this many provinces a phrase names them; beyond, it counts them
 # Record measures in the order a report's columns show them: per node its rank, then its score.

@@ -14,34 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from dti.messages import bilingual
 from dti.web.i18n import date_text, name, number, region, text
 from dti.web.report_sources import national_citations, province_citations
 from dti.web.snapshot import Catalogue, Ranking, province_history
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
-LABELS = {
-    "vi": {"national_title": "Báo cáo xếp hạng chuyển đổi số cấp tỉnh", "top": "10 tỉnh, thành phố dẫn đầu",
-           "profile": "Hồ sơ chuyển đổi số", "map_title": "Bản đồ chỉ số tổng hợp",
-           "full_ranking": "Bảng xếp hạng đầy đủ", "columns": "Các cột", "rank_of": "Hạng {r}/{n}",
-           "previous": "Kỳ trước", "generated": "Tạo từ kết quả công bố đã đóng băng của kỳ đánh giá.",
-           "map_by_rank": "Bản đồ theo hạng công bố (điểm chưa công bố đủ)",
-           "top_note": "Theo hạng công bố; điểm chưa công bố thì để trống, không phải 0.",
-           "sources_note": "Số trong ngoặc vuông [n] ở các bảng chỉ đến nguồn cùng số dưới đây. "
-                           "Mỗi số liệu nêu nguồn được chọn theo thứ tự ưu tiên: bảng chính thức "
-                           "của Bộ, cổng tỉnh, báo trung ương, báo địa phương, nguồn tổng hợp của "
-                           "bên thứ ba."},
-    "en": {"national_title": "Provincial digital transformation ranking report", "top": "Top ten provinces",
-           "profile": "Digital transformation profile", "map_title": "Map of the overall index",
-           "full_ranking": "Full ranking", "columns": "Columns", "rank_of": "Rank {r} of {n}",
-           "previous": "Previous edition", "generated": "Built from the edition's frozen published results.",
-           "map_by_rank": "Map by published rank (scores not all published)",
-           "top_note": "By published rank; a score not published is left blank, never 0.",
-           "sources_note": "A number in brackets [n] in the tables points to the source of that "
-                           "number below. Each figure gives the source chosen by precedence: the "
-                           "ministry's official table, a provincial portal, national press, "
-                           "provincial press, a third-party compilation."},
-}
+LABELS = bilingual("portal.reports")
 
 
 class ReportNotFound(LookupError):

@@ -15,6 +15,8 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from dti.messages import bilingual
+from dti.web.context import app_context
 from dti.web.i18n import text
 from dti.web.render_gate import offloaded
 
@@ -23,42 +25,7 @@ DOCS_PATH = "/api/v1/docs"
 OPENAPI_PATH = "/api/v1/openapi.json"
 FAVICON = HERE / "static" / "favicon.svg"
 
-TEXT = {
-    "vi": {
-        "docs_title": "Dữ liệu mở: API",
-        "docs_intro": "Mọi số liệu của cổng thông tin đều có thể lấy qua API đọc dữ liệu dưới "
-                      "đây, ở dạng JSON. Mỗi thao tác mô tả tham số và kết quả trả về; tệp mô tả "
-                      "OpenAPI đầy đủ:",
-        "docs_spec": "OpenAPI (JSON)",
-        "docs_script": "Trang tài liệu tương tác cần JavaScript; khi không có, hãy đọc tệp "
-                       "OpenAPI ở trên.",
-        "not_found": "Không tìm thấy trang",
-        "not_found_why": "Địa chỉ này không có trên cổng thông tin: có thể đường dẫn bị gõ sai, "
-                         "hoặc trang, kỳ đánh giá hay địa phương được hỏi không tồn tại.",
-        "error": "Đã có lỗi",
-        "error_why": "Cổng thông tin không trả lời được yêu cầu này.",
-        "status": "Mã lỗi",
-        "detail": "Chi tiết (tiếng Anh)",
-        "go_home": "Về trang chủ",
-    },
-    "en": {
-        "docs_title": "Open data: API",
-        "docs_intro": "Every figure of the portal can be read through the API below, as JSON. "
-                      "Each operation lists its parameters and what it answers; the full OpenAPI "
-                      "description:",
-        "docs_spec": "OpenAPI (JSON)",
-        "docs_script": "The interactive documentation needs JavaScript; without it, read the "
-                       "OpenAPI description above.",
-        "not_found": "Page not found",
-        "not_found_why": "This address is not on the portal: the link may be mistyped, or the "
-                         "page, edition or province asked for does not exist.",
-        "error": "Something went wrong",
-        "error_why": "The portal could not answer this request.",
-        "status": "Status",
-        "detail": "Detail",
-        "go_home": "Go to the home page",
-    },
-}
+TEXT = bilingual("portal.chrome")
 
 router = APIRouter()
 
@@ -69,15 +36,15 @@ def lang_of_path(path: str) -> str:
 
 def chrome_context(request: Request, lang: str, switch: str) -> dict:
     """What ``base.html`` needs, for a page outside :mod:`dti.web.pages`."""
-    state = request.app.state
-    return {"lang": lang, "t": text(lang), "chrome": TEXT[lang], "settings": state.settings,
-            "catalogue": state.catalogue, "query": "", "prefix": "/en" if lang == "en" else "",
+    shared = app_context(request)
+    return {"lang": lang, "t": text(lang), "chrome": TEXT[lang], "settings": shared.settings,
+            "catalogue": shared.catalogue, "query": "", "prefix": "/en" if lang == "en" else "",
             "switch": switch}
 
 
 def _docs(request: Request, lang: str) -> Response:
     switch = DOCS_PATH if lang == "en" else "/en" + DOCS_PATH
-    page = request.app.state.templates.get_template("api_docs.html").render(
+    page = app_context(request).templates.get_template("api_docs.html").render(
         {**chrome_context(request, lang, switch), "request": request, "openapi": OPENAPI_PATH})
     return HTMLResponse(page)
 
@@ -110,5 +77,5 @@ def error_page(request: Request, status: int, detail: str,
     if detail == HTTPStatus(status).phrase:
         detail = ""                                  # "Not Found" says no more than the heading
     context = {**chrome_context(request, lang, switch), "status": status, "message": detail}
-    return request.app.state.templates.TemplateResponse(request, "error.html", context,
-                                                        status_code=status, headers=headers)
+    return app_context(request).templates.TemplateResponse(request, "error.html", context,
+                                                           status_code=status, headers=headers)

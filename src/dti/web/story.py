@@ -13,6 +13,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from dti.editions.record import shipped_record
+from dti.messages import bilingual
+from dti.web.context import app_context
 from dti.web.i18n import name, text
 from dti.web.pages import FORMATS, lang_of, respond
 from dti.web.render_gate import offloaded
@@ -20,22 +22,7 @@ from dti.web.snapshot import Catalogue, fact_public
 
 router = APIRouter(include_in_schema=False)
 
-LABELS = {
-    "vi": {"title": "Hành trình chuyển đổi số", "intro": "Hạng và điểm tổng hợp, từng trụ cột qua "
-           "mọi kỳ đã công bố; mỗi con số kèm nguồn.", "year": "Năm", "derived": "suy ra từ",
-           "third_party": "nguồn tổng hợp của bên thứ ba", "sources": "Nguồn", "profile": "Hồ sơ",
-           "none": "Không có số liệu công bố.", "official": "chính thức",
-           "provincial_portal": "cổng tỉnh", "national_press": "báo trung ương",
-           "provincial_press": "báo địa phương",
-           "chart": "Hạng công bố qua các năm (hạng 1 ở trên; số trong ngoặc: cơ sở 34 tỉnh)"},
-    "en": {"title": "Digital transformation story", "intro": "Overall and pillar ranks and scores "
-           "in every published edition; every figure with its sources.", "year": "Year",
-           "derived": "derived from", "third_party": "third-party compilation", "sources": "Sources",
-           "profile": "Profile", "none": "No published figures.", "official": "official",
-           "provincial_portal": "provincial portal", "national_press": "national press",
-           "provincial_press": "provincial press",
-           "chart": "Published rank over the years (rank 1 on top; in brackets: the 34-province basis)"},
-}
+LABELS = bilingual("portal.story")
 
 
 def labels(lang: str) -> dict[str, str]:
@@ -129,7 +116,7 @@ def story_page(request: Request, code: str, fmt: str = "html") -> Response:
     if fmt not in ("html", *FORMATS):
         raise HTTPException(404, f"no format {fmt!r}")
     lang = lang_of(request)
-    data = story(request.app.state.catalogue, code, lang)
+    data = story(app_context(request).catalogue, code, lang)
     if data is None:
         raise HTTPException(404, f"no province with code {code!r}")
     data["licence"] = text(lang)["licence"]

@@ -40,7 +40,6 @@ ROUTERS = ("auth", "entry", "review", "admin", "excel", "plan")
 def install(app: FastAPI, store: Store) -> None:
     import importlib
 
-    app.state.store = store
     for name in ROUTERS:
         module = importlib.import_module(f"dti.web.workspace.{name}")
         app.include_router(module.router, prefix="/app", include_in_schema=False)

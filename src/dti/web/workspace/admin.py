@@ -17,7 +17,10 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dti.errors import CatalogueError, Conflict, InputError, NotAllowed, Problem
+from dti.messages import bilingual
 from dti.scoring import CatalogueInfo, catalogue_from_bytes, illustrative_catalogue, write_catalogue_xlsx
+from dti.services import editions as edition_service
+from dti.services import publication
 from dti.store import editions, users
 from dti.store.access import require_role
 from dti.store.assessments import catalogue_of
@@ -29,71 +32,7 @@ from dti.workflow import Role, State
 router = APIRouter()
 PILLARS = ("CQS", "KTS", "XHS")
 
-TEXT = {
-    "vi": {
-        "admin": "Quản trị", "editions": "Các kỳ đánh giá", "code": "Mã", "year": "Năm",
-        "name_vi": "Tên tiếng Việt", "name_en": "Tên tiếng Anh", "status": "Tình trạng",
-        "status_open": "Đang mở", "status_published": "Đã công bố", "window": "Thời hạn nhập liệu",
-        "opens": "Mở từ", "closes": "Đóng lúc", "utc": "giờ UTC", "catalogue": "Bộ chỉ số thành phần",
-        "checksum": "Mã kiểm tra", "illustrative_flag": "minh hoạ", "counts": "Hồ sơ theo trạng thái",
-        "save": "Ghi", "new_edition": "Tạo kỳ đánh giá mới", "base_edition": "Kỳ gốc (phương pháp)",
-        "previous_edition": "So sánh với kỳ (mã, có thể để trống)",
-        "source": "Nguồn bộ chỉ số", "source_illustrative": "Bộ minh hoạ có sẵn",
-        "source_upload": "Tệp của Bộ (XLSX hoặc CSV)", "create": "Tạo", "download_xlsx": "Tải XLSX",
-        "publish": "Công bố", "password": "Nhập lại mật khẩu", "reopen": "Mở lại hồ sơ đã phê duyệt",
-        "province": "Tỉnh (mã)", "reason": "Lý do", "users": "Người dùng", "username": "Tên đăng nhập",
-        "display_name": "Họ tên", "role": "Vai trò", "active": "Hoạt động", "locked_until": "Khoá đến",
-        "new_user": "Thêm người dùng", "deactivate": "Khoá tài khoản", "reactivate": "Mở lại tài khoản",
-        "yes": "có", "no": "không", "results": "Kết quả tính toán", "queue": "Hàng chờ thẩm định",
-        "audit": "Nhật ký", "rank": "Hạng", "total": "Điểm DTI", "main_indicators": "Chỉ số chính",
-        "not_published": "Tính từ điểm cuối cùng hiện tại — chưa công bố",
-        "published_note": "Kết quả đã công bố (bản chốt có mã kiểm tra {c})",
-        "published_ok": "Đã công bố kỳ đánh giá", "snapshot": "Mã kiểm tra bản chốt",
-        "not_approved": "Chưa thể công bố: các tỉnh sau chưa được phê duyệt",
-        "public_page": "Xem trang công khai",
-        "locks": "Khoá đăng nhập", "locked_accounts": "Tài khoản bị khoá",
-        "refused_addresses": "Địa chỉ bị tạm chặn", "address": "Địa chỉ",
-        "refused_until": "Chặn đến", "failures": "Lần sai (15 phút qua)",
-        "from_addresses": "Từ địa chỉ", "tried_names": "Tên đã thử", "lift": "Mở khoá",
-        "no_locks": "Không có tài khoản nào bị khoá, không có địa chỉ nào bị chặn.",
-        "more_addresses": "và {n} địa chỉ khác bị chặn (danh sách chỉ hiện các địa chỉ mới nhất)",
-        "locks_note": "Một địa chỉ đăng nhập sai 5 lần trong 15 phút bị chặn 15 phút; một tài "
-                      "khoản bị đăng nhập sai 20 lần trong 15 phút bị khoá 15 phút (trừ từ các "
-                      "địa chỉ đã đăng nhập đúng trong 30 ngày qua).",
-    },
-    "en": {
-        "admin": "Administration", "editions": "Editions", "code": "Code", "year": "Year",
-        "name_vi": "Vietnamese name", "name_en": "English name", "status": "Status",
-        "status_open": "Open", "status_published": "Published", "window": "Entry window",
-        "opens": "Opens", "closes": "Closes", "utc": "UTC", "catalogue": "Sub-indicator catalogue",
-        "checksum": "Checksum", "illustrative_flag": "illustrative", "counts": "Assessments by state",
-        "save": "Save", "new_edition": "Create an edition", "base_edition": "Base edition (method)",
-        "previous_edition": "Compared with edition (code, optional)",
-        "source": "Catalogue source", "source_illustrative": "The shipped illustrative catalogue",
-        "source_upload": "The ministry's file (XLSX or CSV)", "create": "Create",
-        "download_xlsx": "Download XLSX", "publish": "Publish", "password": "Re-enter your password",
-        "reopen": "Reopen an approved assessment", "province": "Province (code)", "reason": "Reason",
-        "users": "Users", "username": "User name", "display_name": "Name", "role": "Role",
-        "active": "Active", "locked_until": "Locked until", "new_user": "Add a user",
-        "deactivate": "Deactivate", "reactivate": "Reactivate", "yes": "yes", "no": "no",
-        "results": "Computed results", "queue": "Review queue", "audit": "Audit trail",
-        "rank": "Rank", "total": "DTI score", "main_indicators": "Main indicators",
-        "not_published": "Computed from the current final points — not published",
-        "published_note": "Published results (snapshot checksum {c})",
-        "published_ok": "The edition is published", "snapshot": "Snapshot checksum",
-        "not_approved": "Cannot publish yet: these provinces are not approved",
-        "public_page": "See the public page",
-        "locks": "Log-in locks", "locked_accounts": "Locked accounts",
-        "refused_addresses": "Refused addresses", "address": "Address",
-        "refused_until": "Refused until", "failures": "Failures (last 15 minutes)",
-        "from_addresses": "From addresses", "tried_names": "Names tried", "lift": "Lift",
-        "no_locks": "No account is locked and no address is refused.",
-        "more_addresses": "and {n} more refused addresses (only the newest are listed)",
-        "locks_note": "An address with 5 failed log-ins within 15 minutes is refused for 15 "
-                      "minutes; an account with 20 failed log-ins within 15 minutes is locked for "
-                      "15 minutes (except from addresses it logged in from in the last 30 days).",
-    },
-}
+TEXT = bilingual("app.admin")
 
 
 def _words(lang: str) -> dict[str, str]:
@@ -190,9 +129,9 @@ def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: str = 
     if problems:
         raise InputError(problems)
     with store.transaction() as session:
-        editions.create_edition(session, ctx.actor, chosen, code, int(year), name_vi,
-                                name_en or name_vi, base_edition, opens, closes,
-                                previous=previous.strip() or None)
+        edition_service.create_edition(session, ctx.actor, chosen, code, int(year), name_vi,
+                                       name_en or name_vi, base_edition, opens, closes,
+                                       previous=previous.strip() or None)
     if wants_json(request):
         return JSONResponse({"edition": code}, 201)
     return RedirectResponse("/app/admin#e-" + code, 303)
@@ -246,7 +185,7 @@ def publish(request: Request, edition: str, ctx: PostDep, store: StoreDep,
             password: str = Form("")):
     """Freeze the edition (all provinces approved) and show it on the public portal at once."""
     def call(session):
-        row = editions.publish(session, ctx.actor, edition, password)
+        row = publication.publish(session, ctx.actor, edition, password)
         return row.snapshot_checksum
 
     try:
@@ -297,7 +236,7 @@ def results(request: Request, edition: str, ctx: UserDep, store: StoreDep):
     with store.reading() as session:
         require_role(ctx.actor, Role.ADMIN, Role.REVIEWER)
         row = editions.get(session, edition)
-        build = editions.results(session, row)
+        build = publication.results(session, row)
         info = {"code": row.code, "name_vi": row.name_vi, "name_en": row.name_en,
                 "status": row.status, "snapshot_checksum": row.snapshot_checksum,
                 "illustrative": row.illustrative, "unit_set": row.unit_set}

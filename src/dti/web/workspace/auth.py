@@ -12,8 +12,10 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from dti.errors import LoginRefused
+from dti.messages import bilingual
 from dti.store.accounts import (begin_login, check_password, close_session, finish_login,
                                  open_session)
+from dti.web.context import app_context
 from dti.web.workspace.deps import (COOKIE, LANG_COOKIE, ContextDep, PostDep, StoreDep, UserDep,
                                     render)
 from dti.workflow import Role
@@ -21,14 +23,7 @@ from dti.workflow import Role
 router = APIRouter()
 LOGIN_CSRF = "dti_login_csrf"
 
-TEXT = {
-    "vi": {"login_title": "Đăng nhập hệ thống tự đánh giá", "login_failed": "Không đăng nhập được",
-           "login_refused": "sai tên đăng nhập hoặc mật khẩu, hoặc đã đăng nhập sai quá nhiều lần: "
-                            "thử lại sau 15 phút hoặc nhờ quản trị viên mở khoá"},
-    "en": {"login_title": "Log in to the self-assessment system", "login_failed": "Log-in failed",
-           "login_refused": "wrong user name or password, or too many failed log-ins: try again "
-                            "in 15 minutes or ask an administrator"},
-}
+TEXT = bilingual("app.auth")
 
 
 def client_address(request: Request) -> str | None:
@@ -36,7 +31,7 @@ def client_address(request: Request) -> str | None:
     (``DTI_TRUSTED_PROXIES``) — the nearest address in ``X-Forwarded-For`` that no trusted proxy
     added.  Entries further left were written by the client and prove nothing."""
     address = request.client.host if request.client else None
-    trusted = _networks(request.app.state.settings.trusted_proxies)
+    trusted = _networks(app_context(request).settings.trusted_proxies)
     if not trusted or address is None:
         return address
     hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
@@ -80,7 +75,7 @@ def login_page(request: Request, ctx: ContextDep, next: str | None = None):
     response = render(request, ctx, "app/login.html", {"login_csrf": token, "next": _safe_next(next)},
                       extra_text=TEXT)
     response.set_cookie(LOGIN_CSRF, token, httponly=True, samesite="strict", path="/app",
-                        secure=request.app.state.settings.secure_cookies)
+                        secure=app_context(request).settings.secure_cookies)
     return response
 
 
@@ -111,11 +106,11 @@ def login(request: Request, ctx: ContextDep, store: StoreDep, username: str = Fo
             "login_csrf": fresh, "next": _safe_next(next), "error": TEXT[ctx.lang]["login_refused"],
             "username": username}, status_code=401, extra_text=TEXT)
         response.set_cookie(LOGIN_CSRF, fresh, httponly=True, samesite="strict", path="/app",
-                            secure=request.app.state.settings.secure_cookies)
+                            secure=app_context(request).settings.secure_cookies)
         return response
     response = RedirectResponse(_safe_next(next), 303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", path="/",
-                        secure=request.app.state.settings.secure_cookies)
+                        secure=app_context(request).settings.secure_cookies)
     response.delete_cookie(LOGIN_CSRF, path="/app")
     return response
 

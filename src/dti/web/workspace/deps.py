@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from dti.errors import InputError, Problem
 from dti.store.accounts import PUBLIC, Actor, read_session, session_upkeep
 from dti.store.db import Store
+from dti.web.context import AppContextDep, app_context
 from dti.web.limits import UPLOAD_FILES
 from dti.web.workspace.text import text
 
@@ -42,8 +43,8 @@ class Context:
         return text(self.lang)
 
 
-def get_store(request: Request) -> Store:
-    store = getattr(request.app.state, "store", None)
+def get_store(shared: AppContextDep) -> Store:
+    store = shared.store
     if store is None:
         raise HTTPException(404, "the assessment app is not enabled on this server")
     return store
@@ -134,7 +135,7 @@ def render(request: Request, ctx: Context, template: str, values: Mapping[str, A
     t = dict(ctx.t)
     if extra_text:
         t.update(extra_text.get(ctx.lang, extra_text.get("vi", {})))
-    templates = request.app.state.templates
-    return templates.TemplateResponse(request, template, {
+    shared = app_context(request)
+    return shared.templates.TemplateResponse(request, template, {
         "ctx": ctx, "actor": ctx.actor, "lang": ctx.lang, "t": t, "csrf": ctx.csrf,
-        "settings": request.app.state.settings, **(values or {})}, status_code=status_code)
+        "settings": shared.settings, **(values or {})}, status_code=status_code)

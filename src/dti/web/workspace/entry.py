@@ -20,6 +20,7 @@ from dti.errors import InputError, NotAllowed, NotFound, Problem
 from dti.scoring import parse_answer
 from dti.store import access, assessments, evidence
 from dti.store.evidence_types import MEDIA_TYPES
+from dti.web.context import app_context
 from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 from dti.web.limits import UPLOAD_FILES, upload_file_bytes
 from dti.web.workspace.entry_view import (TEXT, answer_json, page_json, page_values,
@@ -185,7 +186,7 @@ def upload_evidence(request: Request, edition: str, province: str, code: str, ct
 
 def quota_bytes(request: Request) -> int:
     """The province's evidence quota per edition (``DTI_EVIDENCE_QUOTA_MB``), in bytes."""
-    return request.app.state.settings.evidence_quota_mb * 1024 * 1024
+    return app_context(request).settings.evidence_quota_mb * 1024 * 1024
 
 
 def attachment_headers(filename: str) -> dict[str, str]:

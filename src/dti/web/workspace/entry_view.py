@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dti.formatting import format_number
+from dti.messages import bilingual
 from dti.scoring import Field, SubIndicator
 from dti.store.accounts import Actor
 from dti.store.assessments import AssessmentView
@@ -26,83 +27,7 @@ VIETNAM_OFFSET = timedelta(hours=7)    # the store keeps naive UTC; Việt Nam h
 STATE_ACTIONS = (Action.SUBMIT, Action.START_REVIEW, Action.RETURN, Action.FINISH_APPRAISAL,
                  Action.APPROVE)
 
-TEXT = {
-    "vi": {
-        "answered": "Đã trả lời", "required": "cần trả lời", "evidence_attached": "Có minh chứng",
-        "evidence_needed": "chỉ số bắt buộc có minh chứng", "total_self": "Tổng điểm tự đánh giá",
-        "total_final": "Tổng điểm cuối cùng", "points_unit": "điểm", "max_points": "Điểm tối đa",
-        "section_points": "Điểm của chỉ số chính", "method": "Cách xác định và tính điểm",
-        "rule": "Quy tắc tính điểm", "evidence": "Tài liệu kiểm chứng",
-        "evidence_required": "bắt buộc có minh chứng", "source": "Nguồn thu thập dữ liệu",
-        "verifier": "Đơn vị phối hợp xác minh số liệu", "note": "Ghi chú", "save": "Lưu",
-        "computed": "Điểm tính được", "not_scored": "Không tính điểm",
-        "review_pending": "Chờ thẩm định", "review_accepted": "Đã chấp nhận",
-        "review_returned": "Bị trả lại", "return_reason": "Lý do trả lại",
-        "returned_banner": "Bộ đã trả lại hồ sơ để tỉnh bổ sung. Lý do:",
-        "appraised": "Thẩm định", "appraised_points": "Điểm thẩm định", "final_points": "Điểm cuối cùng",
-        "files": "Tệp minh chứng", "no_files": "Chưa có tệp minh chứng.", "upload": "Tải lên",
-        "choose_files": "Chọn tệp (có thể chọn nhiều tệp)", "remove": "Gỡ tệp",
-        "confirm_remove": "Gỡ tệp này khỏi câu trả lời?", "comments": "Trao đổi",
-        "comment": "Ý kiến", "send_comment": "Gửi ý kiến", "choose": "— chọn —", "yes": "Có",
-        "no": "Không", "read_only": "Bạn đang xem hồ sơ; chỉ cán bộ nhập liệu của tỉnh sửa được "
-        "câu trả lời khi hồ sơ đang nhập hoặc bị trả lại.", "version": "phiên bản",
-        "excel_template": "Tải mẫu Excel", "excel_import": "Nhập từ Excel",
-        "audit_trail": "Nhật ký thay đổi", "plan_link": "Điểm còn có thể đạt", "adjust_reason": "Lý do điều chỉnh của Bộ", "answer_history": "Lịch sử thay đổi của chỉ số này", "sections": "Các chỉ số chính", "reason": "Lý do",
-        "action_submit": "Gửi Bộ thẩm định", "action_start_review": "Bắt đầu thẩm định",
-        "action_return": "Trả lại tỉnh", "action_finish_appraisal": "Hoàn tất thẩm định",
-        "action_approve": "Phê duyệt kết quả",
-        "confirm_submit": "Gửi hồ sơ cho Bộ thẩm định? Sau khi gửi, tỉnh không sửa được câu trả "
-        "lời cho đến khi Bộ trả lại.",
-        "confirm_action": "Xác nhận thay đổi trạng thái hồ sơ?", "simulated": "Số liệu mô phỏng",
-        "uploaded_by": "tải lên bởi", "saving": "Đang lưu…", "saved": "Đã lưu",
-        "conflict": "Xung đột (409): Đã có người lưu câu trả lời này sau khi bạn mở trang; thay "
-        "đổi của bạn CHƯA được lưu. Tải lại để xem bản mới rồi nhập lại.",
-        "current_value": "Giá trị đang được lưu", "reload": "Tải lại trang",
-        "invalid": "Chưa lưu: sửa các giá trị được đánh dấu.", "failed": "Không lưu được",
-        "offline": "Không kết nối được máy chủ; thay đổi CHƯA được lưu.",
-        "upload_limits": "Mỗi lần tải tối đa {files} tệp và {request}; mỗi tệp tối đa {file}.",
-        "quota": "Dung lượng minh chứng của tỉnh trong kỳ này: đã dùng {used} / {quota} "
-                 "(còn {left}).",
-    },
-    "en": {
-        "answered": "Answered", "required": "to answer", "evidence_attached": "With evidence",
-        "evidence_needed": "sub-indicators needing evidence", "total_self": "Self-assessed total",
-        "total_final": "Final total", "points_unit": "points", "max_points": "Max points",
-        "section_points": "Main indicator points", "method": "How it is determined and scored",
-        "rule": "Scoring rule", "evidence": "Supporting documents",
-        "evidence_required": "evidence required", "source": "Data source",
-        "verifier": "Verifying body", "note": "Note", "save": "Save",
-        "computed": "Computed points", "not_scored": "Not scored",
-        "review_pending": "Awaiting review", "review_accepted": "Accepted",
-        "review_returned": "Returned", "return_reason": "Reason for return",
-        "returned_banner": "The ministry returned the assessment for the province to complete. "
-        "Reason:", "appraised": "Appraisal", "appraised_points": "Appraised points",
-        "final_points": "Final points", "files": "Evidence files",
-        "no_files": "No evidence files yet.", "upload": "Upload",
-        "choose_files": "Choose files (several allowed)", "remove": "Remove file",
-        "confirm_remove": "Remove this file from the answer?", "comments": "Comments",
-        "comment": "Comment", "send_comment": "Send comment", "choose": "— choose —", "yes": "Yes",
-        "no": "No", "read_only": "You are viewing this assessment; only the province's editor can "
-        "change answers while it is in draft or returned.", "version": "version",
-        "excel_template": "Download the Excel template", "excel_import": "Import from Excel",
-        "audit_trail": "Audit trail", "plan_link": "Points still within reach", "adjust_reason": "The ministry's reason for the adjustment", "answer_history": "This answer's history", "sections": "Main indicators", "reason": "Reason",
-        "action_submit": "Submit to the ministry", "action_start_review": "Start the review",
-        "action_return": "Return to the province", "action_finish_appraisal": "Finish the appraisal",
-        "action_approve": "Approve the results",
-        "confirm_submit": "Submit the assessment to the ministry? After that the province cannot "
-        "change answers unless the ministry returns it.",
-        "confirm_action": "Confirm this change of state?", "simulated": "Simulated data",
-        "uploaded_by": "uploaded by", "saving": "Saving…", "saved": "Saved",
-        "conflict": "Conflict (409): someone saved this answer after you opened the page; your "
-        "change has NOT been saved. Reload to see the newer version, then enter it again.",
-        "current_value": "Value stored now", "reload": "Reload the page",
-        "invalid": "Not saved: correct the marked values.", "failed": "Could not save",
-        "offline": "Cannot reach the server; your change has NOT been saved.",
-        "upload_limits": "At most {files} files and {request} per upload; {file} per file.",
-        "quota": "The province's evidence space in this edition: {used} used of {quota} "
-                 "({left} left).",
-    },
-}
+TEXT = bilingual("app.entry")
 SCRIPT_WORDS = ("saving", "saved", "conflict", "current_value", "reload", "invalid", "failed",
                 "offline", "yes", "no")
 

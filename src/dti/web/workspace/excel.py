@@ -21,7 +21,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from dti.formatting import format_number
 from dti.errors import InputError, NotFound, Problem
 from dti.io.assessment_xlsx import read_import
-from dti.store import imports
+from dti.messages import bilingual
+from dti.services import imports
 from dti.store.db import Store
 from dti.store.evidence import clean_name, max_bytes, sniff
 from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
@@ -31,34 +32,7 @@ router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _SHA = re.compile(r"[0-9a-f]{64}")
 
-TEXT = {
-    "vi": {"import_title": "Nhập câu trả lời từ Excel", "template": "Tải mẫu Excel của tỉnh",
-           "import_help": "Tải mẫu, điền câu trả lời, rồi tải tệp lên. Hệ thống kiểm tra và cho "
-                          "xem trước mọi thay đổi; chỉ khi bạn xác nhận mới lưu — lưu tất cả hoặc "
-                          "không lưu gì. Ô để trống giữ nguyên câu trả lời hiện có.",
-           "file": "Tệp Excel (.xlsx)", "check": "Kiểm tra (chưa lưu)",
-           "preview_title": "Xem trước thay đổi", "no_changes": "Tệp không thay đổi câu trả lời nào.",
-           "apply": "Lưu tất cả thay đổi", "stale": "Đã thay đổi sau khi tải mẫu",
-           "stale_help": "Một số câu trả lời đã được sửa sau khi tải mẫu; tải mẫu mới rồi nhập lại.",
-           "code": "Mã", "before": "Trước", "after": "Sau", "points": "Điểm", "note": "Ghi chú",
-           "sheet": "Sheet", "row": "Dòng", "column": "Cột", "problem": "Vấn đề",
-           "problems_title": "Tệp có vấn đề — chưa lưu gì", "changes": "Số câu trả lời thay đổi",
-           "assessment": "Về phiếu đánh giá"},
-    "en": {"import_title": "Import answers from Excel", "template": "Download the province's Excel template",
-           "import_help": "Download the template, fill in the answers, then upload the file. It is "
-                          "checked and every change is shown first; nothing is saved until you "
-                          "confirm, and then everything or nothing is saved. Blank cells keep the "
-                          "current answer.",
-           "file": "Excel file (.xlsx)", "check": "Check (nothing saved)",
-           "preview_title": "Preview of the changes", "no_changes": "The file changes no answer.",
-           "apply": "Save all changes", "stale": "Changed after the template was downloaded",
-           "stale_help": "Some answers changed after the template was downloaded; download a new "
-                         "template and import again.",
-           "code": "Code", "before": "Before", "after": "After", "points": "Points", "note": "Note",
-           "sheet": "Sheet", "row": "Row", "column": "Column", "problem": "Problem",
-           "problems_title": "The file has problems — nothing was saved", "changes": "Answers changed",
-           "assessment": "Back to the assessment"},
-}
+TEXT = bilingual("app.excel")
 
 
 def _shown(item, value: dict | None, lang: str) -> str:

@@ -17,33 +17,15 @@ from fastapi.responses import JSONResponse
 
 from dti.analysis.planner_answers import points_to_gain, what_if_answers
 from dti.editions import load_edition
+from dti.messages import bilingual
 from dti.store import assessments
-from dti.store.editions import published_editions
+from dti.services.publication import published_editions
 from dti.units import load_unit_set
 from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 
 router = APIRouter()
 
-TEXT = {
-    "vi": {"plan_title": "Điểm còn có thể đạt", "plan_sub": "Chỉ số thành phần", "plan_gaps": "Các chỉ số thành phần còn thiếu điểm",
-           "plan_missing": "Điểm còn thiếu", "plan_have": "Điểm hiện có", "plan_max": "Tối đa",
-           "plan_total_gain": "Tổng điểm còn có thể đạt", "plan_whatif": "Thử thay đổi câu trả lời",
-           "plan_whatif_hint": "Nhập câu trả lời mới cho vài chỉ số thành phần rồi bấm Tính. Không có gì được lưu.",
-           "plan_compute": "Tính", "plan_total": "Tổng điểm DTI", "plan_rank": "Thứ hạng",
-           "plan_before": "Trước", "plan_after": "Sau", "plan_no_rank": "Chưa có số liệu công bố của các tỉnh khác để xếp hạng.",
-           "plan_others": "Các tỉnh khác giữ nguyên giá trị đã công bố",
-           "plan_others_demo": "Các tỉnh khác: giá trị minh hoạ theo thứ hạng công bố 2022 (không dùng câu trả lời chưa công bố của tỉnh khác)",
-           "plan_points_unit": "điểm", "plan_of_total": "điểm DTI (trên 1)"},
-    "en": {"plan_title": "Points still within reach", "plan_sub": "Sub-indicator", "plan_gaps": "Sub-indicators short of their maximum",
-           "plan_missing": "Points missing", "plan_have": "Points now", "plan_max": "Maximum",
-           "plan_total_gain": "Points still within reach in all", "plan_whatif": "Try other answers",
-           "plan_whatif_hint": "Type new answers for some sub-indicators and press Compute. Nothing is saved.",
-           "plan_compute": "Compute", "plan_total": "DTI total", "plan_rank": "Rank",
-           "plan_before": "Before", "plan_after": "After", "plan_no_rank": "No published values of the other provinces to rank against yet.",
-           "plan_others": "Other provinces keep their published values",
-           "plan_others_demo": "Other provinces: illustrative values following the published 2022 ranks (other provinces' unpublished answers are never used)",
-           "plan_points_unit": "points", "plan_of_total": "DTI score (out of 1)"},
-}
+TEXT = bilingual("app.plan")
 
 
 def _others(session, view):

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from dti.messages import bilingual
 from dti.store import audit, editions
 from dti.store import review as review_store
 from dti.store.access import require_role
@@ -30,55 +31,7 @@ router = APIRouter()
 AUDIT_LIMIT = 500
 SORTS = ("province", "state", "changed", "returned", "answered", "updated")
 
-TEXT = {
-    "vi": {"answer_history": "Lịch sử thay đổi của chỉ số này",
-        "queue": "Hàng chờ thẩm định", "province": "Tỉnh, thành phố", "state": "Trạng thái",
-        "answered": "Đã trả lời", "changed": "Thay đổi từ lần thẩm định trước",
-        "returned": "Bị trả lại", "last_change": "Thay đổi lần cuối", "all_states": "Mọi trạng thái",
-        "changed_only": "Chỉ hồ sơ có thay đổi", "filter": "Lọc", "sort": "Sắp xếp",
-        "appraise": "Thẩm định", "counts": "Số hồ sơ theo trạng thái", "none": "Không có hồ sơ nào.",
-        "sub_indicator": "Chỉ số thành phần", "self_assessed": "Tự đánh giá",
-        "appraised": "Thẩm định", "final": "Cuối cùng", "points": "điểm", "evidence": "Minh chứng",
-        "no_evidence": "Chưa có minh chứng", "comments": "Ý kiến", "diff": "Đã sửa sau lần thẩm định trước",
-        "before": "Trước", "after": "Sau", "decision": "Kết luận", "accept": "Chấp nhận",
-        "adjust": "Điều chỉnh", "return": "Trả lại", "reason": "Lý do",
-        "reason_hint": "bắt buộc khi điều chỉnh hoặc trả lại", "save": "Ghi",
-        "status_pending": "Chưa thẩm định", "status_accepted": "Đã chấp nhận",
-        "status_returned": "Đã trả lại", "totals": "Tổng điểm theo chỉ số chính",
-        "main": "Chỉ số chính", "max": "Tối đa", "total": "Tổng", "actions": "Chuyển trạng thái",
-        "act_start_review": "Bắt đầu thẩm định", "act_return": "Trả hồ sơ cho tỉnh",
-        "act_finish_appraisal": "Hoàn tất thẩm định", "act_approve": "Phê duyệt kết quả",
-        "act_reopen": "Mở lại (ngoại lệ khoá)", "password": "Nhập lại mật khẩu",
-        "audit": "Nhật ký thay đổi", "who": "Người thực hiện", "when": "Thời điểm",
-        "action": "Thao tác", "indicator": "Chỉ số", "change": "Trước → sau",
-        "export": "Tải CSV", "all_provinces": "Mọi tỉnh", "shown": "Hiển thị {n} dòng mới nhất",
-        "return_reason": "Lý do trả lại", "not_answered": "Chưa trả lời", "back_queue": "Về hàng chờ",
-        "results": "Kết quả tính toán",
-    },
-    "en": {"answer_history": "This answer's history",
-        "queue": "Review queue", "province": "Province", "state": "State", "answered": "Answered",
-        "changed": "Changed since last review", "returned": "Returned", "last_change": "Last change",
-        "all_states": "All states", "changed_only": "Changed only", "filter": "Filter",
-        "sort": "Sort", "appraise": "Appraise", "counts": "Assessments by state",
-        "none": "No assessments.", "sub_indicator": "Sub-indicator", "self_assessed": "Self-assessed",
-        "appraised": "Appraised", "final": "Final", "points": "points", "evidence": "Evidence",
-        "no_evidence": "No evidence yet", "comments": "Comments", "diff": "Changed since last review",
-        "before": "Before", "after": "After", "decision": "Decision", "accept": "Accept",
-        "adjust": "Adjust", "return": "Return", "reason": "Reason",
-        "reason_hint": "required to adjust or return", "save": "Save",
-        "status_pending": "Not appraised", "status_accepted": "Accepted",
-        "status_returned": "Returned", "totals": "Points by main indicator",
-        "main": "Main indicator", "max": "Max", "total": "Total", "actions": "Change state",
-        "act_start_review": "Start review", "act_return": "Return to the province",
-        "act_finish_appraisal": "Finish appraisal", "act_approve": "Approve",
-        "act_reopen": "Reopen (lock exception)", "password": "Re-enter your password",
-        "audit": "Audit trail", "who": "Who", "when": "When", "action": "Action",
-        "indicator": "Indicator", "change": "Before → after", "export": "Download CSV",
-        "all_provinces": "All provinces", "shown": "Showing the newest {n} lines",
-        "return_reason": "Reason for return", "not_answered": "Not answered", "back_queue": "Back to the queue",
-        "results": "Computed results",
-    },
-}
+TEXT = bilingual("app.review")
 
 
 @router.get("/review/{edition}")

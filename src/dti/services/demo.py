@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select
 
+from dti.clock import now
 from dti.editions.demo import demo_dataset
 from dti.scoring import ScoringCatalogue, SubIndicator, illustrative_catalogue
+from dti.services.editions import create_edition
 from dti.store import audit
-from dti.store.accounts import Actor, create_user, now
+from dti.store.accounts import Actor, create_user
 from dti.store.db import Store
-from dti.store.editions import create_edition
 from dti.store.models import Answer, Assessment, EditionRow, User
 from dti.workflow import Role, State
 

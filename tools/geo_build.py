@@ -1,7 +1,10 @@
 """Rebuild the portal's map files from the project's shared boundary files (run by hand; the portal
-never imports it).
+never imports it, so it lives outside the package).
 
-    python src/dti/web/geo/build.py SHARED/data/geo src/dti/web/geo    # SHARED: the project's shared folder
+    python tools/geo_build.py SHARED/data/geo    # SHARED: the project's shared folder
+
+The files are written into the package's map folder, ``src/dti/web/geo`` (or into the folder given
+as a second argument).
 
 Reads ``vn_provinces_63_odv.topo.json`` (+ its GeoJSON twin, for the GSO codes) and
 ``vn_provinces_34_bando.simplified.topo.json`` and writes ``provinces_63.topo.json`` and
@@ -18,6 +21,8 @@ import math
 import sys
 from pathlib import Path
 
+# The package's map folder, wherever the script is run from: tools/ sits beside src/.
+GEO = Path(__file__).resolve().parents[1] / "src" / "dti" / "web" / "geo"
 TOLERANCE = 0.012          # degrees (~1.3 km): under half a pixel on a ~360 px wide national map
 MIN_AREA = 0.0004          # square degrees (~5 km²): smaller islets vanish at that scale anyway
 QUANTISATION = 4000        # grid steps across the bounding box (~0.004°, ~400 m)
@@ -160,7 +165,7 @@ def build(topology: dict, object_name: str, props) -> dict:
             "arcs": encoded}
 
 
-def main(source: Path, target: Path) -> None:
+def main(source: Path, target: Path = GEO) -> None:
     odv = json.loads((source / "vn_provinces_63_odv.topo.json").read_text(encoding="utf-8"))
     odv_geo = json.loads((source / "vn_provinces_63_odv.geojson").read_text(encoding="utf-8"))
     codes = [(f["properties"]["gso_code"], f["properties"]["ten_tinh"]) for f in odv_geo["features"]]
@@ -182,4 +187,6 @@ def main(source: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    if not 2 <= len(sys.argv) <= 3:
+        raise SystemExit("usage: python tools/geo_build.py SHARED/data/geo [TARGET, default src/dti/web/geo]")
+    main(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) == 3 else GEO)

@@ -9,9 +9,10 @@ transaction, then writes one ``import.apply`` audit line with the file's SHA-256
 Any problem — a stale row, a refused permission, an unreadable answer — raises before the
 transaction commits, so nothing from the file is kept.
 
-Testing aid: the environment setting ``DTI_IMPORT_ROW_DELAY_MS`` (default 0), read at each call,
-makes :func:`apply` pause that many milliseconds after each saved row, so a test can kill the
-server in the middle of an import.  Never set it in production.
+Testing aid: the environment setting ``DTI_IMPORT_HOLD_FILE`` (a path; unset by default), read at
+each call, makes :func:`apply` stop after each saved row, write the number of rows saved so far
+into that file and wait until the file is removed, so a test can kill the server at an exact point
+in the middle of an import.  Never set it in production.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -37,7 +39,7 @@ from dti.store.models import Answer
 from dti.units import UnitSet, load_unit_set
 from dti.workflow import Action
 
-DELAY_SETTING = "DTI_IMPORT_ROW_DELAY_MS"
+HOLD_SETTING = "DTI_IMPORT_HOLD_FILE"
 
 
 @dataclass(frozen=True)
@@ -158,21 +160,23 @@ def apply(session: Session, actor: Actor, edition_code: str, province_code: str,
                         "new template and copy your answers into it",
                         stale=[{"indicator": c.code, "row": c.row, "file_version": c.file_version,
                                 "stored_version": c.stored_version} for c in stale])
-    delay = _row_delay()
-    for p in planned:
+    hold = os.environ.get(HOLD_SETTING)
+    for saved, p in enumerate(planned, 1):
         save_answer(session, actor, edition_code, province_code, p.change.code, p.raw,
                     expected_version=p.change.stored_version, note=p.note)
-        if delay:
+        if hold:
             session.flush()
-            time.sleep(delay)
+            _hold(Path(hold), saved)
     audit.write(session, actor, "import.apply", edition=edition_code, province=province_code,
                 after={"sha256": sha256, "count": len(planned), "file": filename})
     return len(planned)
 
 
-def _row_delay() -> float:
-    """Seconds to pause after each row (the ``DTI_IMPORT_ROW_DELAY_MS`` testing aid)."""
-    try:
-        return max(int(os.environ.get(DELAY_SETTING, "0") or 0), 0) / 1000
-    except ValueError:
-        return 0.0
+def _hold(marker: Path, saved: int) -> None:
+    """The ``DTI_IMPORT_HOLD_FILE`` testing aid: say how many rows are saved (the file appears
+    whole, by rename) and wait until the test removes the file."""
+    unfinished = marker.with_name(marker.name + ".part")
+    unfinished.write_text(str(saved), encoding="ascii")
+    unfinished.replace(marker)
+    while marker.exists():
+        time.sleep(0.01)

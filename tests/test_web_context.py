@@ -1,0 +1,48 @@
+"""The application context: routes read what they share from one frozen record, and a publication
+replaces the catalogue and everything made from it in one step."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from dti.web.app import create_app, refresh_public
+from dti.web.context import context_of
+from dti.web.settings import Settings
+from dti.web.snapshot import Catalogue
+
+WEB = Path(__file__).parents[1] / "src" / "dti" / "web"
+FIRST = "dti-province-2020"
+STATE = re.compile(r"\bapp\.state\b")
+
+
+def test_a_publication_replaces_the_catalogue_and_all_made_from_it_at_once():
+    app = create_app(Settings(), catalogue=Catalogue.shipped((FIRST,)))
+    client = TestClient(app)
+    assert [e["id"] for e in client.get("/api/v1/editions").json()["editions"]] == [FIRST]
+    before = context_of(app)
+    cache_before = before.public.cache
+
+    refresh_public(app)     # the catalogue is read again: every shipped edition now
+
+    after = context_of(app)
+    assert after is not before and len(after.catalogue.editions) > 1
+    assert after.api_v1.catalogue is after.catalogue and after.reports.catalogue is after.catalogue
+    assert after.planner is not before.planner and after.public.cache is not cache_before
+    for kept in ("settings", "store", "templates", "gates", "public", "stopping"):
+        assert getattr(after, kept) is getattr(before, kept), kept
+    listed = [e["id"] for e in client.get("/api/v1/editions").json()["editions"]]
+    assert listed == sorted((e.id for e in after.catalogue.editions),
+                            key=lambda i: after.catalogue.edition(i).year)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        after.catalogue = before.catalogue   # type: ignore[misc]
+
+
+def test_only_the_app_and_the_context_module_touch_app_state():
+    readers = sorted(str(p.relative_to(WEB)) for p in WEB.rglob("*.py")
+                     if STATE.search(p.read_text(encoding="utf-8")))
+    assert readers == ["app.py", "context.py"]

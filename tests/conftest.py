@@ -29,7 +29,7 @@ def _backends() -> list[str]:
 @pytest.fixture(params=_backends())
 def store(request, tmp_path):
     """A fresh, migrated store (database and evidence folder) for one test."""
-    from workspace_support import fresh_store
+    from assessment_support import fresh_store
 
     s = fresh_store(request.param, tmp_path)
     yield s
@@ -38,8 +38,8 @@ def store(request, tmp_path):
 
 @pytest.fixture
 def world(store):
-    """The store with a user of every role and an open edition (``workspace_support.populate``)."""
-    from workspace_support import populate
+    """The store with a user of every role and an open edition (``assessment_support.populate``)."""
+    from assessment_support import populate
 
     return populate(store)
 

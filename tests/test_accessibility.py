@@ -81,7 +81,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def live_app() -> Iterator[str]:
-    from workspace_support import serving
+    from assessment_support import serving
 
     from dti.web import create_app
 

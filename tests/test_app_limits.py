@@ -18,7 +18,7 @@ import zlib
 import httpx
 import pytest
 from sqlalchemy import select
-from workspace_support import EDITION, OWN, fresh_store, login, pdf, populate, serving
+from assessment_support import EDITION, OWN, fresh_store, login, pdf, populate, serving
 
 from dti.store import assessments
 from dti.store.evidence import check_upload

@@ -101,13 +101,13 @@ def test_dependencies_point_one_way(package, forbidden):
 def test_every_assessment_app_route_is_documented():
     import importlib
 
-    from dti.web.workspace import ROUTERS
+    from dti.web.assessment import ROUTERS
 
     documented = set(re.findall(r"^\| (GET|POST) \| `([^`]+)`", (DOCS / "app.md").read_text("utf-8"),
                                 re.M))
     routes = set()
     for name in ROUTERS:
-        for route in importlib.import_module(f"dti.web.workspace.{name}").router.routes:
+        for route in importlib.import_module(f"dti.web.assessment.{name}").router.routes:
             path = re.sub(r"\{(\w+):\w+\}", r"{\1}", "/app" + route.path)
             routes.update((method, path) for method in route.methods if method != "HEAD")
     assert len(routes) > 30

@@ -12,11 +12,11 @@ import tracemalloc
 import pytest
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import DBAPIError
-from workspace_support import EDITION, PASSWORD, fresh_store, populate
+from assessment_support import EDITION, PASSWORD, fresh_store, populate
 
 from dti.cli import main
 from dti.services.publication import publish, verify
-from dti.store import audit, audit_chain, backup, editions, migrate
+from dti.store import audit, audit_chain, backup, edition_rows, migrate
 from dti.store.accounts import Actor
 from dti.store.audit_chain import GENESIS, line_hash, verify_chain
 from dti.store.db import Store
@@ -205,7 +205,7 @@ def _publish(store):
     with store.transaction() as session:
         publish(session, world.actors["admin"], EDITION, PASSWORD)
     with store.reading() as session:
-        row = editions.get(session, EDITION)
+        row = edition_rows.get(session, EDITION)
         return row.snapshot, row.snapshot_checksum
 
 

@@ -5,7 +5,7 @@ province, province roles their own only, the public nothing — not read from ``
 from __future__ import annotations
 
 import pytest
-from workspace_support import EDITION, OTHER, OWN, populate
+from assessment_support import EDITION, OTHER, OWN, populate
 
 from dti.errors import NotAllowed
 from dti.store import audit

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-from workspace_support import PASSWORD, fresh_store
+from assessment_support import PASSWORD, fresh_store
 
 from dti.cli import main
 from dti.clock import now

@@ -61,7 +61,7 @@ def browser():
 @pytest.fixture(scope="module")
 def live_app() -> Iterator[str]:
     """The portal under uvicorn in a background thread, on a free loopback port."""
-    from workspace_support import serving
+    from assessment_support import serving
 
     from dti.web import create_app
 

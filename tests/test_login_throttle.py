@@ -14,7 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from workspace_support import PASSWORD, login, serving
+from assessment_support import PASSWORD, login, serving
 
 from dti.errors import DtiError
 from dti import clock
@@ -315,9 +315,9 @@ def test_creating_an_edition_does_not_hold_up_other_requests(world, monkeypatch)
     """The edition's store work runs in a worker thread: while it is under way the server still
     answers.  The store call waits until another request has been answered — were it on the event
     loop, that request would not be served and the wait would run out."""
-    from dti.web.workspace import admin as admin_routes
+    from dti.web.assessment import admin as admin_routes
 
-    started, answered, real = threading.Event(), threading.Event(), admin_routes.edition_service.create_edition
+    started, answered, real = threading.Event(), threading.Event(), admin_routes.edition_setup.create_edition
     waited = []
 
     def slow_create(*args, **kwargs):

@@ -153,13 +153,13 @@ def _app_sections() -> dict[str, set[str]]:
     the route modules' ``render(…, "app/x.html", …, extra_text=NAME)`` calls); a partial gets
     those of the templates that include it."""
     sections: dict[str, set[str]] = {}
-    folder = SRC / "web" / "workspace"
+    folder = SRC / "web" / "assessment"
     names = {p.stem: _catalogue_names(ast.parse(p.read_text(encoding="utf-8"))) for p in folder.glob("*.py")}
     for path in folder.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         known = dict(names[path.stem])
         for node in tree.body:
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dti.web.workspace."):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dti.web.assessment."):
                 source = names.get(node.module.rsplit(".", 1)[1], {})
                 known.update({a.name: source[a.name] for a in node.names if a.name in source})
         for call in ast.walk(tree):
@@ -176,7 +176,7 @@ def _app_sections() -> dict[str, set[str]]:
 
 
 def _app_words(template: str, lang: str) -> set[str]:
-    from dti.web.workspace.text import text as app_text
+    from dti.web.assessment.words import text as app_text
 
     own = _app_sections().get(template, set())
     return set(app_text(lang)).union(*(text(address, lang) for address in own))

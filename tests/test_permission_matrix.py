@@ -15,7 +15,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from workspace_support import EDITION, OTHER, OWN, PASSWORD, fresh_store, login, pdf, populate
+from assessment_support import EDITION, OTHER, OWN, PASSWORD, fresh_store, login, pdf, populate
 
 from dti.store.models import Answer, Assessment, AuditEntry, Comment, EditionRow, Evidence
 from dti.web.app import create_app

@@ -23,7 +23,7 @@ from dti.web.portal_http import ACTIVITY, public_routes, start_ahead
 from dti.web.settings import Settings
 from dti.web.snapshot import Catalogue
 from test_browser import browser  # noqa: F401  (the Chromium fixture: skipped without it)
-from workspace_support import populate, serving
+from assessment_support import populate, serving
 
 E = "dti-province-2022"
 RANKING = f"/editions/{E}"

@@ -8,13 +8,13 @@ import copy
 
 import pytest
 from sqlalchemy import update
-from workspace_support import EDITION, OWN, PASSWORD, populate
+from assessment_support import EDITION, OWN, PASSWORD, populate
 
 from dti.errors import Conflict, NotAllowed
 from dti.scoring import illustrative_catalogue
 from dti.services import publication
-from dti.services.editions import create_edition
-from dti.store import assessments, editions
+from dti.services.edition_setup import create_edition
+from dti.store import assessments, edition_rows
 from dti.store.models import Assessment, EditionRow
 
 CAT = illustrative_catalogue()
@@ -36,7 +36,7 @@ def test_publication_freezes_and_recomputes_to_the_same_checksum(store):
         row = publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
         snapshot, stored = row.snapshot, row.snapshot_checksum
     with store.reading() as session:
-        row = editions.get(session, EDITION)
+        row = edition_rows.get(session, EDITION)
         assert row.status == "published" and row.snapshot_checksum == stored
         assert publication.verify(row.snapshot, stored)
         frozen = publication.published_editions(session)[0]
@@ -88,7 +88,7 @@ def test_a_published_edition_carries_its_uncertainty_analysis_to_the_profile_pag
                             .values(final_points=float(n % 10)))
         publication.publish(session, world.actors["admin"], EDITION, PASSWORD)
     with store.reading() as session:
-        snapshot = editions.get(session, EDITION).snapshot
+        snapshot = edition_rows.get(session, EDITION).snapshot
     analysis = snapshot["uncertainty"]
     assert analysis["runs"] == 1000 and analysis["spec"]["seed"] == 2022
     for unit in analysis["units"].values():
@@ -114,7 +114,7 @@ def test_an_edition_compared_with_the_previous_one_explains_what_moved_the_score
 
     def publish(code: str, points: dict[str, float]) -> None:
         with store.transaction() as session:
-            edition = editions.get(session, code)
+            edition = edition_rows.get(session, code)
             ids = [a.id for a in session.query(Assessment).filter_by(edition_id=edition.id)]
             session.execute(update(Assessment).where(Assessment.id.in_(ids)).values(state="approved"))
             for n, a in enumerate(session.query(Assessment).filter_by(edition_id=edition.id)

@@ -18,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, event, func, inspect, select, text, update
 from sqlalchemy.exc import DBAPIError
-from workspace_support import EDITION, OWN, PASSWORD, USERS, fresh_store, pdf, populate
+from assessment_support import EDITION, OWN, PASSWORD, USERS, fresh_store, pdf, populate
 
 from dti.errors import Conflict, InputError, LoginRefused, NotAllowed, StaleEdit
 from dti import clock
@@ -414,11 +414,11 @@ def test_user_names_province_codes_and_names_are_checked_before_the_database(sto
 
 @pytest.mark.parametrize("code", ["A", "dti/../x", "dti 2025", "<script>", "x" * 81, "-dti"])
 def test_edition_codes_are_checked_before_the_database(store, code):
-    from workspace_support import populate
+    from assessment_support import populate
 
     from dti.errors import Conflict
     from dti.scoring import illustrative_catalogue
-    from dti.services.editions import create_edition
+    from dti.services.edition_setup import create_edition
 
     world = populate(store)
     with pytest.raises(Conflict):
@@ -428,7 +428,7 @@ def test_edition_codes_are_checked_before_the_database(store, code):
 
 
 def test_notes_comments_and_reasons_have_a_length_limit_and_nothing_is_written(store):
-    from workspace_support import EDITION, OWN, populate
+    from assessment_support import EDITION, OWN, populate
 
     from dti.errors import InputError
     from dti.store import assessments

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
-from workspace_support import fresh_store
+from assessment_support import fresh_store
 
 from dti.cli import main
 from dti.cli.app import app

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from dti.web import create_app
 from test_browser import browser  # noqa: F401  (the suite's Chromium fixture)
-from workspace_support import serving
+from assessment_support import serving
 from dti.web.reports import national_report
 from dti.web.snapshot import Catalogue
 

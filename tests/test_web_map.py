@@ -274,9 +274,9 @@ def test_a_node_with_more_scores_than_ranks_opens_by_score(client):
 
 
 def _publish_illustrative(store) -> str:
-    """Publish the workspace's illustrative edition with every province scored (distinct totals)."""
+    """Publish the assessment app's illustrative edition with every province scored (distinct totals)."""
     from sqlalchemy import update
-    from workspace_support import EDITION, PASSWORD, populate
+    from assessment_support import EDITION, PASSWORD, populate
 
     from dti.services import publication
     from dti.store.models import Answer, Assessment

@@ -32,7 +32,7 @@ from dti.store.models import EditionRow
 from dti.web.app import create_app
 from dti.web.settings import Settings
 from dti.workbook_limits import MAX_TABLE_ROWS, MAX_UNPACKED_BYTES, MIB
-from workspace_support import EDITION, OWN, login
+from assessment_support import EDITION, OWN, login
 
 CATALOGUE = illustrative_catalogue()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 from test_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, _missing
-from workspace_support import EDITION, OWN, PASSWORD, pdf, populate, serving
+from assessment_support import EDITION, OWN, PASSWORD, pdf, populate, serving
 
 from dti.scoring import illustrative_catalogue
 from dti.store.models import Answer, Assessment

@@ -123,10 +123,10 @@ def demo_command(database_url: str | None, evidence_dir: Path | None) -> None:
 
 def _has_demo(session, code: str) -> bool:
     from dti.errors import NotFound
-    from dti.store import editions
+    from dti.store import edition_rows
 
     try:
-        editions.get(session, code)
+        edition_rows.get(session, code)
     except NotFound:
         return False
     return True

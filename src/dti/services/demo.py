@@ -18,7 +18,7 @@ from sqlalchemy import select
 from dti.clock import now
 from dti.editions.demo import demo_dataset
 from dti.scoring import ScoringCatalogue, SubIndicator, illustrative_catalogue
-from dti.services.editions import create_edition
+from dti.services.edition_setup import create_edition
 from dti.store import audit
 from dti.store.accounts import Actor, create_user
 from dti.store.db import Store

@@ -23,7 +23,7 @@ from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
 from dti.errors import Conflict
 from dti.framework.load import framework_from_dict
-from dti.store import audit, editions
+from dti.store import audit, edition_rows
 from dti.store.access import require_role
 from dti.store.accounts import Actor, reauthenticate
 from dti.store.models import EditionRow
@@ -52,7 +52,7 @@ class EditionFields(Protocol):
 def results(session: Session, edition: EditionRow, which: str = "final") -> Build:
     """The ranking computed by the engine from the stored points, with the base edition's method."""
     base = load_edition(edition.base_edition)
-    data = dataset(editions.main_values(session, edition, which), base.framework, edition.unit_set)
+    data = dataset(edition_rows.main_values(session, edition, which), base.framework, edition.unit_set)
     return build(data, base.framework, base.recipe)
 
 
@@ -72,27 +72,27 @@ def publish(session: Session, actor: Actor, code: str, password: str) -> Edition
     province is approved."""
     require_role(actor, Role.ADMIN)
     reauthenticate(session, actor, password, f"publish {code}")
-    edition = editions.get(session, code)
+    edition = edition_rows.get(session, code)
     if edition.status == "published":
         raise Conflict("this edition is published already")
-    pending = editions.pending_provinces(session, edition)
+    pending = edition_rows.pending_provinces(session, edition)
     if pending:
         raise Conflict(f"{len(pending)} province(s) not approved yet: {', '.join(pending[:10])}"
                        f"{' …' if len(pending) > 10 else ''}", pending=pending)
     snapshot = freeze(session, edition)
-    editions.mark_published(session, actor, edition)
+    edition_rows.mark_published(session, actor, edition)
     # The audit trail's head — every line before the publication line, this publication's own
     # transitions included — is part of what is published: a history rewritten before it no
     # longer matches the published checksum.  (Taken after the changes above are flushed: the
     # trail's lock comes last and is held to the commit, so the publication line follows it.)
     snapshot["audit_head"] = audit.head(session)
-    editions.store_snapshot(session, actor, edition, snapshot, checksum(snapshot))
+    edition_rows.store_snapshot(session, actor, edition, snapshot, checksum(snapshot))
     return edition
 
 
 def freeze(session: Session, edition: EditionRow) -> dict[str, Any]:
     """The edition's snapshot from its stored final points (see :func:`snapshot_of`)."""
-    return snapshot_of(edition, editions.main_values(session, edition))
+    return snapshot_of(edition, edition_rows.main_values(session, edition))
 
 
 def snapshot_of(edition: EditionFields, values: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def checksum(snapshot: dict[str, Any]) -> str:
 
 def published_editions(session: Session) -> list[Edition]:
     """The store's published editions as portal editions (results frozen, never recomputed)."""
-    return [portal_edition(row) for row in editions.published_rows(session)]
+    return [portal_edition(row) for row in edition_rows.published_rows(session)]
 
 
 def portal_edition(row: EditionRow) -> Edition:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from dti.store.access import scope_assessments
 from dti.store.accounts import Actor
-from dti.store.editions import get
+from dti.store.edition_rows import get
 from dti.store.models import Answer, Assessment
 from dti.units import load_unit_set
 

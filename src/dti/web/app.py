@@ -20,8 +20,8 @@ from dti.errors import DtiError
 from dti.store import migrate
 from dti.store.db import Store
 from dti.services.publication import published_editions
-from dti.web import (api, pages, planner_api, portal_http, record_page, site_chrome, story,
-                     workspace)
+from dti.web import (api, assessment, pages, planner_api, portal_http, record_page, site_chrome,
+                     story)
 from dti.web.ahead import ReportShelf
 from dti.web.context import AppContext, context_of
 from dti.web.i18n import date_text, number, region, text
@@ -89,7 +89,7 @@ def _include_routers(app: FastAPI, store: Store | None) -> None:
     app.include_router(site_chrome.router)
     app.include_router(planner_api.router)
     if store is not None:
-        workspace.install(app, store)
+        assessment.install(app, store)
     app.include_router(pages.router)
     app.include_router(pages.router, prefix="/en")
     for extra in (story.router, record_page.router):   # a province's story; the record's audit

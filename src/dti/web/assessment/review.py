@@ -17,14 +17,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dti.messages import bilingual
-from dti.store import audit, editions
+from dti.store import audit, edition_rows
 from dti.store import review as review_store
 from dti.store.access import require_role
 from dti.formatting import format_number
 from dti.scoring import SubIndicator
 from dti.store.assessments import AssessmentView, appraise_answer, view
 from dti.units import load_unit_set
-from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.assessment.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 from dti.workflow import Role, State, decide
 
 router = APIRouter()
@@ -42,9 +42,9 @@ def queue_page(request: Request, edition: str, ctx: UserDep, store: StoreDep,
     sort = sort if sort in SORTS else "province"
     with store.reading() as session:
         require_role(ctx.actor, Role.ADMIN, Role.REVIEWER)
-        row = editions.get(session, edition)
+        row = edition_rows.get(session, edition)
         rows = review_store.queue(session, ctx.actor, edition, state)
-        counts = editions.state_counts(session, edition)
+        counts = edition_rows.state_counts(session, edition)
     if changed:
         rows = [r for r in rows if r["changed"]]
     rows = _sorted(rows, sort)
@@ -119,7 +119,7 @@ def appraise(request: Request, edition: str, province: str, code: str, ctx: Post
 def _audit_rows(store, ctx, edition: str, province: str | None, indicator: str | None,
                 limit: int | None) -> tuple[Any, list[dict[str, Any]]]:
     with store.reading() as session:
-        row = editions.get(session, edition)
+        row = edition_rows.get(session, edition)
         rows = audit.entries(session, ctx.actor, edition, province or None, indicator or None,
                              limit=limit)
     return row, rows

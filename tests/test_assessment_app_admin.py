@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from workspace_support import EDITION, OTHER, OWN, PASSWORD
-from workspace_support import signed_in as client
+from assessment_support import EDITION, OTHER, OWN, PASSWORD
+from assessment_support import signed_in as client
 
 from dti.errors import Conflict
 from dti.scoring import CatalogueInfo, catalogue_csv, catalogue_from_bytes, illustrative_catalogue
 from dti.clock import now
-from dti.store import assessments, editions
+from dti.store import assessments, edition_rows
 from dti.store.models import (Assessment, AuditEntry, EditionRow, LockException, SecurityEvent,
                               User)
 
@@ -28,7 +28,7 @@ JSON = {"Accept": "application/json"}
 def set_state(world, state: str, province: str | None = None) -> None:
     """Test set-up: put assessments in a state directly (the workflow itself is tested elsewhere)."""
     with world.store.transaction() as session:
-        edition = editions.get(session, EDITION)
+        edition = edition_rows.get(session, EDITION)
         query = update(Assessment).where(Assessment.edition_id == edition.id)
         if province:
             query = query.where(Assessment.province_code == province)
@@ -75,7 +75,7 @@ def test_publication_needs_the_password_and_every_province_approved(app, world):
     wrong = admin.post(url, data={"csrf": csrf, "password": "not-the-password"})
     assert wrong.status_code == 403 and "password you re-entered is wrong" in wrong.text
     with world.store.reading() as session:
-        assert editions.get(session, EDITION).status == "open"
+        assert edition_rows.get(session, EDITION).status == "open"
         assert session.scalar(select(func.count()).select_from(SecurityEvent).where(
             SecurityEvent.kind == "reauth_failed")) == 1   # the refusal is kept as a security event
 
@@ -87,13 +87,13 @@ def test_publication_needs_the_password_and_every_province_approved(app, world):
     assert as_json.status_code == 409 and len(as_json.json()["error"]["pending"]) == 62
     assert state(world, OTHER) == "draft"
     with world.store.reading() as session:
-        assert editions.get(session, EDITION).snapshot_checksum is None
+        assert edition_rows.get(session, EDITION).snapshot_checksum is None
 
     set_state(world, "approved")
     done = admin.post(url, headers=JSON, data={"csrf": csrf, "password": PASSWORD})
     assert done.status_code == 200
     with world.store.reading() as session:
-        assert done.json()["checksum"] == editions.get(session, EDITION).snapshot_checksum
+        assert done.json()["checksum"] == edition_rows.get(session, EDITION).snapshot_checksum
     assert state(world) == "published"
     assert TestClient(app).get(f"/editions/{EDITION}").status_code == 200   # at once
     again = admin.post(url, headers=JSON, data={"csrf": csrf, "password": PASSWORD})
@@ -160,7 +160,7 @@ def test_catalogue_upload_lists_every_problem_and_creates_nothing(app, world):
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert good.status_code == 303, good.text
     with world.store.reading() as session:
-        row = editions.get(session, "dti-2023")
+        row = edition_rows.get(session, "dti-2023")
         assert row.illustrative is False and len(row.catalogue["items"]) == 98
         assert session.scalar(select(func.count()).select_from(Assessment).where(
             Assessment.edition_id == row.id)) == 63
@@ -175,7 +175,7 @@ def test_illustrative_edition_and_window(app, world):
         "source": "illustrative", "opens_at": "2024-01-01T00:00"}, follow_redirects=False)
     assert made.status_code == 303
     with world.store.reading() as session:
-        assert editions.get(session, "dti-2024-thu").illustrative is True
+        assert edition_rows.get(session, "dti-2024-thu").illustrative is True
 
     past = (now() - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     closed = admin.post(f"/app/admin/editions/{EDITION}/window", data={

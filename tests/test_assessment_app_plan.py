@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from workspace_support import EDITION, OTHER, OWN, login, populate
+from assessment_support import EDITION, OTHER, OWN, login, populate
 
 from dti.scoring import illustrative_catalogue
 from dti.store import assessments

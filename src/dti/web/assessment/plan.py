@@ -21,7 +21,7 @@ from dti.messages import bilingual
 from dti.store import assessments
 from dti.services.publication import published_editions
 from dti.units import load_unit_set
-from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.assessment.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 
 router = APIRouter()
 

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
-from workspace_support import EDITION, OTHER, OWN, login, pdf, populate
+from assessment_support import EDITION, OTHER, OWN, login, pdf, populate
 
 from dti.scoring import illustrative_catalogue
 from dti.store import assessments
@@ -362,7 +362,7 @@ def test_unknown_province_action_and_code(store, editor):
 @pytest.fixture
 def live(store):
     """The app with this store under uvicorn on a free loopback port."""
-    from workspace_support import serving
+    from assessment_support import serving
 
     populate(store)
     with serving(create_app(Settings(), store=store)) as base:
@@ -371,7 +371,7 @@ def live(store):
 
 def test_in_a_browser_points_follow_typing_and_a_stale_tab_keeps_its_values(live, store):
     from test_browser import CHROMIUM, CHROMIUM_ARGS, _missing
-    from workspace_support import PASSWORD
+    from assessment_support import PASSWORD
 
     if _missing():   # as in test_browser: required in CI, skipped where Chromium is absent
         (pytest.fail if os.environ.get("CI") else pytest.skip)(_missing())

@@ -21,7 +21,7 @@ from dti.store.accounts import PUBLIC, Actor, read_session, session_upkeep
 from dti.store.db import Store
 from dti.web.context import AppContextDep, app_context
 from dti.web.limits import UPLOAD_FILES
-from dti.web.workspace.text import text
+from dti.web.assessment.words import text
 
 FORM_FIELDS = 2000   # the what-if form has one field per rule field of every sub-indicator
 

@@ -3,7 +3,7 @@ their points computed as the officer types, evidence files, comments and the sta
 
 Every read and write is a :mod:`dti.store` call, which authorises it; :func:`dti.workflow.decide`
 is used here only to show or hide controls — the store checks again on every post.  What the
-page shows (and its JSON twin) is built by :mod:`dti.web.workspace.entry_view`.
+page shows (and its JSON twin) is built by :mod:`dti.web.assessment.entry_view`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from dti.scoring import parse_answer
 from dti.store import access, assessments, evidence
 from dti.store.evidence_types import MEDIA_TYPES
 from dti.web.context import app_context
-from dti.web.workspace.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.assessment.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 from dti.web.limits import UPLOAD_FILES, upload_file_bytes
-from dti.web.workspace.entry_view import (TEXT, answer_json, page_json, page_values,
+from dti.web.assessment.entry_view import (TEXT, answer_json, page_json, page_values,
                                           points_summary, upload_note)
 from dti.workflow import Action
 

@@ -64,7 +64,7 @@ def exists(session: Session, code: str) -> bool:
 def add_edition(session: Session, actor: Actor, catalogue: ScoringCatalogue,
                 new: NewEdition) -> EditionRow:
     """Write a new edition with an empty draft assessment for every province of its unit set (the
-    checks that need the shipped editions are :func:`dti.services.editions.create_edition`'s)."""
+    checks that need the shipped editions are :func:`dti.services.edition_setup.create_edition`'s)."""
     require_role(actor, Role.ADMIN)
     if exists(session, new.code):
         raise Conflict(f"an edition {new.code!r} exists already")

@@ -26,7 +26,7 @@ from dti.store import assessments
 from dti.store.models import Answer, Assessment, AuditEntry, EditionRow
 from dti.web.app import create_app
 from dti.web.settings import Settings
-from workspace_support import EDITION, OWN, login
+from assessment_support import EDITION, OWN, login
 
 CATALOGUE = illustrative_catalogue()
 BASE = f"/app/{EDITION}/{OWN}"
@@ -312,7 +312,7 @@ def test_previewed_workbooks_never_applied_are_cleared_after_two_days(store):
     import os
     import time
 
-    from dti.web.workspace.excel import KEEP_PREVIEWS, _keep
+    from dti.web.assessment.excel import KEEP_PREVIEWS, _keep
 
     folder = store.evidence_dir / "imports"
     folder.mkdir(parents=True, exist_ok=True)

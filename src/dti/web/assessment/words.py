@@ -1,5 +1,5 @@
 """Words shared by every page of the assessment app, Vietnamese first.  Each route module adds
-its own section of ``dti/messages/app.yaml`` (passed to :func:`dti.web.workspace.deps.render` as
+its own section of ``dti/messages/app.yaml`` (passed to :func:`dti.web.assessment.deps.render` as
 ``extra_text``)."""
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ from urllib.parse import quote, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from workspace_support import EDITION, OTHER, OWN, PASSWORD, login, pdf
+from assessment_support import EDITION, OTHER, OWN, PASSWORD, login, pdf
 
 from dti.scoring import illustrative_catalogue
-from dti.services.editions import create_edition
+from dti.services.edition_setup import create_edition
 from dti.store import assessments
 from dti.store.models import (Answer, Assessment, AuditEntry, Comment, EditionRow, Evidence,
                               LoginSession, SecurityEvent, User)

@@ -25,8 +25,8 @@ from dti.messages import bilingual
 from dti.services import imports
 from dti.store.db import Store
 from dti.store.evidence import clean_name, max_bytes, sniff
-from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
-from dti.web.workspace.messages import localise
+from dti.web.assessment.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.assessment.messages import localise
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -19,9 +19,9 @@ from dti.errors import InputError, Problem, WorkflowError
 from dti.store.accounts import PUBLIC
 from dti.store.db import Store
 from dti.web.limits import BodyLimits, BodyTooLarge, app_limits
-from dti.web.workspace.deps import (LANG_COOKIE, Context, LoginRequired, context, render,
+from dti.web.assessment.deps import (LANG_COOKIE, Context, LoginRequired, context, render,
                                     wants_json)
-from dti.web.workspace.messages import localise
+from dti.web.assessment.messages import localise
 
 # Pages behind a log-in: scripts only from the site itself, never framed (clickjacking on the
 # forms), never cached by a shared proxy, no referrer sent off-site.
@@ -41,7 +41,7 @@ def install(app: FastAPI, store: Store) -> None:
     import importlib
 
     for name in ROUTERS:
-        module = importlib.import_module(f"dti.web.workspace.{name}")
+        module = importlib.import_module(f"dti.web.assessment.{name}")
         app.include_router(module.router, prefix="/app", include_in_schema=False)
 
     # Added before the headers middleware, so it sits inside it: its 413s get the headers too.

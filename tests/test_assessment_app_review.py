@@ -10,11 +10,11 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from workspace_support import EDITION, OTHER, OWN, PASSWORD
-from workspace_support import signed_in as client
+from assessment_support import EDITION, OTHER, OWN, PASSWORD
+from assessment_support import signed_in as client
 
 from dti.services import publication
-from dti.store import assessments, editions
+from dti.store import assessments, edition_rows
 from dti.store.models import Answer, Assessment, EditionRow
 
 JSON = {"Accept": "application/json"}
@@ -142,7 +142,7 @@ def test_full_review_cycle_then_publication(app, world):
 
 def _publish_and_check_public(app, world) -> None:
     with world.store.transaction() as session:   # every other province approved quickly
-        edition = editions.get(session, EDITION)
+        edition = edition_rows.get(session, EDITION)
         session.execute(update(Assessment).where(Assessment.edition_id == edition.id,
                                                  Assessment.province_code != OWN)
                         .values(state="approved"))
@@ -152,7 +152,7 @@ def _publish_and_check_public(app, world) -> None:
                                                                        "password": PASSWORD})
     assert done.status_code == 200, done.text
     with world.store.reading() as session:
-        row = editions.get(session, EDITION)
+        row = edition_rows.get(session, EDITION)
         assert row.status == "published" and row.snapshot_checksum
         assert publication.checksum(row.snapshot) == row.snapshot_checksum
     assert row.snapshot_checksum in done.text

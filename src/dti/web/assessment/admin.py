@@ -19,14 +19,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from dti.errors import CatalogueError, Conflict, InputError, NotAllowed, Problem
 from dti.messages import bilingual
 from dti.scoring import CatalogueInfo, catalogue_from_bytes, illustrative_catalogue, write_catalogue_xlsx
-from dti.services import editions as edition_service
+from dti.services import edition_setup
 from dti.services import publication
-from dti.store import editions, users
+from dti.store import edition_rows, users
 from dti.store.access import require_role
 from dti.store.assessments import catalogue_of
 from dti.units import load_unit_set
-from dti.web.workspace.deps import PostDep, StoreDep, UserDep, render, wants_json
-from dti.web.workspace.review import jsonable
+from dti.web.assessment.deps import PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.assessment.review import jsonable
 from dti.workflow import Role, State
 
 router = APIRouter()
@@ -48,8 +48,8 @@ def admin_page(request: Request, ctx: UserDep, store: StoreDep):
                  "status": e.status, "opens_at": e.opens_at, "closes_at": e.closes_at,
                  "catalogue_id": e.catalogue.get("id"), "catalogue_checksum": e.catalogue_checksum,
                  "illustrative": e.illustrative, "snapshot_checksum": e.snapshot_checksum,
-                 "counts": editions.state_counts(session, e.code)}
-                for e in editions.all_editions(session)]
+                 "counts": edition_rows.state_counts(session, e.code)}
+                for e in edition_rows.all_editions(session)]
         accounts = [{"username": u.username, "display_name": u.display_name, "role": u.role,
                      "province_code": u.province_code, "active": u.active,
                      "locked_until": u.locked_until} for u in users.list_users(session, ctx.actor)]
@@ -129,7 +129,7 @@ def create_edition(request: Request, ctx: PostDep, store: StoreDep, code: str = 
     if problems:
         raise InputError(problems)
     with store.transaction() as session:
-        edition_service.create_edition(session, ctx.actor, chosen, code, int(year), name_vi,
+        edition_setup.create_edition(session, ctx.actor, chosen, code, int(year), name_vi,
                                        name_en or name_vi, base_edition, opens, closes,
                                        previous=previous.strip() or None)
     if wants_json(request):
@@ -145,7 +145,7 @@ def set_window(request: Request, edition: str, ctx: PostDep, store: StoreDep,
     if problems:
         raise InputError(problems)
     with store.transaction() as session:
-        row = editions.set_window(session, ctx.actor, edition, opens, closes)
+        row = edition_rows.set_window(session, ctx.actor, edition, opens, closes)
         result = {"edition": edition, "opens_at": row.opens_at, "closes_at": row.closes_at}
     if wants_json(request):
         return JSONResponse(jsonable(result))
@@ -157,7 +157,7 @@ def catalogue_xlsx(edition: str, ctx: UserDep, store: StoreDep):
     """The edition's frozen catalogue in the ministry's layout (it reads back identically)."""
     with store.reading() as session:
         require_role(ctx.actor, Role.ADMIN)
-        catalogue = catalogue_of(editions.get(session, edition))
+        catalogue = catalogue_of(edition_rows.get(session, edition))
     out = io.BytesIO()
     write_catalogue_xlsx(catalogue, out)
     return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument."
@@ -195,7 +195,7 @@ def publish(request: Request, edition: str, ctx: PostDep, store: StoreDep,
         if pending is None or wants_json(request):
             raise
         with store.reading() as session:
-            units = load_unit_set(editions.get(session, edition).unit_set)
+            units = load_unit_set(edition_rows.get(session, edition).unit_set)
         return render(request, ctx, "app/admin_publish.html", {
             "edition": edition, "pending": [(p, units.get(p)) for p in pending], "checksum": None,
             "message": exc.message}, status_code=409, extra_text=TEXT)
@@ -213,7 +213,7 @@ def reopen(request: Request, edition: str, province: str, ctx: PostDep, store: S
            reason: str = Form(""), password: str = Form("")):
     """Lock exception: an approved assessment goes back to review, with the reason kept."""
     def call(session):
-        a = editions.grant_lock_exception(session, ctx.actor, edition, province, reason, password)
+        a = edition_rows.grant_lock_exception(session, ctx.actor, edition, province, reason, password)
         return {"edition": edition, "province_code": province, "state": a.state,
                 "version": a.version}
 
@@ -235,7 +235,7 @@ def results(request: Request, edition: str, ctx: UserDep, store: StoreDep):
     """The ranking the engine computes from the current final points (not the published one)."""
     with store.reading() as session:
         require_role(ctx.actor, Role.ADMIN, Role.REVIEWER)
-        row = editions.get(session, edition)
+        row = edition_rows.get(session, edition)
         build = publication.results(session, row)
         info = {"code": row.code, "name_vi": row.name_vi, "name_en": row.name_en,
                 "status": row.status, "snapshot_checksum": row.snapshot_checksum,

@@ -13,7 +13,7 @@ from typing import Iterator
 from sqlalchemy import text
 
 from dti.scoring import illustrative_catalogue
-from dti.services.editions import create_edition
+from dti.services.edition_setup import create_edition
 from dti.store import migrate
 from dti.store.accounts import Actor, create_user
 from dti.store.db import Store

@@ -9,7 +9,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from workspace_support import login, populate
+from assessment_support import login, populate
 
 from dti.web.app import create_app
 from dti.web.settings import Settings

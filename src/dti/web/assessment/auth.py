@@ -16,7 +16,7 @@ from dti.messages import bilingual
 from dti.store.accounts import (begin_login, check_password, close_session, finish_login,
                                  open_session)
 from dti.web.context import app_context
-from dti.web.workspace.deps import (COOKIE, LANG_COOKIE, ContextDep, PostDep, StoreDep, UserDep,
+from dti.web.assessment.deps import (COOKIE, LANG_COOKIE, ContextDep, PostDep, StoreDep, UserDep,
                                     render)
 from dti.workflow import Role
 
@@ -134,7 +134,7 @@ def switch_language(lang: str, next: str | None = None):
 @router.get("/")
 def home(ctx: UserDep, store: StoreDep):
     """Each role starts where its work is."""
-    from dti.store.editions import all_editions
+    from dti.store.edition_rows import all_editions
 
     with store.reading() as session:
         editions = [e for e in all_editions(session) if e.status != "published"] or all_editions(session)

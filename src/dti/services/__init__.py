@@ -2,7 +2,7 @@
 
     publication  results from the final points; freeze, compute, rank intervals, checksum, verify
                  and publish an edition; published editions as portal editions
-    editions     a new edition checked against its shipped base edition
+    edition_setup  a new edition checked against its shipped base edition
     imports      a province's filled workbook: template, preview, apply
     demo         the illustrative edition with simulated answers and demo log-ins
 

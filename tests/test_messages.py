@@ -301,3 +301,28 @@ def test_the_loader_sits_low_and_reads_nothing_until_asked():
     assert imported - set(sys.stdlib_module_names) == {"yaml"}
     top_level = {alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
     assert "yaml" not in top_level
+
+
+def test_every_problem_sentence_belongs_to_a_documented_code_and_reads_as_vietnamese():
+    from dti.messages import _problem_sentences, problem_sentence
+
+    documented = set(re.findall(r"`([a-z_]+\.[a-z_]+)`",
+                                (SRC.parents[1] / "docs" / "issue-codes.md").read_text("utf-8")))
+    sentences = _problem_sentences("vi")
+    assert len(sentences) > 30
+    assert sorted(set(sentences) - documented) == []
+    for code, sentence in sentences.items():
+        assert sentence and unicodedata.is_normalized("NFC", sentence), code
+    assert sum(any(ord(c) > 127 for c in s) for s in sentences.values()) > 0.9 * len(sentences)
+    assert problem_sentence("answer.negative", "en") is None   # English: the library's own message
+    assert problem_sentence("no.such_code", "vi") is None
+
+
+def test_the_app_shows_the_vietnamese_sentence_and_keeps_the_english():
+    from dti.web.assessment.messages import localise
+
+    problem = {"code": "answer.negative", "message": "must not be negative", "row": 3}
+    shown = localise(problem, "vi")
+    assert shown["message"] == "không được là số âm"
+    assert shown["message_en"] == "must not be negative" and shown["row"] == 3
+    assert localise(problem, "en") == problem

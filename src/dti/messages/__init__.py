@@ -94,6 +94,26 @@ def pairs(address: str) -> Mapping[str, Any]:
     return node
 
 
+@lru_cache(maxsize=None)
+def problem_sentence(code: str, lang: str) -> str | None:
+    """The sentence for a problem code in ``lang`` from ``problems/<lang>.yaml``, or None.
+
+    Only Vietnamese has such a file: the library writes every problem in English, with the values
+    where it is found, so the English sentence is the problem's own message."""
+    return _problem_sentences(lang).get(code)
+
+
+@lru_cache(maxsize=None)
+def _problem_sentences(lang: str) -> Mapping[str, str]:
+    import yaml
+
+    try:
+        source = resources.files(__name__).joinpath("problems", f"{lang}.yaml").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def areas() -> tuple[str, ...]:
     """Every area of the catalogue, one a YAML file."""
     files = resources.files(__name__).iterdir()

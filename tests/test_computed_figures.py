@@ -49,9 +49,18 @@ def test_a_province_profile_does_not_load_numpy():
     assert out.stdout.strip().splitlines()[-1] == "False 0"
 
 
-@pytest.mark.parametrize("package", ["dti.engine", "dti.io"])
+@pytest.mark.parametrize("package", ["dti.engine", "dti.io", "dti.web"])
 def test_lazy_packages_name_what_they_load(package):
     module = __import__(package, fromlist=["__all__"])
     assert sorted(module.__all__) == sorted(module._WHERE)
     for name in module.__all__:
         assert getattr(module, name).__name__ == name
+
+
+def test_the_serve_supervisor_loads_neither_the_engine_nor_the_store():
+    """`dti serve --workers N` imports dti.cli.web and dti.web.settings in the supervisor, which
+    never builds an app: the app's imports would only add memory to a process that does not use them."""
+    script = ("import sys, dti.cli.web, dti.web.settings; "
+              "print(sorted(m for m in ('numpy', 'scipy', 'sqlalchemy', 'dti.web.app') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -8,10 +8,11 @@ same name are imported (the import system would otherwise bind the modules over 
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 from typing import TYPE_CHECKING, Any
+
+from dti.lazy import loader
 
 _WHERE = {
     "Build": "build", "build": "build",
@@ -34,17 +35,7 @@ if TYPE_CHECKING:
                                    RankSpec, Recipe, ScreenSpec, TreatSpec)
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dti.engine' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"dti.engine.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))
+__getattr__ = loader(__name__, _WHERE)
 
 
 class _Engine(types.ModuleType):

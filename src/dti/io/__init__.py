@@ -6,8 +6,9 @@ The names below load on first use (PEP 562): a command that only writes CSV or J
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dti.lazy import loader
 
 _WHERE = {"read_values": "values", "required_codes": "values", "write_template": "template"}
 
@@ -18,14 +19,5 @@ if TYPE_CHECKING:
     from dti.io.values import read_values, required_codes
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dti.io' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"dti.io.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _WHERE)
 
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_WHERE))

@@ -7,8 +7,9 @@ engine, the analyses and the store that the app imports.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from dti.lazy import loader
 
 _WHERE = {"create_app": "app", "Settings": "settings"}
 
@@ -19,10 +20,5 @@ if TYPE_CHECKING:
     from dti.web.settings import Settings
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'dti.web' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"dti.web.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = loader(__name__, _WHERE)
+

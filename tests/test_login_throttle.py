@@ -325,7 +325,7 @@ def test_creating_an_edition_does_not_hold_up_other_requests(world, monkeypatch)
         waited.append(answered.wait(20))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(admin_routes.edition_service, "create_edition", slow_create)
+    monkeypatch.setattr(admin_routes.edition_setup, "create_edition", slow_create)
     app = create_app(Settings(), store=world.store)
     with serving(app) as base, httpx.Client(base_url=base, timeout=60) as admin:
         csrf = login(admin, "admin")

@@ -141,7 +141,7 @@ def test_app_login_answers_while_cache_busting_pdf_requests_run(store):
     more while the renders filled the thread pool the app shares)."""
     populate(store)
     app = create_app(Settings(), store=store)
-    codes = [r["code"] for r in context_of(app).catalogue.ranking(E).rows][:24]
+    codes = [r.code for r in context_of(app).catalogue.ranking(E).rows][:24]
     urls = ([f"/reports/editions/{E}.pdf?bust={i}" for i in range(24)]
             + [f"/reports/provinces/{c}.pdf?edition={E}&bust={i}" for i, c in enumerate(codes)])
     with serving(app) as base, httpx.Client(base_url=base) as visitor, \

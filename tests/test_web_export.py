@@ -72,7 +72,7 @@ def test_every_page_and_twin_is_exported(site, catalogue):
         for page in (f"editions/{E}", f"editions/{E}/method"):
             expected += [f"{lang}{page}/index.html", f"{lang}{page}.json", f"{lang}{page}.csv"]
         for row in ranking.rows:
-            page = f"{lang}editions/{E}/provinces/{row['code']}"
+            page = f"{lang}editions/{E}/provinces/{row.code}"
             expected += [f"{page}/index.html", f"{page}.json", f"{page}.csv"]
     assert len(ranking.rows) == 63
     missing = [p for p in expected if not (folder / p).is_file()]

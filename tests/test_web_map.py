@@ -61,7 +61,7 @@ def test_2022_map_links_every_province_and_all_with_a_value(client):
     (svg,) = svgs(page.text)
     drawn = shapes(svg)
     ranking = context_of(client.app).catalogue.ranking(E2022)
-    valued = [r["code"] for r in ranking.rows if r["value"] is not None]
+    valued = [r.code for r in ranking.rows if r.value is not None]
     assert len(valued) >= 6
     assert {c: drawn[c]["href"] for c in valued} == {c: f"/provinces/{c}?edition={E2022}" for c in valued}
     assert set(drawn) == {u.code for u in load_unit_set("provinces-63")}  # every unit is a link
@@ -227,8 +227,8 @@ def current_view(html: str) -> str:
 def test_2022_map_opens_by_rank_and_colours_all_63_provinces(client, prefix):
     words = VIEWS[prefix]
     ranking = context_of(client.app).catalogue.ranking(E2022)
-    ranked = {r["code"] for r in ranking.rows if r["rank"] is not None}
-    scored = {r["code"] for r in ranking.rows if r["value"] is not None}
+    ranked = {r.code for r in ranking.rows if r.rank is not None}
+    scored = {r.code for r in ranking.rows if r.value is not None}
     assert len(scored) < len(ranked) == 63                    # why the rank view is the default
     page = client.get(f"{prefix}/editions/{E2022}/map")
     (svg,) = svgs(page.text)
@@ -248,7 +248,7 @@ def test_2022_map_opens_by_rank_and_colours_all_63_provinces(client, prefix):
 def test_2022_score_view_asked_for_by_name_is_honoured(client, prefix):
     words = VIEWS[prefix]
     ranking = context_of(client.app).catalogue.ranking(E2022)
-    scored = {r["code"] for r in ranking.rows if r["value"] is not None}
+    scored = {r.code for r in ranking.rows if r.value is not None}
     page = client.get(f"{prefix}/editions/{E2022}/map?show=score")
     (svg,) = svgs(page.text)
     assert coloured(svg) == scored and len(scored) < 63       # the score view, greys and all
@@ -266,7 +266,7 @@ def test_2022_score_view_asked_for_by_name_is_honoured(client, prefix):
 def test_a_node_with_more_scores_than_ranks_opens_by_score(client):
     """The choice is per node shown: 2022's NTS has more published scores than ranks."""
     ranking = context_of(client.app).catalogue.ranking(E2022)
-    figures = [r["figures"]["NTS"] for r in ranking.rows]
+    figures = [r.figures["NTS"] for r in ranking.rows]
     assert sum(f["value"] is not None for f in figures) > sum(f["rank"] is not None for f in figures)
     page = client.get(f"/editions/{E2022}/map?indicator=NTS")
     assert current_view(page.text) == "Theo điểm"
@@ -300,11 +300,11 @@ def test_an_edition_with_every_score_published_keeps_the_score_view(store):
     catalogue = context_of(client.app).catalogue
     assert catalogue.edition(edition).illustrative
     ranking = catalogue.ranking(edition)
-    assert all(r["value"] is not None for r in ranking.rows)
+    assert all(r.value is not None for r in ranking.rows)
     for prefix, words in VIEWS.items():
         page = client.get(f"{prefix}/editions/{edition}/map")
         (svg,) = svgs(page.text)
-        assert coloured(svg) == {r["code"] for r in ranking.rows}
+        assert coloured(svg) == {r.code for r in ranking.rows}
         assert legend_title(svg)[-1] == words["score"]
         assert current_view(page.text) == words["by_score"] and words["score_note"] in page.text
         assert f'href="{prefix}/editions/{edition}/map?indicator=DTI&amp;show=rank"' in page.text

@@ -22,7 +22,7 @@ from dti.io.export import to_csv, to_json, write_output, write_xlsx
 from dti.messages import bilingual
 
 if TYPE_CHECKING:  # the engine and reports load in the commands that compute: listing stays quick
-    from dti.report.results import ResultTable
+    from dti.report.results import ResultRow, ResultTable
 
 @app.command("editions")
 @format_option("json", "csv")
@@ -155,35 +155,35 @@ def _print_result_table(result: ResultTable, lang: str) -> None:
     words = HEADINGS[lang]
     root = result.nodes[0].code
     shown = [n for n in result.nodes if n.role in ("total", "pillar", "main") or n.code == root]
-    if all(r["scores"][root] is None for r in result.rows):
+    if all(r.scores[root] is None for r in result.rows):
         shown = []   # nothing computed (values not published): the published ranking alone
     table = Table(title=f"{result.title} — {result.basis}")
     table.add_column("#", justify="right")
     table.add_column(words["unit"])
     for n in shown:
         table.add_column(n.short or n.code, justify="right")
-    has_published = any("published" in r for r in result.rows)
+    has_published = any(r.published is not None for r in result.rows)
     if has_published:
         table.add_column(words["published"], justify="right")
         table.add_column(words["source"])
     for r in result.rows:
-        published_rank = r.get("published_ranks", {}).get(root)
-        if r["scores"][root] is None and published_rank is None:
+        published_rank = r.published_rank(root)
+        if r.scores[root] is None and published_rank is None:
             continue   # neither computed nor published: nothing to show
-        cells = [str(r["ranks"][root] or ""), r["name"]]
+        cells = [str(r.ranks[root] or ""), r.name]
         cells += [_score_cell(r, n.code, lang, result.meta.get("precision")) for n in shown]
         if has_published:
-            p = r.get("published", {}).get(root)
+            p = r.published_score(root)
             cells.append(f"{format_number(p, lang, 4) if p is not None else '—'} ({published_rank or '—'})")
-            cells.append(_short_source(r.get("source", ""), lang))
+            cells.append(_short_source(r.published.source if r.published else "", lang))
         table.add_row(*cells)
     console.print(table)
     for note in result.notes:
         console.print(note)
     for gap in result.gaps:
-        console.print(words["gap"].format(name=gap["name"], node=gap["node"],
-                                          computed=format_number(gap["computed"], lang, 4),
-                                          published=format_number(gap["published"], lang, 4)))
+        console.print(words["gap"].format(name=gap.name, node=gap.node,
+                                          computed=format_number(gap.computed, lang, 4),
+                                          published=format_number(gap.published, lang, 4)))
 
 
 def _short_source(source: str, lang: str) -> str:
@@ -195,8 +195,8 @@ def _short_source(source: str, lang: str) -> str:
     return host + (derived if source.endswith("(derived)") else "")
 
 
-def _score_cell(row: dict[str, Any], code: str, lang: str, decimals: int | None) -> str:
-    value, rank = row["scores"].get(code), row["ranks"].get(code)
+def _score_cell(row: ResultRow, code: str, lang: str, decimals: int | None) -> str:
+    value, rank = row.scores.get(code), row.ranks.get(code)
     if value is None:
         return "—"
     return f"{format_number(value, lang, decimals or 4)} ({rank})"

@@ -14,7 +14,15 @@ from typing import Any, Iterable, Mapping
 FIXED_TIME = datetime.datetime(2000, 1, 1)
 
 def to_json(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, indent=2)
+    return json.dumps(payload, ensure_ascii=False, indent=2, default=_record)
+
+
+def _record(value: Any) -> Any:
+    """A view record (a frozen dataclass with ``as_dict``) is written as the mapping it shows, so
+    a page's JSON twin can carry the same records its template reads."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def to_csv(rows: Iterable[Mapping[str, Any]]) -> str:

@@ -8,7 +8,7 @@ are never subtracted from each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dti.editions import Edition, edition_ids, load_edition
@@ -29,6 +29,52 @@ class Figure:
     source: str  # "published", "computed" or "" when neither exists
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """A unit's total and rank in one edition on one basis (``unit`` is the counterpart through
+    the crosswalk when ``same_unit`` is false)."""
+
+    edition: str
+    year: int
+    basis: str
+    unit: str
+    unit_name: str
+    same_unit: bool
+    value: float | None
+    rank: int | None
+    of: int
+    source: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RankChange:
+    """Rank and score change against the previous edition.  When no basis has a rank in both
+    editions, only ``previous`` and ``reason`` are set and the JSON says so in four keys."""
+
+    previous: str
+    basis: str | None = None
+    unit: str | None = None
+    rank_before: int | None = None
+    rank_after: int | None = None
+    places: int | None = None
+    value_before: float | None = None
+    value_after: float | None = None
+    value_change: float | None = None
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.reason is not None:
+            return {"previous": self.previous, "basis": self.basis, "places": self.places,
+                    "reason": self.reason}
+        return {"previous": self.previous, "basis": self.basis, "unit": self.unit,
+                "rank_before": self.rank_before, "rank_after": self.rank_after,
+                "places": self.places, "value_before": self.value_before,
+                "value_after": self.value_after, "value_change": self.value_change}
+
+
 @dataclass(frozen=True)
 class ProvinceProfile:
     code: str
@@ -37,14 +83,15 @@ class ProvinceProfile:
     region: str
     edition: str
     figures: tuple[Figure, ...]
-    history: tuple[dict[str, Any], ...]
-    change: dict[str, Any] | None
+    history: tuple[HistoryEntry, ...]
+    change: RankChange | None
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "name": self.name, "basis": self.basis, "region": self.region,
                 "edition": self.edition, "figures": [f.__dict__ for f in self.figures],
-                "history": list(self.history), "change": self.change, "notes": list(self.notes)}
+                "history": [h.as_dict() for h in self.history],
+                "change": self.change.as_dict() if self.change else None, "notes": list(self.notes)}
 
 
 _BUILDS: dict[tuple[int, str], tuple[Edition, Build]] = {}
@@ -121,7 +168,7 @@ def _profile_nodes(edition: Edition):
     return [fw.root, *pillars, *[n for n in fw.indicators if n.role == "main" and n.scored]]
 
 
-def _history(code: str, basis: str) -> list[dict[str, Any]]:
+def _history(code: str, basis: str) -> list[HistoryEntry]:
     """Total and rank in every edition, on this basis or through the crosswalk."""
     crosswalk = load_crosswalk()
     rows = []
@@ -132,30 +179,25 @@ def _history(code: str, basis: str) -> list[dict[str, Any]]:
             for target in targets:
                 value, rank, source = figure_for(edition, b, target, edition.framework.root.code)
                 unit = edition.units(b).get(target)
-                rows.append({"edition": eid, "year": edition.year, "basis": b, "unit": target,
-                             "unit_name": unit.name_vi, "same_unit": b == basis,
-                             "value": value, "rank": rank, "of": len(load_unit_set(b)),
-                             "source": source})
+                rows.append(HistoryEntry(eid, edition.year, b, target, unit.name_vi, b == basis,
+                                         value, rank, len(load_unit_set(b)), source))
     return rows
 
 
-def _change(history: tuple[dict[str, Any], ...], edition: Edition) -> dict[str, Any] | None:
+def _change(history: tuple[HistoryEntry, ...], edition: Edition) -> RankChange | None:
     """Rank and score change against the previous edition, on one basis only."""
     if not edition.previous:
         return None
-    now = [h for h in history if h["edition"] == edition.id]
-    before = [h for h in history if h["edition"] == edition.previous]
+    now = [h for h in history if h.edition == edition.id]
+    before = [h for h in history if h.edition == edition.previous]
     for a in now:
         for b in before:
-            if a["basis"] == b["basis"] and a["unit"] == b["unit"] and a["rank"] and b["rank"]:
-                return {"previous": edition.previous, "basis": a["basis"], "unit": a["unit"],
-                        "rank_before": b["rank"], "rank_after": a["rank"],
-                        "places": b["rank"] - a["rank"],
-                        "value_before": b["value"], "value_after": a["value"],
-                        "value_change": None if a["value"] is None or b["value"] is None
-                        else round(a["value"] - b["value"], 4)}
-    return {"previous": edition.previous, "basis": None, "places": None,
-            "reason": "no rank on a common basis in both editions"}
+            if a.basis == b.basis and a.unit == b.unit and a.rank and b.rank:
+                return RankChange(edition.previous, a.basis, a.unit, b.rank, a.rank,
+                                  b.rank - a.rank, b.value, a.value,
+                                  None if a.value is None or b.value is None
+                                  else round(a.value - b.value, 4))
+    return RankChange(edition.previous, reason="no rank on a common basis in both editions")
 
 
 def _notes(edition: Edition, basis: str) -> tuple[str, ...]:

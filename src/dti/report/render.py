@@ -29,16 +29,16 @@ def print_profile(console: Console, profile: ProvinceProfile, lang: str = "vi") 
     for column in (t["edition"], t["basis"], t["unit"], t["value"], t["rank"]):
         history.add_column(column)
     for h in profile.history:
-        value = format_number(h["value"], lang, 4) if h["value"] is not None else "—"
-        rank = f"{h['rank']}/{h['of']}" if h["rank"] else "—"
-        history.add_row(h["edition"], h["basis"], h["unit_name"], value, rank)
+        value = format_number(h.value, lang, 4) if h.value is not None else "—"
+        rank = f"{h.rank}/{h.of}" if h.rank else "—"
+        history.add_row(h.edition, h.basis, h.unit_name, value, rank)
     console.print(history)
     change = profile.change
-    if change and change.get("places") is not None:
-        n = change["places"]
+    if change and change.places is not None:
+        n = change.places
         words = t["rose"] if n > 0 else t["fell"] if n < 0 else t["same"]
-        console.print(f"{change['previous']} → {profile.edition} ({change['basis']}): "
-                      f"{change['rank_before']} → {change['rank_after']}, {words.format(n=abs(n))}")
+        console.print(f"{change.previous} → {profile.edition} ({change.basis}): "
+                      f"{change.rank_before} → {change.rank_after}, {words.format(n=abs(n))}")
     elif change:
         console.print(t["no_change"])
     for note in profile.notes:

@@ -68,7 +68,8 @@ def fingerprint(catalogue: Catalogue) -> str:
         e = ranking.edition
         digest.update(json.dumps([edition_id, basis, e.name_vi, e.name_en, e.published_on,
                                   e.legal_basis, e.note, e.illustrative, ranking.previous,
-                                  ranking.columns, ranking.rows], sort_keys=True,
+                                  ranking.columns, [r.as_dict() for r in ranking.rows]],
+                                 sort_keys=True,
                                  default=str).encode())
     return digest.hexdigest()[:24]
 
@@ -166,7 +167,7 @@ class ReportShelf:
         for ranking in rankings:
             for lang in ("vi", "en"):
                 for row in ranking.rows:
-                    yield ReportSpec(ranking.edition.id, ranking.basis, lang, row["code"])
+                    yield ReportSpec(ranking.edition.id, ranking.basis, lang, row.code)
 
     def render_all(self, stop: Any = lambda: False) -> int:
         """Render every report not yet on disk (one process at a time); how many were rendered."""
@@ -225,7 +226,7 @@ def warm_urls(catalogue: Catalogue) -> list[str]:
     latest = editions[0] if editions else None
     for prefix in ("", "/en") if latest else ():
         ranking = catalogue.ranking(latest.id)
-        urls += [f"{prefix}/provinces/{row['code']}{fmt}?edition={latest.id}"
+        urls += [f"{prefix}/provinces/{row.code}{fmt}?edition={latest.id}"
                  for row in ranking.rows for fmt in ("", ".json")]
     return urls
 

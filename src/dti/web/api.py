@@ -21,7 +21,7 @@ from dti.editions import Edition
 from dti.units import load_unit_set, normalise_name, unit_set_ids
 from dti.web.context import app_context
 from dti.web.i18n import TEXT
-from dti.web.snapshot import Catalogue, Ranking, province_history
+from dti.web.snapshot import Catalogue, Ranking, RankingRow, province_history
 
 # ---------------------------------------------------------------- Public schemas
 
@@ -293,7 +293,7 @@ class ApiSnapshot:
                 snap.rankings[e.id, basis] = _ranking(ranking, source)
                 stats = _column_stats(ranking)
                 for row in ranking.rows:
-                    snap.provinces[e.id, basis, row["code"]] = _province(ranking, row, source, stats)
+                    snap.provinces[e.id, basis, row.code] = _province(ranking, row, source, stats)
         latest = ordered[-1] if ordered else None
         snap.history_bases = tuple(dict.fromkeys(
             [*([latest.unit_set, *latest.bases] if latest else []), *(b for e in ordered for b in e.bases)]))
@@ -303,7 +303,7 @@ class ApiSnapshot:
                 snap.histories[unit.code, basis] = ProvinceHistoryPublic(
                     licence=LICENCE, source=everything, code=unit.code, basis=basis,
                     name_vi=unit.name_vi, name_en=unit.name_en,
-                    history=[HistoryEntryPublic(**h) for h in history])
+                    history=[HistoryEntryPublic(**h.as_dict()) for h in history])
         return snap
 
 
@@ -339,13 +339,14 @@ def _ranking(ranking: Ranking, source: SourcePublic) -> RankingPublic:
     e = ranking.edition
     notes = (e.results(ranking.basis).sources if e.results(ranking.basis) else {})
     results = [ProvinceResultPublic(
-        code=r["code"], name_vi=r["name_vi"], name_en=r["name_en"], region=r["region"], rank=r["rank"],
-        value=r["value"], previous_rank=r["previous_rank"], change=r["change"],
-        change_sources=list(r.get("change_sources", ())), figures={k: _figure(f) for k, f in r["figures"].items()}, source_note=notes.get(r["code"], ""))
+        code=r.code, name_vi=r.name_vi, name_en=r.name_en, region=r.region, rank=r.rank,
+        value=r.value, previous_rank=r.previous_rank, change=r.change,
+        change_sources=list(r.change_sources), figures={k: _figure(f) for k, f in r.figures.items()},
+        source_note=notes.get(r.code, ""))
         for r in ranking.rows]
     return RankingPublic(licence=LICENCE, source=source, edition=e.id, year=e.year, basis=ranking.basis,
                          previous_edition=ranking.previous, region=None,
-                         regions=sorted({r["region"] for r in ranking.rows if r["region"]}),
+                         regions=sorted({r.region for r in ranking.rows if r.region}),
                          indicators=[IndicatorPublic(**{k: c[k] for k in IndicatorPublic.model_fields})
                                      for c in ranking.columns],
                          count=len(results), results=results)
@@ -364,16 +365,16 @@ def _column_stats(ranking: Ranking) -> dict[str, dict[str, Any]]:
     return stats
 
 
-def _province(ranking: Ranking, row: dict[str, Any], source: SourcePublic,
+def _province(ranking: Ranking, row: RankingRow, source: SourcePublic,
               stats: dict[str, dict[str, Any]]) -> ProvinceEditionPublic:
     figures = [ProvinceFigurePublic(**stats[code], **_figure(f).model_dump())
-               for code, f in row["figures"].items()]
+               for code, f in row.figures.items()]
     e = ranking.edition
     return ProvinceEditionPublic(
-        licence=LICENCE, source=source, edition=e.id, year=e.year, basis=ranking.basis, code=row["code"],
-        name_vi=row["name_vi"], name_en=row["name_en"], region=row["region"], rank=row["rank"],
-        value=row["value"], previous_edition=ranking.previous, previous_rank=row["previous_rank"],
-        change=row["change"], change_sources=list(row.get("change_sources", ())),
+        licence=LICENCE, source=source, edition=e.id, year=e.year, basis=ranking.basis, code=row.code,
+        name_vi=row.name_vi, name_en=row.name_en, region=row.region, rank=row.rank,
+        value=row.value, previous_edition=ranking.previous, previous_rank=row.previous_rank,
+        change=row.change, change_sources=list(row.change_sources),
         of=len(ranking.rows), figures=figures)
 
 

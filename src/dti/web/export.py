@@ -276,7 +276,7 @@ def seeds(catalogue: Catalogue, editions: tuple[str, ...] | None = None) -> list
                 urls += [f"{page}{fmt}{query}" for fmt in twins]
                 ranking = catalogue.ranking(edition.id, basis)
                 if ranking is not None:
-                    codes.update(row["code"] for row in ranking.rows)
+                    codes.update(row.code for row in ranking.rows)
             # a code on two bases (2024) is one URL: the pages' own links add the basis when the
             # app's profile takes one, and the crawl follows them
             urls += [f"{prefix}/provinces/{code}{fmt}?edition={edition.id}"
@@ -301,7 +301,7 @@ def api_seeds(catalogue: Catalogue, spec: dict) -> list[str]:
     for edition in catalogue.editions:
         for basis in edition.bases:
             ranking = catalogue.ranking(edition.id, basis)
-            units.setdefault(edition.id, {})[basis] = {r["code"] for r in ranking.rows} if ranking else set()
+            units.setdefault(edition.id, {})[basis] = {r.code for r in ranking.rows} if ranking else set()
     for path, operations in spec.get("paths", {}).items():
         get = operations.get("get")
         if not get or "{" in path.replace("{edition}", "").replace("{code}", ""):

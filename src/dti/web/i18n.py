@@ -49,5 +49,9 @@ def date_text(value: str | date | None, lang: str) -> str:
     return f"{day.day}/{day.month}/{day.year}"
 
 
-def name(row: dict[str, Any], lang: str) -> str:
+def name(row: Any, lang: str) -> str:
+    """The unit's name in ``lang`` (Vietnamese when it has no English one): ``row`` is a mapping
+    or a view record with ``name_vi`` and ``name_en``."""
+    if not isinstance(row, dict):
+        row = {"name_vi": row.name_vi, "name_en": row.name_en}
     return row.get("name_en") if lang == "en" and row.get("name_en") else row.get("name_vi", "")

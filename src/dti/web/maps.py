@@ -84,7 +84,7 @@ def default_show(rankings: Sequence[Ranking], indicator: str) -> str:
     """The view that colours the most units over the maps of a page: by published rank when fewer
     units have a published score than a published rank (DTI 2022: 6 scores, 63 ranks), else by
     score.  Shared by the page, its static export and the national PDF so that they agree."""
-    figures = [r["figures"][indicator] for ranking in rankings for r in ranking.rows]
+    figures = [r.figures[indicator] for ranking in rankings for r in ranking.rows]
     scored = sum(f["value"] is not None for f in figures)
     ranked = sum(f["rank"] is not None for f in figures)
     return "rank" if ranked > scored else "score"
@@ -98,16 +98,16 @@ def map_rows(ranking: Ranking, indicator: str, lang: str, show: str = "score") -
     t = labels(lang)
     out = []
     for r in ranking.rows:
-        figure = r["figures"][indicator]
+        figure = r.figures[indicator]
         shown = number(figure["value"], lang) if figure["value"] is not None else t["not_published"]
         tip = f"{name(r, lang)} — {indicator_name(column, lang)}: {shown}"
         if figure["rank"] is not None:
             tip += f" ({t['rank']} {figure['rank']})"
-        out.append({"code": r["code"], "name": name(r, lang), "value": figure["value"],
+        out.append({"code": r.code, "name": name(r, lang), "value": figure["value"],
                     "drawn": figure["rank"] if show == "rank" else figure["value"],
                     "rank": figure["rank"], "source": figure["source"],
                     "sources": figure.get("sources", []),
-                    "href": f"{prefix}/provinces/{r['code']}?edition={ranking.edition.id}"
+                    "href": f"{prefix}/provinces/{r.code}?edition={ranking.edition.id}"
                     + (f"&basis={ranking.basis}" if ranking.basis != ranking.edition.unit_set else ""), "tip": tip})
     return out
 

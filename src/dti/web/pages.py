@@ -20,7 +20,7 @@ from dti.web.context import app_context
 from dti.web.i18n import name, text
 from dti.web.public_cache import kept_query
 from dti.web.render_gate import offloaded
-from dti.web.snapshot import Catalogue, Ranking, province_history, score_change
+from dti.web.snapshot import Catalogue, Ranking, RankingRow, province_history, score_change
 
 router = APIRouter(include_in_schema=False)
 FORMATS = ("json", "csv", "xlsx")
@@ -120,7 +120,7 @@ def ranking_page(request: Request, edition: str, basis: str = "", region: str = 
     lang = lang_of(request)
     rows = _filtered(ranking, region, q, sort, order)
     data = ranking_data(ranking, rows, lang)
-    regions = sorted({r["region"] for r in ranking.rows if r["region"]})
+    regions = sorted({r.region for r in ranking.rows if r.region})
     return respond(request, "ranking.html", {"ranking": ranking, "rows": rows, "data": data,
                                              "regions": regions, "region": region, "q": q,
                                              "sort": sort, "order": order,
@@ -128,44 +128,44 @@ def ranking_page(request: Request, edition: str, basis: str = "", region: str = 
                    flat_rows(ranking, rows, lang))
 
 
-def _filtered(ranking: Ranking, region: str, q: str, sort: str, order: str) -> list[dict]:
+def _filtered(ranking: Ranking, region: str, q: str, sort: str, order: str) -> list[RankingRow]:
     from dti.units import normalise_name
 
     rows = list(ranking.rows)
     if region:
-        rows = [r for r in rows if r["region"] == region]
+        rows = [r for r in rows if r.region == region]
     if q:
         key = normalise_name(q)
-        rows = [r for r in rows if key in normalise_name(r["name_vi"])]
+        rows = [r for r in rows if key in normalise_name(r.name_vi)]
     if sort and sort in {c["code"] for c in ranking.columns}:
-        present = [r for r in rows if r["figures"][sort]["value"] is not None]
-        absent = [r for r in rows if r["figures"][sort]["value"] is None]
-        present.sort(key=lambda r: r["figures"][sort]["value"], reverse=order != "asc")
+        present = [r for r in rows if r.figures[sort]["value"] is not None]
+        absent = [r for r in rows if r.figures[sort]["value"] is None]
+        present.sort(key=lambda r: r.figures[sort]["value"], reverse=order != "asc")
         rows = present + absent
     return rows
 
 
-def ranking_data(ranking: Ranking, rows: list[dict], lang: str) -> dict[str, Any]:
+def ranking_data(ranking: Ranking, rows: list[RankingRow], lang: str) -> dict[str, Any]:
     edition = ranking.edition
     return {"edition": edition.id, "name": edition.name(lang), "basis": ranking.basis,
             "published_on": edition.published_on, "legal_basis": edition.legal_basis,
             "previous_edition": ranking.previous, "licence": text(lang)["licence"],
             "columns": list(ranking.columns),
-            "results": [{"code": r["code"], "name": name(r, lang), "region": r["region"],
-                         "rank": r["rank"], "value": r["value"], "previous_rank": r["previous_rank"],
-                         "change": r["change"], "figures": r["figures"]} for r in rows]}
+            "results": [{"code": r.code, "name": name(r, lang), "region": r.region,
+                         "rank": r.rank, "value": r.value, "previous_rank": r.previous_rank,
+                         "change": r.change, "figures": r.figures} for r in rows]}
 
 
-def flat_rows(ranking: Ranking, rows: list[dict], lang: str) -> list[dict[str, Any]]:
+def flat_rows(ranking: Ranking, rows: list[RankingRow], lang: str) -> list[dict[str, Any]]:
     out = []
     for r in rows:
-        flat = {"code": r["code"], "name": name(r, lang), "region": r["region"]}
+        flat = {"code": r.code, "name": name(r, lang), "region": r.region}
         for c in ranking.columns:
-            figure = r["figures"][c["code"]]
+            figure = r.figures[c["code"]]
             flat[c["code"]] = figure["value"]
             flat[f"rank_{c['code']}"] = figure["rank"]
-        flat["change"] = r["change"]
-        flat["sources"] = str(r.get("sources", ""))   # the total's sources, one readable cell
+        flat["change"] = r.change
+        flat["sources"] = str(r.sources)   # the total's sources, one readable cell
         out.append(flat)
     return out
 
@@ -185,9 +185,9 @@ def province_page(request: Request, code: str, edition: str = "", basis: str = "
     row = ranking.row(code)
     lang = lang_of(request)
     comparison = ranking.compared(code)
-    data = {"code": code, "name": name(row, lang), "region": row["region"], "edition": chosen.id,
-            "basis": basis, "figures": comparison, "change": row["change"],
-            "previous_rank": row["previous_rank"], "previous_edition": ranking.previous,
+    data = {"code": code, "name": name(row, lang), "region": row.region, "edition": chosen.id,
+            "basis": basis, "figures": comparison, "change": row.change,
+            "previous_rank": row.previous_rank, "previous_edition": ranking.previous,
             "history": province_history(catalogue, code, basis), "licence": text(lang)["licence"],
             "rank_interval": _rank_interval(chosen, code, basis),
             "score_change": score_change(catalogue, chosen.id, code, basis)}
@@ -222,7 +222,7 @@ def compare_page(request: Request, units: list[str] = Query(default=[]), edition
     rows = [r for c in codes if (r := ranking.row(c))]
     lang = lang_of(request)
     data = {"edition": chosen.id, "basis": ranking.basis,
-            "provinces": [{"code": r["code"], "name": name(r, lang), "figures": r["figures"]}
+            "provinces": [{"code": r.code, "name": name(r, lang), "figures": r.figures}
                           for r in rows], "licence": text(lang)["licence"]}
     years = _years(request, "compare", chosen.id, units=tuple(codes))
     return respond(request, "compare.html", {"ranking": ranking, "rows": rows, "data": data,
@@ -321,13 +321,13 @@ def indicator_page(request: Request, edition: str, code: str, basis: str = "") -
     lang = lang_of(request)
     rows = _filtered(ranking, "", "", code, "desc")
     node = ranking.edition.framework[code]
-    values = [r["figures"][code]["value"] for r in rows if r["figures"][code]["value"] is not None]
+    values = [r.figures[code]["value"] for r in rows if r.figures[code]["value"] is not None]
     data = {"edition": ranking.edition.id, "basis": ranking.basis, "indicator": column,
             "parents": list(node.parents), "children": list(ranking.edition.framework.children[code]),
             "mean_of_published": sum(values) / len(values) if values else None,
             "provinces_with_value": len(values), "licence": text(lang)["licence"],
-            "results": [{"code": r["code"], "name": name(r, lang), "region": r["region"],
-                         **r["figures"][code]} for r in rows]}
+            "results": [{"code": r.code, "name": name(r, lang), "region": r.region,
+                         **r.figures[code]} for r in rows]}
     years = _years(request, "indicator", ranking.edition.id, indicator=code)
     return respond(request, "indicator.html", {"ranking": ranking, "column": column, "rows": rows,
                                                "data": data, "years": years}, fmt, data["results"])

@@ -77,7 +77,7 @@ def timeline(catalogue: Catalogue, lang: str) -> list[dict[str, Any]]:
             ranking = catalogue.ranking(edition.id, b)
             rows = ranking.rows if ranking else ()
             bases.append({"basis": b, "units": len(rows),
-                          "ranks": sum(r["rank"] is not None for r in rows)})
+                          "ranks": sum(r.rank is not None for r in rows)})
         out.append({"edition": edition.id, "year": edition.year, "name": edition.name(lang),
                     "published_on": edition.published_on, "framework": fw.id,
                     "framework_name": fw.name_en if lang == "en" else fw.name_vi,
@@ -88,9 +88,9 @@ def timeline(catalogue: Catalogue, lang: str) -> list[dict[str, Any]]:
 def headline(catalogue: Catalogue, lang: str, top: int = 3) -> dict[str, Any]:
     """The latest edition's leaders on its own basis (published ranks only)."""
     ranking = catalogue.ranking(catalogue.latest.id)
-    leaders = [r for r in ranking.rows if r["rank"] is not None][:top]
+    leaders = [r for r in ranking.rows if r.rank is not None][:top]
     return {"edition": ranking.edition.id, "name": ranking.edition.name(lang),
             "basis": ranking.basis, "published_on": ranking.edition.published_on,
-            "leaders": [{"code": r["code"], "rank": r["rank"], "value": r["value"],
-                         "name": r["name_en"] if lang == "en" and r["name_en"] else r["name_vi"]}
+            "leaders": [{"code": r.code, "rank": r.rank, "value": r.value,
+                         "name": r.name_en if lang == "en" and r.name_en else r.name_vi}
                         for r in leaders]}

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from dti.editions import RANK_COLUMNS, SCORE_COLUMNS
 from dti.messages import bilingual
 from dti.web.i18n import name
-from dti.web.snapshot import Catalogue, Ranking
+from dti.web.snapshot import Catalogue, Ranking, RankingRow
 from dti.web.story import labels as story_labels
 
 WORDS = bilingual("portal.report_sources")
@@ -154,15 +154,15 @@ def ranges(values: list[int]) -> str:
     return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
-def _row_sources(ranking: Ranking, row: dict[str, Any]) -> list[dict[str, Any]]:
+def _row_sources(ranking: Ranking, row: RankingRow) -> list[dict[str, Any]]:
     """Every source of a row: its figures' in column order, then its rank change's."""
-    out = [s for c in ranking.columns for s in row["figures"][c["code"]]["sources"]]
+    out = [s for c in ranking.columns for s in row.figures[c["code"]]["sources"]]
     return out + _change_sources(row)
 
 
-def _change_sources(row: dict[str, Any]) -> list[dict[str, Any]]:
+def _change_sources(row: RankingRow) -> list[dict[str, Any]]:
     """The sources of a rank change, when the report shows one (both ranks published)."""
-    return list(row.get("change_sources") or ()) if row["change"] is not None else []
+    return list(row.change_sources) if row.change is not None else []
 
 
 def recomputed(figure: dict[str, Any]) -> bool:
@@ -175,11 +175,11 @@ def national_citations(ranking: Ranking, lang: str) -> dict[str, Any]:
     """The numbers of each row's sources (by unit code) and the list, for the national report;
     whether any value shown is recomputed (the legend says what its "*" means)."""
     citations = Citations()
-    refs = {row["code"]: citations.cite(_row_sources(ranking, row), ranking.edition.year,
+    refs = {row.code: citations.cite(_row_sources(ranking, row), ranking.edition.year,
                                         name(row, lang))
             for row in ranking.rows}
     return {"refs": refs, "cited": citations.listing(lang),
-            "recomputed": any(recomputed(f) for row in ranking.rows for f in row["figures"].values())}
+            "recomputed": any(recomputed(f) for row in ranking.rows for f in row.figures.values())}
 
 
 def province_citations(catalogue: Catalogue, data: dict[str, Any], lang: str) -> dict[str, Any]:
@@ -187,12 +187,12 @@ def province_citations(catalogue: Catalogue, data: dict[str, Any], lang: str) ->
     of the table, each edition of its history) and the list, for its profile report."""
     citations = Citations()
     row, year, unit = data["row"], data["ranking"].edition.year, data["display_name"]
-    headline = citations.cite(row["sources"], year, unit)
+    headline = citations.cite(row.sources, year, unit)
     change = citations.cite(_change_sources(row), year, unit)
     figures = [citations.cite(f["sources"], year, unit) for f in data["figures"]]
     history = []
     for h in data["history"]:
-        shown = catalogue.ranking(h["edition"], h["basis"]).row(h["code"])
-        history.append(citations.cite(shown["sources"], h["year"], name(shown, lang)))
+        shown = catalogue.ranking(h.edition, h.basis).row(h.code)
+        history.append(citations.cite(shown.sources, h.year, name(shown, lang)))
     return {"headline": headline, "change": change, "figures": figures, "history": history,
             "cited": citations.listing(lang), "recomputed": any(map(recomputed, data["figures"]))}

@@ -59,19 +59,19 @@ def _svg_uri(svg: str) -> str:
 def top_rows(ranking: Ranking, count: int = 10) -> list[dict[str, Any]]:
     """The ``count`` best units by published rank (ties included), with or without a published
     score: a unit whose score is not published keeps its place."""
-    ranked = [r for r in ranking.rows if r["rank"] is not None]
+    ranked = [r for r in ranking.rows if r.rank is not None]
     if len(ranked) <= count:
         return ranked
-    last = ranked[count - 1]["rank"]
-    return [r for r in ranked if r["rank"] <= last]
+    last = ranked[count - 1].rank
+    return [r for r in ranked if r.rank <= last]
 
 
 def top_spec(ranking: Ranking, lang: str, count: int = 10) -> dict[str, Any]:
     """Vega-Lite bar chart of the overall index of the ``count`` best-ranked units, in rank order;
     a unit without a published score has no bar and says so."""
     t = text(lang)
-    values = [{"unit": f"{r['rank']}. {name(r, lang)}", "value": r["value"], "x": r["value"] or 0,
-               "label": number(r["value"], lang) if r["value"] is not None else t["not_published"]}
+    values = [{"unit": f"{r.rank}. {name(r, lang)}", "value": r.value, "x": r.value or 0,
+               "label": number(r.value, lang) if r.value is not None else t["not_published"]}
               for r in top_rows(ranking, count)]
     y = {"field": "unit", "type": "nominal", "sort": None, "title": None}
     x = {"field": "value", "type": "quantitative", "title": t["score"], "scale": {"domain": [0, 1]}}
@@ -126,7 +126,7 @@ def national_report(catalogue: Catalogue, edition_id: str, lang: str = "vi",
     context = {"ranking": ranking, "edition": edition, "rows": ranking.rows,
                "map_uri": map_uri, "top_uri": _svg_uri(chart_svg(top_spec(ranking, lang), lang)),
                "top": top_rows(ranking), "map_show": show, "map_note": maps.labels(lang)[f"{show}_note"],
-               "with_value": sum(r["value"] is not None for r in ranking.rows),
+               "with_value": sum(r.value is not None for r in ranking.rows),
                "citations": national_citations(ranking, lang)}
     return _pdf("report_national.html", context, lang, edition.published_on)
 
@@ -143,7 +143,7 @@ def province_data(catalogue: Catalogue, edition_id: str, code: str, lang: str = 
         raise ReportNotFound(f"no province with code {code!r} in {edition.id}")
     chosen, row, comparison = ranking.basis, ranking.row(code), ranking.compared(code)
     return {"ranking": ranking, "row": row, "code": code, "display_name": name(row, lang),
-            "region": row["region"], "basis": chosen, "figures": comparison,
+            "region": row.region, "basis": chosen, "figures": comparison,
             "units": len(ranking.rows), "history": province_history(catalogue, code, chosen)}
 
 

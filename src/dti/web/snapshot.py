@@ -7,7 +7,7 @@ once, so no page or API route can reach them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any, Iterable
 from urllib.parse import urlparse
@@ -18,6 +18,33 @@ from dti.report.profile import figure_for
 from dti.units import load_crosswalk
 
 
+@dataclass(frozen=True, slots=True)
+class RankingRow:
+    """One unit of a ranking, as every page, report, map and API answer shows it: ``figures``
+    maps each shown node to its value, rank, source ("published", "computed", both joined by
+    "+", or "") and sources; ``rank``, ``value`` and ``sources`` repeat the total's."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    name_ascii: str
+    region: str
+    figures: dict[str, dict[str, Any]]
+    rank: int | None
+    value: float | None
+    previous_rank: int | None
+    change: int | None
+    sources: Sources
+    change_sources: Sources
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name_vi": self.name_vi, "name_en": self.name_en,
+                "name_ascii": self.name_ascii, "region": self.region, "figures": self.figures,
+                "rank": self.rank, "value": self.value, "previous_rank": self.previous_rank,
+                "change": self.change, "sources": self.sources,
+                "change_sources": self.change_sources}
+
+
 @dataclass(frozen=True)
 class Ranking:
     """One edition on one unit basis: a row per unit, ordered by published (or computed) rank."""
@@ -25,7 +52,7 @@ class Ranking:
     edition: Edition
     basis: str
     columns: tuple[dict[str, Any], ...]      # the nodes shown: root, pillars, main indicators
-    rows: tuple[dict[str, Any], ...]
+    rows: tuple[RankingRow, ...]
     previous: str | None
     previous_basis: str | None
 
@@ -33,16 +60,16 @@ class Ranking:
     def root(self) -> str:
         return self.edition.framework.root.code
 
-    def row(self, code: str) -> dict[str, Any] | None:
-        return next((r for r in self.rows if r["code"] == code), None)
+    def row(self, code: str) -> RankingRow | None:
+        return next((r for r in self.rows if r.code == code), None)
 
     @cached_property
     def column_stats(self) -> dict[str, dict[str, Any]]:
         """Per shown node: mean and best of the values present, and how many there are."""
         out = {}
         for c in self.columns:
-            present = [r["figures"][c["code"]]["value"] for r in self.rows
-                       if r["figures"][c["code"]]["value"] is not None]
+            present = [r.figures[c["code"]]["value"] for r in self.rows
+                       if r.figures[c["code"]]["value"] is not None]
             out[c["code"]] = {"mean": sum(present) / len(present) if present else None,
                               "best": max(present) if present else None, "n": len(present)}
         return out
@@ -50,7 +77,7 @@ class Ranking:
     def compared(self, code: str) -> list[dict[str, Any]]:
         """A unit's figures beside the mean and the best of every shown node (profile, report)."""
         row = self.row(code)
-        return [{**c, **row["figures"][c["code"]], **self.column_stats[c["code"]]}
+        return [{**c, **row.figures[c["code"]], **self.column_stats[c["code"]]}
                 for c in self.columns]
 
 
@@ -119,19 +146,16 @@ def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Rankin
             figures[c["code"]] = {"value": value, "rank": rank, "source": source,
                                   "sources": figure_sources(record, unit.code, c["code"])}
         root = figures[columns[0]["code"]]
-        row = {"code": unit.code, "name_vi": unit.name_vi, "name_en": unit.name_en,
-               "name_ascii": unit.name_ascii, "region": unit.region, "figures": figures,
-               "rank": root["rank"], "value": root["value"], "previous_rank": None, "change": None,
-               "sources": root["sources"], "change_sources": _measure_sources(record, unit.code,
-                                                                                 "rank_change")}
+        before = None
         if prev_basis:
             _, before, _ = figure_for(prev_edition, prev_basis, unit.code,
                                       prev_edition.framework.root.code)
-            row["previous_rank"] = before
-            if before is not None and root["rank"] is not None:
-                row["change"] = before - root["rank"]
-        rows.append(row)
-    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["name_ascii"]))
+        change = before - root["rank"] if before is not None and root["rank"] is not None else None
+        rows.append(RankingRow(unit.code, unit.name_vi, unit.name_en, unit.name_ascii, unit.region,
+                               figures, root["rank"], root["value"], before, change,
+                               root["sources"],
+                               _measure_sources(record, unit.code, "rank_change")))
+    rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name_ascii))
     return Ranking(edition, basis, columns, tuple(rows), previous, prev_basis)
 
 
@@ -173,7 +197,43 @@ def _measure_sources(record: dict[str, dict[str, Figure]], unit: str, measure: s
     return Sources(fact_public(f, figure) for f in figure.sources) if figure else Sources()
 
 
-def province_history(catalogue: Catalogue, code: str, basis: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """A unit's total and rank in one public edition; ``code`` is the counterpart through the
+    crosswalk when ``same_unit`` is false (ranks on different bases do not compare)."""
+
+    edition: str
+    year: int
+    basis: str
+    code: str
+    name_vi: str
+    name_en: str
+    value: float | None
+    rank: int | None
+    of: int
+    same_unit: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreChange:
+    """What one main indicator's change added to the change of the total since the previous
+    edition (``contribution`` is in the total's points)."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    before: float
+    after: float
+    contribution: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def province_history(catalogue: Catalogue, code: str, basis: str) -> list[HistoryRow]:
     """Total and rank of a unit in every public edition, on its basis or through the crosswalk."""
     crosswalk = load_crosswalk()
     out = []
@@ -185,14 +245,13 @@ def province_history(catalogue: Catalogue, code: str, basis: str) -> list[dict[s
                 row = ranking.row(target) if ranking else None
                 if row is None:
                     continue
-                out.append({"edition": edition.id, "year": edition.year, "basis": b,
-                            "code": target, "name_vi": row["name_vi"], "name_en": row["name_en"],
-                            "value": row["value"], "rank": row["rank"],
-                            "of": len(ranking.rows), "same_unit": b == basis})
+                out.append(HistoryRow(edition.id, edition.year, b, target, row.name_vi,
+                                      row.name_en, row.value, row.rank,
+                                      len(ranking.rows), b == basis))
     return out
 
 
-def score_change(catalogue: Catalogue, edition_id: str, code: str, basis: str) -> list[dict[str, Any]] | None:
+def score_change(catalogue: Catalogue, edition_id: str, code: str, basis: str) -> list[ScoreChange] | None:
     """What moved a unit's total since the previous edition: per main indicator, the change of its
     value and what that change added to the total (Δ value × its points ÷ the total's points).
 
@@ -217,10 +276,9 @@ def score_change(catalogue: Catalogue, edition_id: str, code: str, basis: str) -
         prior, _, _ = figure_for(before, basis, code, n.code)
         if after is None or prior is None:
             return None
-        rows.append({"code": n.code, "name_vi": n.name_vi, "name_en": n.name_en,
-                     "before": prior, "after": after,
-                     "contribution": (after - prior) * n.max_points / root_points})
-    rows.sort(key=lambda r: -abs(r["contribution"]))
+        rows.append(ScoreChange(n.code, n.name_vi, n.name_en, prior, after,
+                                (after - prior) * n.max_points / root_points))
+    rows.sort(key=lambda r: -abs(r.contribution))
     return rows
 
 

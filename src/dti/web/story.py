@@ -44,7 +44,7 @@ def story(catalogue: Catalogue, code: str, lang: str) -> dict[str, Any] | None:
             nodes = [c for c in ranking.columns if c["role"] in ("total", "pillar")]
             figures = []
             for c in nodes:
-                f = row["figures"][c["code"]]
+                f = row.figures[c["code"]]
                 shown = {"code": c["code"], "value": f["value"], "rank": f["rank"], "derived": None,
                          "sources": [s for s in f["sources"] if s["chosen"]]}
                 if f["rank"] is None and c["role"] == "total":
@@ -58,7 +58,7 @@ def story(catalogue: Catalogue, code: str, lang: str) -> dict[str, Any] | None:
                 figures.append(shown)
             entries.append({"edition": edition.id, "year": edition.year, "basis": basis,
                             "name": name(row, lang), "of": len(ranking.rows),
-                            "previous_rank": row["previous_rank"], "change": row["change"],
+                            "previous_rank": row.previous_rank, "change": row.change,
                             "figures": figures})
     if unit is None:
         return None

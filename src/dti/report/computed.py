@@ -48,8 +48,10 @@ def shipped_computed() -> Table:
 
 
 def is_shipped(edition: Edition) -> bool:
-    """True for the package's own edition object (the one :func:`load_edition` returns)."""
-    return edition.id in edition_ids() and load_edition(edition.id) is edition
+    """True for the package's own edition object (the one :func:`load_edition` returns).  Asked
+    for every figure a page shows: the table's ids and load_edition's cache answer it without
+    listing the package folder."""
+    return edition.id in shipped_computed() and load_edition(edition.id) is edition
 
 
 def lookup(edition: Edition, basis: str, node_code: str) -> dict[str, dict[str, Any]] | None:
@@ -57,8 +59,8 @@ def lookup(edition: Edition, basis: str, node_code: str) -> dict[str, dict[str, 
     must be built (not a shipped edition, or a basis the file does not hold)."""
     if not is_shipped(edition):
         return None
-    bases = shipped_computed().get(edition.id)
-    if bases is None or basis not in bases:
+    bases = shipped_computed()[edition.id]
+    if basis not in bases:
         return None
     return bases[basis].get(node_code, {"scores": {}, "ranks": {}})
 

@@ -236,14 +236,15 @@ def run_load(port: int, args, plan: dict) -> Tally:
 
         def on_start(self):
             self.account = editors.pop() if editors else random.choice(plan["editors"])
-            _, province, items, cookie, csrf, versions = self.account
+            _, province, items, mains, cookie, csrf, versions = self.account
             self.sign_in(cookie)
             self.page = f"/app/{plan['edition']}/{province}"
             self.items, self.csrf, self.versions, self.n = items, csrf, versions, random.randrange(99)
+            self.mains = mains
 
         @task(1)
         def open_form(self):
-            self.get("editor:form", self.page)
+            self.get("editor:form", f"{self.page}?section={self.mains[self.n % len(self.mains)]}")
 
         @task(3)
         def save(self):

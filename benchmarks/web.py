@@ -1,21 +1,23 @@
-"""Assessment-app speed: latency of saving one answer and of rendering a province's full form,
-under 16 concurrent clients on loopback.
+"""Assessment-app speed: latency of saving one answer and of opening one main indicator's page
+of a province's form, under 16 (or 64, …) concurrent clients on loopback.
 
 Run:  .venv/bin/python benchmarks/web.py [--requests 1600] [--clients 16] [--workers 2]
                                           [--database-url postgresql://…]
 
 Builds a fresh database (SQLite file in a temporary folder unless ``--database-url`` names
 another), loads the demo (the illustrative edition, 63 provinces of simulated answers), gives
-each client its own province in draft with its own editor account, then starts ``dti serve`` on a
-free loopback port.  Each client logs in through the real form, then sends its share of a
+each client its own editor account and a province in draft (beyond 63 clients, two clients share
+a province and split its sub-indicators, so they never save the same answer), then starts
+``dti serve`` on a free loopback port.  Each client logs in through the real form, then sends its share of a
 bounded number of requests, one after another:
 
 * save: ``POST /app/{edition}/{province}/answers/{code}`` — parse, score, optimistic-concurrency
   update, audit line, all in one transaction — cycling over the province's sub-indicators with
   the version the previous save returned (each save is its own keep-alive request on
   the client's connection);
-* form: ``GET /app/{edition}/{province}`` — the whole form: 98 sub-indicators in 9 sections with
-  their answers, evidence and comments.
+* section: ``GET /app/{edition}/{province}?section=…`` — one main indicator's page of the form
+  (its sub-indicators with their answers, evidence and comments, under the summary of all nine),
+  cycling over the main indicators.
 
 Prints the median and p99 latency (send to last byte, measured by the client) and requests per
 second for each, median of ``--repeats`` rounds.  Not a test: the figures go into the issue note.
@@ -59,16 +61,20 @@ def prepare(url: str, evidence: Path, clients: int) -> tuple[str, list[tuple[str
     demo.seed(store)
     from dti.scoring import illustrative_catalogue
 
-    items = [i for i in illustrative_catalogue().items if i.scored]
-    provinces = [u.code for u in load_unit_set("provinces-63")][:clients]
+    catalogue = illustrative_catalogue()
+    items = [i for i in catalogue.items if i.scored]
+    units = [u.code for u in load_unit_set("provinces-63")]
+    provinces = [units[n % len(units)] for n in range(clients)]
+    sharing = {code: provinces.count(code) for code in provinces}
     accounts = []
     with store.transaction() as session:
-        session.execute(update(Assessment).where(Assessment.province_code.in_(provinces))
+        session.execute(update(Assessment).where(Assessment.province_code.in_(set(provinces)))
                         .values(state="draft"))
         for n, code in enumerate(provinces):
             name = f"bench{n:02d}"
             create_user(session, name, PASSWORD, "province_editor", code, name)
-            accounts.append((name, code, items))
+            share = items[n // len(units)::sharing[code]]     # disjoint when a province is shared
+            accounts.append((name, code, share, [m.code for m in catalogue.mains]))
     store.close()
     return demo.EDITION, accounts
 
@@ -126,7 +132,7 @@ async def run_client(port: int, edition: str, account, count: int, kind: str,
     import json
     from urllib.parse import quote, urlencode
 
-    username, province, items, cookie, csrf, versions = account
+    username, province, items, mains, cookie, csrf, versions = account
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     page = f"/app/{quote(edition)}/{province}"
     try:
@@ -136,7 +142,7 @@ async def run_client(port: int, edition: str, account, count: int, kind: str,
                 body = urlencode({**_answer(item, n), "version": versions[item.code]}).encode()
                 request = _request(port, "POST", f"{page}/answers/{item.code}", cookie, csrf, body)
             else:
-                request = _request(port, "GET", page, cookie)
+                request = _request(port, "GET", f"{page}?section={mains[n % len(mains)]}", cookie)
             started = time.perf_counter()
             status, content = await _exchange(reader, writer, request)
             latencies.append(time.perf_counter() - started)
@@ -144,8 +150,8 @@ async def run_client(port: int, edition: str, account, count: int, kind: str,
                 raise SystemExit(f"{kind} answered {status}: {content[:200]!r}")
             if kind == "save":
                 versions[item.code] = json.loads(content)["version"]
-            elif len(content) < 10_000:
-                raise SystemExit("the form came back too small")
+            elif b'class="main-indicator"' not in content:
+                raise SystemExit("the form page came back without its main indicator")
         versions["_offset"] = versions.get("_offset", 0) + count
     finally:
         writer.close()
@@ -165,12 +171,12 @@ async def measure(port: int, edition: str, accounts, total: int, kind: str) -> t
 def sessions(port: int, edition: str, accounts) -> list[tuple]:
     """Each client logged in, with the versions of its province's answers."""
     out = []
-    for username, province, items in accounts:
+    for username, province, items, mains in accounts:
         cookie, csrf = login(port, username)
         form = httpx.get(f"http://127.0.0.1:{port}/app/{edition}/{province}", timeout=60,
                          headers={"accept": "application/json"}, cookies={"dti_session": cookie})
         versions = {a["code"]: a["version"] for a in form.json()["answers"]}
-        out.append((username, province, items, cookie, csrf, versions))
+        out.append((username, province, items, mains, cookie, csrf, versions))
     return out
 
 
@@ -194,7 +200,7 @@ def main() -> None:
             backend = url.split(":", 1)[0]
             print(f"{args.clients} clients, {args.requests} requests per round, {args.workers} "
                   f"server workers, {backend}, median of {args.repeats} rounds")
-            for kind, label in (("save", "save one answer"), ("form", "render the full form")):
+            for kind, label in (("save", "save one answer"), ("section", "open a main indicator")):
                 rounds = [asyncio.run(measure(port, edition, accounts, args.requests, kind))
                           for _ in range(args.repeats)]
                 med = statistics.median(r[0] for r in rounds)

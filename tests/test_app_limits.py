@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 from assessment_support import EDITION, OWN, fresh_store, login, pdf, populate, serving
 
-from dti.store import assessments
+from dti.services import assessments as changes
 from dti.store.evidence import check_upload
 from dti.store.models import Answer, Assessment, AuditEntry, Evidence
 from dti.web.app import create_app
@@ -53,10 +53,10 @@ def _audit_count(store) -> int:
 def _in_review(world) -> None:
     """The province answered and submitted; the ministry started its review."""
     with world.store.transaction() as session:
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, CODE,
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, CODE,
                                 {"a": "3", "b": "4"}, 0)
-        assessments.transition(session, world.actors["approver"], EDITION, OWN, "submit")
-        assessments.transition(session, world.actors["reviewer"], EDITION, OWN, "start_review")
+        changes.transition(session, world.actors["approver"], EDITION, OWN, "submit")
+        changes.transition(session, world.actors["reviewer"], EDITION, OWN, "start_review")
 
 
 def _fastest(client: httpx.Client, path: str, tries: int = 3) -> float:
@@ -117,7 +117,7 @@ def editor(store):
     client = TestClient(create_app(Settings(), store=store))
     csrf = login(client, "editor")
     with store.transaction() as session:
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, CODE,
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, CODE,
                                 {"a": "3", "b": "4"}, 0)
     return client, csrf
 

@@ -15,10 +15,11 @@ from sqlalchemy import func, select, update
 from assessment_support import EDITION, OTHER, OWN, PASSWORD
 from assessment_support import signed_in as client
 
+from dti.services import assessments as changes
 from dti.errors import Conflict
 from dti.scoring import CatalogueInfo, catalogue_csv, catalogue_from_bytes, illustrative_catalogue
 from dti.clock import now
-from dti.store import assessments, edition_rows
+from dti.store import edition_rows
 from dti.store.models import (Assessment, AuditEntry, EditionRow, LockException, SecurityEvent,
                               User)
 
@@ -182,7 +183,7 @@ def test_illustrative_edition_and_window(app, world):
         "csrf": csrf, "opens_at": "", "closes_at": past}, follow_redirects=False)
     assert closed.status_code == 303
     with world.store.transaction() as session, pytest.raises(Conflict, match="closed"):
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.02",
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.02",
                                 {"value": "có"}, 0)
     assert admin.post(f"/app/admin/editions/{EDITION}/window", data={
         "csrf": csrf, "opens_at": "2026-02-01T00:00", "closes_at": "2026-01-01T00:00"}
@@ -191,7 +192,7 @@ def test_illustrative_edition_and_window(app, world):
         "csrf": csrf, "opens_at": "", "closes_at": ""})
     assert reopened.json()["closes_at"] is None
     with world.store.transaction() as session:
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.02",
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.02",
                                 {"value": "có"}, 0)
 
 
@@ -230,7 +231,7 @@ def test_users_are_created_deactivated_and_reactivated(app, world):
 
 def test_computed_results_are_labelled_unpublished(app, world):
     with world.store.transaction() as session:
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.04",
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.04",
                                 {"a": "3", "b": "4"}, 0)     # 7,5 of NTS's 100 → NTS 0,075
     reviewer, _ = client(app, "reviewer")
     page = reviewer.get(f"/app/admin/editions/{EDITION}/results")

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from assessment_support import EDITION, OTHER, OWN, PASSWORD, login, pdf
 
+from dti.services import assessments as changes
 from dti.scoring import illustrative_catalogue
 from dti.services.edition_setup import create_edition
-from dti.store import assessments
 from dti.store.models import (Answer, Assessment, AuditEntry, Comment, EditionRow, Evidence,
                               LoginSession, SecurityEvent, User)
 
@@ -78,7 +78,7 @@ def error_text(response) -> str:
 
 def move(world, username: str, action: str, reason: str | None = None, province: str = OWN):
     with world.store.transaction() as session:
-        assessments.transition(session, world.actors[username], EDITION, province, action, reason)
+        changes.transition(session, world.actors[username], EDITION, province, action, reason)
 
 
 # -- 1. other provinces' and editions' rows by guessed ids ----------------------------------------

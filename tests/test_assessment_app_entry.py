@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from assessment_support import EDITION, OTHER, OWN, login, pdf, populate
 
+from dti.services import assessments as changes
 from dti.scoring import illustrative_catalogue
 from dti.store import assessments
 from dti.web.app import create_app
@@ -55,12 +56,32 @@ def editor(store):
     return _client(store, "editor")
 
 
-def test_the_page_shows_all_98_sub_indicators_by_main_indicator(store, editor):
+def _shown(html: str) -> tuple[list[str], list[str]]:
+    """The main indicators and sub-indicators a form page shows."""
+    return (re.findall(r'<section class="main-indicator" id="m-([A-Z]+)"', html),
+            re.findall(r'<article class="answer[^"]*" id="a-([^"]+)"', html))
+
+
+def test_the_form_shows_one_main_indicator_per_page_and_every_one_is_reachable(store, editor):
     client, _ = editor
     html = client.get(PAGE).text
-    assert len(re.findall(r"<article class=\"answer[^\"]*\" id=\"a-", html)) == 98 == len(CAT.items)
-    sections = re.findall(r'<section class="main-indicator" id="m-([A-Z]+)"', html)
-    assert sections == [m.code for m in CAT.mains] and len(sections) == 9
+    mains = [m.code for m in CAT.mains]
+    assert _shown(html) == (["NTS"], [i.code for i in CAT.by_main()["NTS"]])
+    summary = html[html.index('<nav class="sections"'):html.index("</nav>", html.index('<nav class="sections"'))]
+    assert re.findall(r'\?section=([A-Z]+)"', summary) == mains           # all nine, in order
+    assert summary.count('aria-current="page"') == 1 and "đã trả lời 0/" in summary
+    seen = []
+    for n, main in enumerate(mains):
+        page = client.get(f"{PAGE}?section={main}").text
+        shown_mains, codes = _shown(page)
+        assert shown_mains == [main] and codes == [i.code for i in CAT.by_main()[main]]
+        pager = page[page.index('<nav class="section-pager"'):]
+        assert ('rel="prev"' in pager) == (n > 0) and ('rel="next"' in pager) == (n < 8)
+        seen += codes
+    assert seen == [i.code for i in CAT.items] and len(seen) == 98
+    assert _shown(client.get(f"{PAGE}?item=HDXHS.01").text)[0] == ["HDXHS"]
+    missing = client.get(f"{PAGE}?section=XYZ")
+    assert missing.status_code == 404 and "XYZ" in missing.text and "HDXHS" in missing.text
     assert "MINH HOẠ" in html and "Đà Nẵng" in html and "Kỳ thử nghiệm 2022" in html
     assert 'data-code="NTS.04" data-version="0"' in html
     assert 'inputmode="decimal"' in html and "Đang nhập" in html
@@ -79,7 +100,8 @@ def test_english_page_and_read_only_for_the_reviewer(store):
     client.get("/app/lang/en", follow_redirects=False)
     html = client.get(PAGE).text
     assert "Da Nang" in html and "ILLUSTRATIVE" in html
-    assert html.count("<fieldset disabled>") == 98      # reviewers see, and capture nothing
+    shown = len(CAT.by_main()["NTS"])                  # the first main indicator's page
+    assert html.count("<fieldset disabled>") == shown == 10   # reviewers see, and capture nothing
     assert "Submit to the ministry" not in html
 
 
@@ -99,8 +121,8 @@ def test_saving_computes_the_points_from_the_rule(store, editor):
     answer, *_ = _stored(store, RATIO)
     assert answer.self_value == {"a": 1.0, "b": 4.0} and answer.self_points == 2.5
     html = client.get(PAGE).text                                     # vi-VN: a decimal comma
-    assert re.search(r"data-points>2,5</output> / 10 điểm", html)
-    assert '<span data-total>8,5</span>' in html and 'name="f_a" value="1"' in html
+    assert re.search(r"data-points>2,50</output> / 10,00 điểm", html)   # points: two decimals
+    assert '<span data-total>8,50</span>' in html and 'name="f_a" value="1"' in html
 
 
 def test_vietnamese_decimal_input_is_read(store, editor):
@@ -180,7 +202,8 @@ def test_a_plain_form_post_saves_and_comes_back_to_the_answer(store, editor):
     response = client.post(f"{PAGE}/answers/{OPTIONS}", follow_redirects=False,
                            data={"csrf": token, "f_choice": "pho_chu_tich_ubnd_tinh", "version": "0",
                                  "note": "Quyết định 12/QĐ-UBND"})
-    assert response.status_code == 303 and response.headers["location"] == f"{PAGE}#a-{OPTIONS}"
+    back = f"{PAGE}?item={OPTIONS}#a-{OPTIONS}"        # the page of the answer's main indicator
+    assert response.status_code == 303 and response.headers["location"] == back
     answer, *_ = _stored(store, OPTIONS)
     assert answer.self_points == 5 and answer.note == "Quyết định 12/QĐ-UBND"   # 0,5 × 10
     assert '<option value="pho_chu_tich_ubnd_tinh" selected>' in client.get(PAGE).text
@@ -316,7 +339,7 @@ def test_the_approver_submits_and_then_the_editor_can_no_longer_save(store, edit
     assert refused.status_code == 403
     assert _stored(store, RATIO)[0].self_value == {"a": 1.0, "b": 4.0}
     html = client.get(PAGE).text
-    assert "Đã gửi" in html and html.count("<fieldset disabled>") == 98
+    assert "Đã gửi" in html and html.count("<fieldset disabled>") == len(CAT.by_main()["NTS"])
 
 
 def test_a_returned_answer_and_its_reason_are_shown_to_the_province(store, editor):
@@ -333,7 +356,7 @@ def test_a_returned_answer_and_its_reason_are_shown_to_the_province(store, edito
         from dti.store.models import User
 
         actor = Actor.of(session.query(User).filter_by(username="reviewer").one())
-        assessments.appraise_answer(session, actor, EDITION, OWN, RATIO, 1, "return",
+        changes.appraise_answer(session, actor, EDITION, OWN, RATIO, 1, "return",
                                     reason="Thiếu quyết định kèm theo")
     no_reason = _post(reviewer, f"{PAGE}/transition", reviewer_token, {"action": "return"})
     assert no_reason.status_code == 422
@@ -393,11 +416,11 @@ def test_in_a_browser_points_follow_typing_and_a_stale_tab_keeps_its_values(live
         second, _ = tab()
         first.locator("input[name=f_a]").fill("1")
         first.locator("input[name=f_b]").fill("4")
-        expect(first.locator("[data-points]")).to_have_text("2,5")       # before any save
+        expect(first.locator("[data-points]")).to_have_text("2,50")      # before any save
         first.locator("input[name=f_b]").blur()
         expect(first).to_have_attribute("data-version", "1")
         assert first.locator("[data-status]").text_content() == "Đã lưu"
-        assert page.locator("[data-total]").text_content() == "2,5"
+        assert page.locator("[data-total]").text_content() == "2,50"
         second.locator("input[name=f_a]").fill("3")
         second.locator("input[name=f_b]").fill("4")
         second.locator("input[name=f_b]").blur()

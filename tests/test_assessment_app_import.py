@@ -20,9 +20,9 @@ import openpyxl
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from dti.services import assessments as changes
 from dti.io.assessment_xlsx import ANSWERS, VALUE_HEAD
 from dti.scoring import illustrative_catalogue, parse_answer
-from dti.store import assessments
 from dti.store.models import Answer, Assessment, AuditEntry, EditionRow
 from dti.web.app import create_app
 from dti.web.settings import Settings
@@ -187,7 +187,7 @@ def test_a_stale_import_is_refused_with_409_and_nothing_is_written(world):
     items = [i for i in CATALOGUE.items[:6]]
     data = fill(template, {i.code: sample_values(i) for i in items})
     with world.store.transaction() as session:   # someone saves NTS.03 after the download
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.03",
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, "NTS.03",
                                 {"x": "1"}, expected_version=0)
     before, audit_before = answers_dump(world.store), audit_dump(world.store)
     preview = upload(client, csrf, data)

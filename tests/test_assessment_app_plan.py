@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from assessment_support import EDITION, OTHER, OWN, login, populate
 
+from dti.services import assessments as changes
 from dti.scoring import illustrative_catalogue
 from dti.store import assessments
 from dti.web.app import create_app
@@ -24,7 +25,7 @@ def test_gaps_are_the_missing_points_of_the_province_own_answers(store):
     world = populate(store)
     yesno = next(i for i in CAT.items if i.rule.kind == "yesno")
     with store.transaction() as session:
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, yesno.code,
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, yesno.code,
                                 {"value": "có"}, 0)
     client, _ = _client(store, "editor")
     page = client.get(f"/app/plan/{EDITION}/{OWN}", headers={"accept": "application/json"})

@@ -13,8 +13,9 @@ from sqlalchemy import select, update
 from assessment_support import EDITION, OTHER, OWN, PASSWORD
 from assessment_support import signed_in as client
 
+from dti.services import assessments as changes
 from dti.services import publication
-from dti.store import assessments, edition_rows
+from dti.store import edition_rows
 from dti.store.models import Answer, Assessment, EditionRow
 
 JSON = {"Accept": "application/json"}
@@ -27,7 +28,7 @@ def save(world, username: str, code: str, raw: dict[str, str], province: str = O
                              .join(EditionRow).where(EditionRow.code == EDITION,
                                                      Assessment.province_code == province,
                                                      Answer.indicator_code == code))
-        assessments.save_answer(session, world.actors[username], EDITION, province, code, raw,
+        changes.save_answer(session, world.actors[username], EDITION, province, code, raw,
                                 row.version)
 
 
@@ -39,7 +40,7 @@ def move(app, world, http: tuple[TestClient, str], username: str, action: str,
                     for r in app.routes)
     if not has_route:
         with world.store.transaction() as session:
-            assessments.transition(session, world.actors[username], EDITION, province, action,
+            changes.transition(session, world.actors[username], EDITION, province, action,
                                    reason or None)
         return
     c, csrf = http
@@ -211,3 +212,48 @@ def test_reviewer_cannot_appraise_outside_review_and_stale_versions_are_refused(
     bad = r.post(url, headers=JSON, data={"csrf": csrf, "decision": "adjust", "version": version,
                                           "f_value": "maybe", "reason": "x"})
     assert bad.status_code == 422 and bad.json()["error"]["problems"][0]["code"] == "answer.not_yes_no"
+
+
+def _shown_answers(html: str) -> list[str]:
+    return re.findall(r'<article class="answer[^"]*" id="a-([^"]+)"', html)
+
+
+def test_the_appraisal_screen_pages_by_main_indicator_and_filters_what_needs_a_look(app, world):
+    """One main indicator per page by default; the filters gather, across every main indicator,
+    the answers returned, those changed since the last review and those missing required
+    evidence — and a plain verdict post comes back to the filter it was made from."""
+    from dti.scoring import illustrative_catalogue
+
+    catalogue = illustrative_catalogue()
+    save(world, "editor", "NTS.04", {"a": "3", "b": "4"})
+    approver, reviewer = client(app, "approver"), client(app, "reviewer")
+    r, csrf = reviewer
+    move(app, world, approver, "approver", "submit")
+    move(app, world, reviewer, "reviewer", "start_review")
+    page = f"/app/review/{EDITION}/{OWN}"
+
+    first = r.get(page).text
+    assert _shown_answers(first) == [i.code for i in catalogue.by_main()["NTS"]]
+    assert _shown_answers(r.get(f"{page}?section=TCS").text) == [
+        i.code for i in catalogue.by_main()["TCS"]]
+    needing = [i.code for i in catalogue.items if i.evidence_required]
+    assert needing and _shown_answers(r.get(f"{page}?show=missing_evidence").text) == needing
+
+    returned = r.post(f"{page}/answers/NTS.04", follow_redirects=False, data={
+        "csrf": csrf, "decision": "return", "version": answer(world, "NTS.04").version,
+        "reason": "Thiếu minh chứng", "next": f"{page}?show=missing_evidence"})
+    assert returned.headers["location"] == f"{page}?show=missing_evidence#a-NTS.04"
+    elsewhere = r.post(f"{page}/answers/NTS.02", follow_redirects=False, data={
+        "csrf": csrf, "decision": "accept", "version": answer(world, "NTS.02").version,
+        "next": "https://example.org/"})
+    assert elsewhere.headers["location"] == f"{page}?item=NTS.02#a-NTS.02"   # never off the app
+    only_returned = r.get(f"{page}?show=returned").text
+    assert _shown_answers(only_returned) == ["NTS.04"] and "(1)" in only_returned
+    assert _shown_answers(r.get(f"{page}?show=changed").text) == []
+    assert "Không có câu trả lời nào khớp bộ lọc này." in r.get(f"{page}?show=changed").text
+
+    move(app, world, reviewer, "reviewer", "return", "Xem lại NTS.04")
+    save(world, "editor", "NTS.04", {"a": "2", "b": "4"})
+    move(app, world, approver, "approver", "submit")
+    move(app, world, reviewer, "reviewer", "start_review")
+    assert _shown_answers(r.get(f"{page}?show=changed").text) == ["NTS.04"]

@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import update
 from assessment_support import EDITION, OWN, PASSWORD, populate
 
+from dti.services import assessments as changes
 from dti.errors import Conflict, NotAllowed
 from dti.scoring import illustrative_catalogue
 from dti.services import publication
 from dti.services.edition_setup import create_edition
-from dti.store import assessments, edition_rows
+from dti.store import edition_rows
 from dti.store.models import Assessment, EditionRow
 
 CAT = illustrative_catalogue()
@@ -29,7 +30,7 @@ def test_publication_freezes_and_recomputes_to_the_same_checksum(store):
     world = populate(store)
     yesno = next(i for i in CAT.items if i.rule.kind == "yesno")
     with store.transaction() as session:
-        assessments.save_answer(session, world.actors["editor"], EDITION, OWN, yesno.code,
+        changes.save_answer(session, world.actors["editor"], EDITION, OWN, yesno.code,
                                 {"value": "có"}, 0)
     _approve_all(store)
     with store.transaction() as session:

@@ -25,7 +25,8 @@ from dti import clock
 from dti.services import demo
 from dti.store import accounts, audit, backup, migrate
 from dti.store.accounts import Actor, authenticate, create_user, reauthenticate
-from dti.store.assessments import save_answer, view
+from dti.services.assessments import save_answer
+from dti.store.assessments import view
 from dti.store.evidence import upload
 from dti.store.models import Answer, Assessment, AuditEntry, Base, SecurityEvent, User
 from dti.workflow import Role, State
@@ -171,7 +172,7 @@ def test_a_stale_save_is_refused_and_the_first_survives(store):
     editor = world.actors["editor"]
     with store.transaction() as session:
         first = save_answer(session, editor, EDITION, OWN, "NTS.04", {"a": "30", "b": "60"}, 0)
-        assert first.version == 1
+        assert first.answer.version == 1
     with pytest.raises(StaleEdit) as caught:
         with store.transaction() as session:
             save_answer(session, editor, EDITION, OWN, "NTS.04", {"a": "59", "b": "60"}, 0)
@@ -390,11 +391,13 @@ def test_demo_seeds_63_simulated_assessments_in_several_states(store):
     assert len(rows) == 63 and all(simulated for _, simulated in rows)
     states = {state for state, _ in rows}
     assert len(states) >= 5 and states <= {s.value for s in State}
-    assert {login.username for login in logins} == set(users)
+    assert {login.username for login in logins} <= set(users)
+    # the others are the simulated provinces' officials, who act in the demo but cannot log in
+    assert not any(u.active for name, u in users.items() if name not in {x.username for x in logins})
     assert demo.seed(store) == logins                  # a second run creates nothing
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(Assessment)) == 63
-        assert session.scalar(select(func.count()).select_from(User)) == len(logins)
+        assert session.scalar(select(func.count()).select_from(User)) == len(users)
     assert _attempt(store, logins[0].username, logins[0].password) == "ok"
 
 
@@ -432,7 +435,8 @@ def test_notes_comments_and_reasons_have_a_length_limit_and_nothing_is_written(s
 
     from dti.errors import InputError
     from dti.store import assessments
-    from dti.store.assessments import MAX_TEXT
+    from dti.services import assessments as changes
+    from dti.services.assessments import MAX_TEXT
     from dti.store.models import Comment
 
     world = populate(store)
@@ -440,15 +444,29 @@ def test_notes_comments_and_reasons_have_a_length_limit_and_nothing_is_written(s
     long_text = "x" * (MAX_TEXT + 1)
     with pytest.raises(InputError) as caught:
         with store.transaction() as session:
-            assessments.save_answer(session, editor, EDITION, OWN, "NTS.05", {"value": "có"}, 0,
+            changes.save_answer(session, editor, EDITION, OWN, "NTS.05", {"value": "có"}, 0,
                                     note=long_text)
     assert caught.value.problems[0].code == "workflow.text_too_long"
     with pytest.raises(InputError):
         with store.transaction() as session:
-            assessments.add_comment(session, editor, EDITION, OWN, "NTS.05", long_text)
+            changes.add_comment(session, editor, EDITION, OWN, "NTS.05", long_text)
     with store.transaction() as session:   # at the limit it is fine
-        assessments.add_comment(session, editor, EDITION, OWN, "NTS.05", "y" * MAX_TEXT)
+        changes.add_comment(session, editor, EDITION, OWN, "NTS.05", "y" * MAX_TEXT)
     with store.reading() as session:
         view = assessments.view(session, editor, EDITION, OWN)
         assert view.answers["NTS.05"].answer.version == 0
         assert session.query(Comment).count() == 1
+
+
+def test_the_postgresql_pool_is_sized_by_its_settings_and_refuses_nonsense():
+    from dti.errors import DtiError
+    from dti.store.db import POOL_OVERFLOW, POOL_SIZE, make_engine, pool_sizes
+
+    assert pool_sizes({}) == (POOL_SIZE, POOL_OVERFLOW) == (10, 20)
+    assert pool_sizes({"DTI_DB_POOL_SIZE": "4", "DTI_DB_POOL_OVERFLOW": "0"}) == (4, 0)
+    for bad in ({"DTI_DB_POOL_SIZE": "0"}, {"DTI_DB_POOL_OVERFLOW": "-1"},
+                {"DTI_DB_POOL_SIZE": "ten"}):
+        with pytest.raises(DtiError, match=f"{next(iter(bad))}=.*whole number"):
+            pool_sizes(bad)
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")   # no connection is made
+    assert (engine.pool.size(), engine.pool._max_overflow) == (POOL_SIZE, POOL_OVERFLOW)

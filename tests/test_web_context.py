@@ -46,3 +46,28 @@ def test_only_the_app_and_the_context_module_touch_app_state():
     readers = sorted(str(p.relative_to(WEB)) for p in WEB.rglob("*.py")
                      if STATE.search(p.read_text(encoding="utf-8")))
     assert readers == ["app.py", "context.py"]
+
+
+def _included(routes) -> list:
+    """Every included router (FastAPI 0.16x keeps them apart and prepares them lazily), nested."""
+    found = []
+    for route in routes:
+        if callable(getattr(route, "effective_candidates", None)):
+            found.append(route)
+            found += _included(route._effective_candidates)   # as requests will walk them
+    return found
+
+
+def test_every_router_is_prepared_when_the_app_is_made_not_by_its_first_visitor():
+    """A worker's first request for a PDF on disk waited 200–500 ms while FastAPI prepared the
+    routers it passed through; create_app prepares them all, so no visitor pays for it."""
+    import fastapi
+
+    app = create_app(Settings(), catalogue=Catalogue.shipped((FIRST,)))
+    included = _included(app.router.routes)
+    if tuple(int(p) for p in fastapi.__version__.split(".")[:2]) < (0, 160):
+        assert included == [], "an older FastAPI prepares routes at include_router"
+        return
+    assert included, "FastAPI 0.16x keeps included routers apart; none found"
+    assert all(r._effective_candidates_version is not None for r in included)
+    assert all(r._effective_low_priority_routes_version is not None for r in included)

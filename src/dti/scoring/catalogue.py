@@ -14,6 +14,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from dti.errors import CatalogueError, Problem
@@ -83,10 +84,19 @@ class ScoringCatalogue:
 
     def item(self, code: str) -> SubIndicator | None:
         """The sub-indicator with this code, or None when there is none."""
-        return next((i for i in self.items if i.code == code), None)
+        return self._by_code.get(code)
 
     def by_main(self) -> dict[str, tuple[SubIndicator, ...]]:
         """Every main code (in order, even one without items) → its sub-indicators in order."""
+        return dict(self._by_main)
+
+    # A catalogue is frozen and parsed once per process; every save asks it for one item.
+    @cached_property
+    def _by_code(self) -> dict[str, SubIndicator]:
+        return {i.code: i for i in reversed(self.items)}   # the first of a repeated code wins
+
+    @cached_property
+    def _by_main(self) -> dict[str, tuple[SubIndicator, ...]]:
         return {m.code: tuple(i for i in self.items if i.main_code == m.code) for m in self.mains}
 
     def points(self, answers: Mapping[str, Mapping[str, Any]]) -> dict[str, float | None]:

@@ -5,9 +5,12 @@
     edition_setup  a new edition checked against its shipped base edition
     imports      a province's filled workbook: template, preview, apply
     demo         the illustrative edition with simulated answers and demo log-ins
+    demo_year    the demo's simulated year: each province's steps on a calendar, played
+                 through the workflow's real actions
+    assessments  saving, appraising and commenting on an answer; workflow transitions; lock
+                 exceptions — authorise, score, compare-and-set, audit in one short transaction
 
 A service may use the store, the engine, the analysis, the shipped editions and ``io``; the store
 never imports a service (``tests/test_architecture.py`` holds both rules).  The clock every layer
-reads is :mod:`dti.clock`.  Saving an answer (authorise, score, persist, audit) still lives in
-:mod:`dti.store.assessments`: it needs only :mod:`dti.scoring`, a layer the store may use.
+reads is :mod:`dti.clock`.
 """

@@ -3,7 +3,7 @@
 The rows come from :func:`dti.io.assessment_xlsx.read_import`.  A row's blank cells keep the
 stored value of that field (the row's filled cells are laid over the stored answer); a row that
 changes neither the answer nor the note is left alone.  :func:`preview` writes nothing;
-:func:`apply` saves every changed answer through :func:`dti.store.assessments.save_answer`
+:func:`apply` saves every changed answer through :func:`dti.services.assessments.save_answer`
 (points computed by the edition's catalogue, each save audited) inside the caller's one
 transaction, then writes one ``import.apply`` audit line with the file's SHA-256 and the count.
 Any problem — a stale row, a refused permission, an unreadable answer — raises before the
@@ -34,7 +34,8 @@ from dti.scoring import ScoringCatalogue, parse_answer
 from dti.store import audit
 from dti.store.access import authorize, find
 from dti.store.accounts import Actor
-from dti.store.assessments import catalogue_of, save_answer, view
+from dti.services.assessments import save_answer
+from dti.store.assessments import catalogue_of, view
 from dti.store.models import Answer
 from dti.units import UnitSet, load_unit_set
 from dti.workflow import Action

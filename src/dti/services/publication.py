@@ -21,14 +21,16 @@ from dti.editions import Edition, PublishedResults, framework_source, load_editi
 from dti.engine.build import Build, build
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
+from dti.clock import now
 from dti.errors import Conflict
 from dti.framework.load import framework_from_dict
+from dti.services import assessments
 from dti.store import audit, edition_rows
 from dti.store.access import require_role
 from dti.store.accounts import Actor, reauthenticate
 from dti.store.models import EditionRow
 from dti.units import load_unit_set
-from dti.workflow import Role
+from dti.workflow import Action, Role
 
 # The uncertainty analysis published with every edition: each main indicator's points vary by
 # ±25 % (a reader sees how firm a rank is when the weights are not taken as exact), seeded.
@@ -80,7 +82,7 @@ def publish(session: Session, actor: Actor, code: str, password: str) -> Edition
         raise Conflict(f"{len(pending)} province(s) not approved yet: {', '.join(pending[:10])}"
                        f"{' …' if len(pending) > 10 else ''}", pending=pending)
     snapshot = freeze(session, edition)
-    edition_rows.mark_published(session, actor, edition)
+    _mark_published(session, actor, edition)
     # The audit trail's head — every line before the publication line, this publication's own
     # transitions included — is part of what is published: a history rewritten before it no
     # longer matches the published checksum.  (Taken after the changes above are flushed: the
@@ -88,6 +90,16 @@ def publish(session: Session, actor: Actor, code: str, password: str) -> Edition
     snapshot["audit_head"] = audit.head(session)
     edition_rows.store_snapshot(session, actor, edition, snapshot, checksum(snapshot))
     return edition
+
+
+def _mark_published(session: Session, actor: Actor, edition: EditionRow) -> None:
+    """Every assessment of the edition → published (each transition audited), and the edition
+    with it; its snapshot is stored by :func:`edition_rows.store_snapshot` once the audit trail's
+    head is known."""
+    for province in edition_rows.province_codes(session, edition):
+        assessments.transition(session, actor, edition.code, province, Action.PUBLISH)
+    edition.status, edition.published_at = "published", now()
+    edition.version += 1
 
 
 def freeze(session: Session, edition: EditionRow) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from dti.errors import DtiError
 from dti.store.audit_chain import SEALER, Sealer
 
 DEFAULT_URL = "sqlite:///var/dti.db"
@@ -48,7 +49,33 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    size, overflow = pool_sizes()
+    return create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=overflow,
+                         pool_timeout=POOL_TIMEOUT_S)
+
+
+# PostgreSQL connections per process.  A request holds one only for its transaction (a save is a
+# few milliseconds), so 10 kept open and up to 20 more at a burst serve a worker's 40 request
+# threads; `dti serve --workers N` opens at most N × (size + overflow), which with the defaults and
+# 2 workers (60) stays below PostgreSQL's default max_connections of 100, with room for the CLI.
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT_S = 10, 20, 30
+
+
+def pool_sizes(env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """(pool size, overflow) from ``DTI_DB_POOL_SIZE`` / ``DTI_DB_POOL_OVERFLOW``, or the defaults."""
+    env = os.environ if env is None else env
+    out = []
+    for name, default, low in (("DTI_DB_POOL_SIZE", POOL_SIZE, 1),
+                               ("DTI_DB_POOL_OVERFLOW", POOL_OVERFLOW, 0)):
+        raw = env.get(name, "").strip()
+        if not raw:
+            out.append(default)
+            continue
+        if not raw.isdigit() or not low <= int(raw) <= 1000:
+            raise DtiError(f"{name}={raw!r}: give a whole number from {low} to 1000 "
+                           f"(default {default})")
+        out.append(int(raw))
+    return out[0], out[1]
 
 
 def _sqlite_begin(connection) -> None:

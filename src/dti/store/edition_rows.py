@@ -21,12 +21,12 @@ from dti.clock import now
 from dti.errors import Conflict, NotFound
 from dti.scoring import ScoringCatalogue
 from dti.store import audit
-from dti.store.access import find, require_role
-from dti.store.accounts import Actor, reauthenticate
-from dti.store.assessments import catalogue_of, transition
-from dti.store.models import Answer, Assessment, EditionRow, LockException
+from dti.store.access import require_role
+from dti.store.accounts import Actor
+from dti.store.assessments import catalogue_of
+from dti.store.models import Answer, Assessment, EditionRow
 from dti.units import load_unit_set
-from dti.workflow import Action, Role, State
+from dti.workflow import Role, State
 
 EDITION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,79}")
 
@@ -119,18 +119,6 @@ def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t else None
 
 
-def grant_lock_exception(session: Session, actor: Actor, code: str, province: str, reason: str,
-                         password: str) -> Assessment:
-    """Re-open an approved assessment: admin only, password re-entered, reason kept."""
-    require_role(actor, Role.ADMIN)
-    reauthenticate(session, actor, password, f"lock exception {code}/{province}")
-    _, assessment = find(session, code, province)
-    assessment = transition(session, actor, code, province, Action.REOPEN, reason=reason)
-    session.add(LockException(assessment_id=assessment.id, granted_by=actor.id, granted_at=now(),
-                              reason=reason.strip()))
-    return assessment
-
-
 def state_counts(session: Session, code: str) -> dict[str, int]:
     edition = get(session, code)
     rows = session.execute(select(Assessment.state, func.count()).where(
@@ -151,20 +139,17 @@ def main_values(session: Session, edition: EditionRow, which: str = "final") -> 
     return {p: catalogue.main_values(pts) for p, pts in points.items()}
 
 
+def province_codes(session: Session, edition: EditionRow) -> list[str]:
+    """Every province with an assessment in the edition, in the order they were created."""
+    return list(session.scalars(select(Assessment.province_code).where(
+        Assessment.edition_id == edition.id).order_by(Assessment.id)))
+
+
 def pending_provinces(session: Session, edition: EditionRow) -> list[str]:
     """The provinces whose assessment is not approved yet, by code."""
     return list(session.scalars(select(Assessment.province_code).where(
         Assessment.edition_id == edition.id, Assessment.state != State.APPROVED.value)
         .order_by(Assessment.province_code)))
-
-
-def mark_published(session: Session, actor: Actor, edition: EditionRow) -> None:
-    """Every assessment of the edition → published (each transition audited), and the edition
-    with it; its snapshot is stored by :func:`store_snapshot` once the audit trail's head is known."""
-    for assessment in session.scalars(select(Assessment).where(Assessment.edition_id == edition.id)):
-        transition(session, actor, edition.code, assessment.province_code, Action.PUBLISH)
-    edition.status, edition.published_at = "published", now()
-    edition.version += 1
 
 
 def store_snapshot(session: Session, actor: Actor, edition: EditionRow, snapshot: dict[str, Any],

@@ -8,6 +8,7 @@ envelope on JSON routes and one HTML page elsewhere.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -64,7 +65,22 @@ def create_app(settings: Settings | None = None, catalogue: Catalogue | None = N
                                       getattr(exc, "headers", None))
 
     portal_http.install(app, settings)   # answers kept and security headers; after every router
+    build_routes(app.router.routes)
     return app
+
+
+def build_routes(routes: list[Any]) -> None:
+    """Build every included router's routes now, not on the first request that reaches them.
+
+    FastAPI (0.16x) prepares an included router's routes — their parameters' validators — when a
+    request first reaches it: 200–500 ms that the first visitor of each server worker waited for,
+    even for a PDF already on disk.  Older versions build them at ``include_router`` and have
+    nothing to build here."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if callable(candidates):
+            build_routes(candidates())
+            route.effective_low_priority_routes()
 
 
 def build_context(settings: Settings, catalogue: Catalogue, store: Store | None) -> AppContext:

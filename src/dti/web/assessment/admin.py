@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from dti.errors import CatalogueError, Conflict, InputError, NotAllowed, Problem
 from dti.messages import bilingual
 from dti.scoring import CatalogueInfo, catalogue_from_bytes, illustrative_catalogue, write_catalogue_xlsx
+from dti.services import assessments as changes
 from dti.services import edition_setup
 from dti.services import publication
 from dti.store import edition_rows, users
@@ -27,6 +28,8 @@ from dti.store.assessments import catalogue_of
 from dti.units import load_unit_set
 from dti.web.assessment.deps import PostDep, StoreDep, UserDep, render, wants_json
 from dti.web.assessment.review import jsonable
+from dti.web.assessment.words import (edition_name, local_input, province_label,
+                                      utc_from_local)
 from dti.workflow import Role, State
 
 router = APIRouter()
@@ -46,31 +49,42 @@ def admin_page(request: Request, ctx: UserDep, store: StoreDep):
         require_role(ctx.actor, Role.ADMIN)
         rows = [{"code": e.code, "year": e.year, "name_vi": e.name_vi, "name_en": e.name_en,
                  "status": e.status, "opens_at": e.opens_at, "closes_at": e.closes_at,
-                 "catalogue_id": e.catalogue.get("id"), "catalogue_checksum": e.catalogue_checksum,
+                 "catalogue_id": e.catalogue.get("id"), "catalogue_name": _catalogue_name(
+                     e.catalogue, ctx.lang), "catalogue_checksum": e.catalogue_checksum,
                  "illustrative": e.illustrative, "snapshot_checksum": e.snapshot_checksum,
                  "counts": edition_rows.state_counts(session, e.code)}
                 for e in edition_rows.all_editions(session)]
         accounts = [{"username": u.username, "display_name": u.display_name, "role": u.role,
                      "province_code": u.province_code, "active": u.active,
+                     "province_name": province_label(u.province_code, ctx.lang),
                      "locked_until": u.locked_until} for u in users.list_users(session, ctx.actor)]
         locks = users.login_locks(session, ctx.actor)
     if wants_json(request):
         return JSONResponse(jsonable({"editions": rows, "users": accounts, "locks": locks}))
     return render(request, ctx, "app/admin.html", {
         "illustrative": any(r["illustrative"] for r in rows), "locks": locks,
+        "window_input": local_input,
         "editions": rows, "users": accounts, "states": [s.value for s in State],
         "roles": [r.value for r in Role if r is not Role.PUBLIC]}, extra_text=TEXT)
 
 
+def _catalogue_name(catalogue: dict[str, Any], lang: str) -> str:
+    """The catalogue by its name (its id only when it has none), in the page's language."""
+    name = catalogue.get("name_en") if lang == "en" else None
+    return name or catalogue.get("name_vi") or catalogue.get("id", "")
+
+
 def _when(value: str, column: str, problems: list[Problem]) -> datetime | None:
+    """A window's end as typed in the form, in Vietnam time (the field says so), as the store's
+    UTC: officials set a deadline by their own clock, and 17:00 means 17:00 in Hà Nội."""
     value = (value or "").strip()
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=None)
+        return utc_from_local(value)
     except ValueError:
         problems.append(Problem("admin.bad_date", f"{value!r} is not a date and time; write "
-                                "2026-03-31T17:00", column=column, value=value))
+                                "2026-03-31T17:00 (Vietnam time)", column=column, value=value))
         return None
 
 
@@ -186,26 +200,28 @@ def publish(request: Request, edition: str, ctx: PostDep, store: StoreDep,
     """Freeze the edition (all provinces approved) and show it on the public portal at once."""
     def call(session):
         row = publication.publish(session, ctx.actor, edition, password)
-        return row.snapshot_checksum
+        return row.snapshot_checksum, edition_name(row, ctx.lang)
 
     try:
-        checksum = _guarded(store, call)
+        checksum, name = _guarded(store, call)
     except Conflict as exc:
         pending = exc.context.get("pending")
         if pending is None or wants_json(request):
             raise
         with store.reading() as session:
-            units = load_unit_set(edition_rows.get(session, edition).unit_set)
+            row = edition_rows.get(session, edition)
+            units, name = load_unit_set(row.unit_set), edition_name(row, ctx.lang)
         return render(request, ctx, "app/admin_publish.html", {
-            "edition": edition, "pending": [(p, units.get(p)) for p in pending], "checksum": None,
-            "message": exc.message}, status_code=409, extra_text=TEXT)
+            "edition": edition, "edition_name": name, "pending": [(p, units.get(p)) for p in pending],
+            "checksum": None, "message": exc.message}, status_code=409, extra_text=TEXT)
     from dti.web.app import refresh_public
 
     refresh_public(request.app)
     if wants_json(request):
         return JSONResponse({"edition": edition, "status": "published", "checksum": checksum})
     return render(request, ctx, "app/admin_publish.html", {
-        "edition": edition, "pending": [], "checksum": checksum}, extra_text=TEXT)
+        "edition": edition, "edition_name": name, "pending": [], "checksum": checksum},
+        extra_text=TEXT)
 
 
 @router.post("/admin/editions/{edition}/{province}/reopen")
@@ -213,7 +229,7 @@ def reopen(request: Request, edition: str, province: str, ctx: PostDep, store: S
            reason: str = Form(""), password: str = Form("")):
     """Lock exception: an approved assessment goes back to review, with the reason kept."""
     def call(session):
-        a = edition_rows.grant_lock_exception(session, ctx.actor, edition, province, reason, password)
+        a = changes.grant_lock_exception(session, ctx.actor, edition, province, reason, password)
         return {"edition": edition, "province_code": province, "state": a.state,
                 "version": a.version}
 

@@ -21,7 +21,7 @@ from dti.store.accounts import PUBLIC, Actor, read_session, session_upkeep
 from dti.store.db import Store
 from dti.web.context import AppContextDep, app_context
 from dti.web.limits import UPLOAD_FILES
-from dti.web.assessment.words import text
+from dti.web.assessment.words import local_time, page_province, points_text, text
 
 FORM_FIELDS = 2000   # the what-if form has one field per rule field of every sub-indicator
 
@@ -131,11 +131,16 @@ def wants_json(request: Request) -> bool:
 
 def render(request: Request, ctx: Context, template: str, values: Mapping[str, Any] | None = None,
            status_code: int = 200, extra_text: Mapping[str, Mapping[str, str]] | None = None) -> HTMLResponse:
-    """Render an app page: ``t`` holds the shared words plus the route module's own."""
+    """Render an app page: ``t`` holds the shared words plus the route module's own; every page
+    writes points and times the same way (:mod:`dti.web.assessment.words`) and names the
+    actor's province in its header."""
     t = dict(ctx.t)
     if extra_text:
         t.update(extra_text.get(ctx.lang, extra_text.get("vi", {})))
     shared = app_context(request)
+    values = dict(values or {})
     return shared.templates.TemplateResponse(request, template, {
         "ctx": ctx, "actor": ctx.actor, "lang": ctx.lang, "t": t, "csrf": ctx.csrf,
-        "settings": shared.settings, **(values or {})}, status_code=status_code)
+        "settings": shared.settings, "points_text": points_text, "local_time": local_time,
+        "actor_province": page_province(ctx.actor, values, ctx.lang), **values},
+        status_code=status_code)

@@ -18,13 +18,14 @@ from starlette.datastructures import FormData, UploadFile
 
 from dti.errors import InputError, NotAllowed, NotFound, Problem
 from dti.scoring import parse_answer
+from dti.services import assessments as changes
 from dti.store import access, assessments, evidence
 from dti.store.evidence_types import MEDIA_TYPES
 from dti.web.context import app_context
 from dti.web.assessment.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
 from dti.web.limits import UPLOAD_FILES, upload_file_bytes
-from dti.web.assessment.entry_view import (TEXT, answer_json, page_json, page_values,
-                                          points_summary, upload_note)
+from dti.web.assessment.entry_view import (TEXT, answer_body, page_json, page_values,
+                                          section_of, upload_note)
 from dti.workflow import Action
 
 router = APIRouter()
@@ -47,8 +48,9 @@ register_url_convertor("province", ProvinceCode())
 
 
 def _page_url(edition: str, province: str, code: str | None = None) -> str:
+    """The form's address; with ``code``, the page of that sub-indicator's main indicator, at it."""
     url = f"/app/{quote(edition, safe='')}/{province}"
-    return f"{url}#a-{code}" if code else url
+    return f"{url}?item={quote(code, safe='')}#a-{code}" if code else url
 
 
 def _back(form: FormData, edition: str, province: str, code: str | None = None) -> RedirectResponse:
@@ -79,15 +81,20 @@ def _version(form: FormData, name: str, code: str | None, required: bool) -> int
 
 
 @router.get("/{edition}/{province:province}")
-def assessment_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep):
+def assessment_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep,
+                    section: str | None = None, item: str | None = None):
+    """One main indicator's answers (``?section=``, or the one holding ``?item=``) under the
+    summary of every main indicator; the JSON twin holds the whole assessment."""
     quota = quota_bytes(request)
+    base = _page_url(edition, province)
     with store.reading() as session:
         view = assessments.view(session, ctx.actor, edition, province)
         used = evidence.usage(session, view.assessment)
         if wants_json(request):
-            return JSONResponse({**page_json(view, _page_url(edition, province)),
+            return JSONResponse({**page_json(view, base),
                                  "evidence_quota": {"used_bytes": used, "quota_bytes": quota}})
-        values = page_values(session, view, ctx.actor, ctx.lang, _page_url(edition, province))
+        values = page_values(session, view, ctx.actor, ctx.lang, base,
+                             section=section_of(view, section, item))
     values["upload_note"] = upload_note(ctx.lang, used, quota, UPLOAD_FILES, upload_file_bytes(),
                                         evidence.max_bytes())
     return render(request, ctx, "app/assessment.html", values, extra_text=TEXT)
@@ -104,16 +111,18 @@ def save_answer(request: Request, edition: str, province: str, code: str, ctx: P
     version = _version(form, "version", code, required=True)
     note = form.get("note")
     with store.transaction() as session:
-        answer = assessments.save_answer(session, ctx.actor, edition, province, code, raw, version,
-                                         note if isinstance(note, str) else None)
-        saved_version = answer.version
-    with store.reading() as session:   # after the commit: the write lock is held for the save only
-        view = assessments.view(session, ctx.actor, edition, province)
-        body = {**answer_json(view, code, _page_url(edition, province)), **points_summary(view)}
-        body["version"] = saved_version
-    if wants_json(request):
-        return JSONResponse(body)
-    return _back(form, edition, province, code)
+        saved = changes.save_answer(session, ctx.actor, edition, province, code, raw, version,
+                                    note if isinstance(note, str) else None)
+    if not wants_json(request):
+        return _back(form, edition, province, code)
+    # After the commit (the write lock is held for the save only), a narrow read: this answer's
+    # evidence and comment count, and each answer's points — not the whole assessment.
+    answer, catalogue = saved.answer, saved.catalogue
+    with store.reading() as session:
+        files, comments = assessments.answer_extras(session, answer.id)
+        summary = assessments.summary(session, catalogue, answer.assessment_id)
+    return JSONResponse({**answer_body(catalogue.item(code), answer, files, comments,
+                                       _page_url(edition, province)), **summary.as_dict()})
 
 
 @router.post("/{edition}/{province:province}/answers/{code}/preview")
@@ -139,7 +148,7 @@ def add_comment(request: Request, edition: str, province: str, code: str, ctx: P
                 store: StoreDep, form: FormDep):
     body = form.get("body")
     with store.transaction() as session:
-        assessments.add_comment(session, ctx.actor, edition, province, code,
+        changes.add_comment(session, ctx.actor, edition, province, code,
                                 body if isinstance(body, str) else "")
         view = assessments.view(session, ctx.actor, edition, province)
         comments = view.answers[code].comments
@@ -234,7 +243,7 @@ def change_state(request: Request, edition: str, province: str, ctx: PostDep, st
     reason = form.get("reason")
     version = _version(form, "version", None, required=False)
     with store.transaction() as session:
-        changed = assessments.transition(session, ctx.actor, edition, province, str(name),
+        changed = changes.transition(session, ctx.actor, edition, province, str(name),
                                          reason if isinstance(reason, str) else None, version)
         body = {"state": changed.state, "version": changed.version}
     if wants_json(request):

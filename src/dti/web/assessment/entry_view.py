@@ -3,27 +3,30 @@ values (sections, answer blocks, inputs, evidence, comments, the state changes o
 twin, and the form's own words (Vietnamese first).
 
 Points shown on the page are the self-assessed ones the province typed (the appraised and final
-ones beside them once the ministry has appraised); numbers follow the interface language (vi-VN
-writes 2,5).  Which controls appear is decided with :func:`dti.workflow.decide`, for display only.
+ones beside them once the ministry has appraised), always with two decimals; numbers follow the
+interface language (vi-VN writes 2,50).  Each answer says the state it is really in: a draft is
+not "awaiting appraisal" until the assessment is submitted.  Which controls appear is decided
+with :func:`dti.workflow.decide`, for display only.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dti.errors import NotFound
 from dti.formatting import format_number
 from dti.messages import bilingual
 from dti.scoring import Field, SubIndicator
 from dti.store.accounts import Actor
 from dti.store.assessments import AssessmentView
-from dti.store.models import Evidence, User
+from dti.store.models import Answer, Evidence, User
 from dti.units import load_unit_set
-from dti.workflow import Action, decide
+from dti.web.assessment.words import local_time, points_text
+from dti.workflow import OPEN_STATES, Action, State, decide
 
-VIETNAM_OFFSET = timedelta(hours=7)    # the store keeps naive UTC; Việt Nam has no summer time
 STATE_ACTIONS = (Action.SUBMIT, Action.START_REVIEW, Action.RETURN, Action.FINISH_APPRAISAL,
                  Action.APPROVE)
 
@@ -37,11 +40,30 @@ def words(lang: str) -> dict[str, str]:
 
 
 def fmt_points(value: float | None, lang: str) -> str:
-    """Points as few decimals as they need: 10, 2,5 (vi) / 2.5 (en); '—' when none."""
-    if value is None:
-        return "—"
+    """Points with two decimals: 10,00, 2,50 (vi) / 2.50 (en); '—' when none."""
+    return points_text(value, lang)
+
+
+def _typed_number(value: float, lang: str) -> str:
+    """A number the province typed, as few decimals as it has: 3, 2,5 (vi) / 2.5 (en)."""
     text = format_number(value, lang, 4)
     return text.rstrip("0").rstrip("," if lang == "vi" else ".")
+
+
+AWAITING = frozenset({State.SUBMITTED, State.IN_REVIEW})
+
+
+def answer_state(review_status: str, assessment_state: str) -> str:
+    """The state an answer is really in, for its label: returned and appraised answers say so; an
+    answer not yet appraised is a draft while the assessment is with the province, awaits
+    appraisal once it is submitted, and is "not yet appraised" after that."""
+    if review_status == "returned":
+        return "returned"
+    if review_status == "accepted":
+        return "appraised"
+    if assessment_state in OPEN_STATES:   # still with the province
+        return "draft"
+    return "awaiting" if assessment_state in AWAITING else "not_appraised"
 
 
 def _plain_number(value: float, lang: str) -> str:
@@ -86,7 +108,7 @@ def value_text(item: SubIndicator, value: dict | None, lang: str) -> str:
         if v is None:
             continue
         if field.kind == "number":
-            shown = fmt_points(v, lang)
+            shown = _typed_number(v, lang)
         elif field.kind == "choice":
             shown = next((o.label for o in field.options if o.key == v), str(v))
         else:
@@ -107,7 +129,7 @@ def upload_note(lang: str, used: int, quota: int, files: int, request: int, file
 
 
 def _when(at: datetime | None) -> str:
-    return f"{at + VIETNAM_OFFSET:%d/%m/%Y %H:%M}" if at else ""
+    return local_time(at)
 
 
 def _size(size: int, lang: str) -> str:
@@ -127,8 +149,7 @@ def section_points(view: AssessmentView, which: str = "self") -> dict[str, float
 
 def points_summary(view: AssessmentView) -> dict[str, Any]:
     """What changes on the page after a save: progress, the total and each section's points."""
-    return {"progress": view.progress(), "total_points": view.total_points("self"),
-            "main_points": section_points(view)}
+    return view.summary().as_dict()
 
 
 def _evidence_json(rows: list[Evidence], base: str) -> list[dict[str, Any]]:
@@ -139,14 +160,19 @@ def _evidence_json(rows: list[Evidence], base: str) -> list[dict[str, Any]]:
 
 def answer_json(view: AssessmentView, code: str, base: str = "") -> dict[str, Any]:
     entry = view.answers[code]
-    a = entry.answer
-    item = view.catalogue.item(code)
-    return {"code": code, "self_value": a.self_value, "self_points": a.self_points,
+    return answer_body(view.catalogue.item(code), entry.answer, entry.evidence,
+                       len(entry.comments), base)
+
+
+def answer_body(item: SubIndicator | None, a: Answer, evidence: list[Evidence], comments: int,
+                base: str = "") -> dict[str, Any]:
+    """One answer as the page's JSON twin and a save's reply show it."""
+    return {"code": a.indicator_code, "self_value": a.self_value, "self_points": a.self_points,
             "max_points": item.max_points if item else None,
             "appraised_value": a.appraised_value, "appraised_points": a.appraised_points,
             "final_points": a.final_points, "note": a.note, "version": a.version,
             "review_status": a.review_status, "return_reason": a.return_reason,
-            "evidence": _evidence_json(entry.evidence, base), "comments": len(entry.comments)}
+            "evidence": _evidence_json(evidence, base), "comments": comments}
 
 
 def page_json(view: AssessmentView, base: str) -> dict[str, Any]:
@@ -174,6 +200,7 @@ def _row(view: AssessmentView, item: SubIndicator, lang: str, names: dict[int, s
     a = entry.answer
     return {
         "item": item, "answer": a, "name": item.name_en if lang == "en" and item.name_en else item.name_vi,
+        "state": answer_state(a.review_status, view.assessment.state),
         "inputs": _inputs(item, a.self_value, lang), "points": fmt_points(a.self_points, lang),
         "max": fmt_points(item.max_points, lang), "appraised": a.appraised_points is not None,
         "appraised_value": value_text(item, a.appraised_value, lang),
@@ -197,21 +224,59 @@ def _actions(actor: Actor, state: str, own: bool) -> list[dict[str, Any]]:
     return offered
 
 
+def section_of(view: AssessmentView, section: str | None, item: str | None) -> str:
+    """The main indicator a page shows: the one asked for (``?section=``), else the one holding
+    the asked-for sub-indicator (``?item=``, where a save or comment without script returns to),
+    else the first with an answer returned to the province, else the first."""
+    mains = [m.code for m in view.catalogue.mains]
+    if section:
+        if section not in mains:
+            raise NotFound(f"no main indicator {section!r} in this edition; it has "
+                           f"{', '.join(mains)}")
+        return section
+    found = view.catalogue.item(item) if item else None
+    if found is not None:
+        return found.main_code
+    returned = [i.main_code for i in view.catalogue.items
+                if view.answers[i.code].answer.review_status == "returned"]
+    return returned[0] if returned else mains[0]
+
+
+def section_stats(view: AssessmentView) -> dict[str, dict[str, int]]:
+    """Per main indicator: answered / to answer, evidence attached / required, answers returned."""
+    stats = {}
+    for main, items in view.catalogue.by_main().items():
+        scored = [i for i in items if i.scored]
+        needing = [i for i in scored if i.evidence_required]
+        answers = view.answers
+        stats[main] = {
+            "answered": sum(1 for i in scored if answers[i.code].answer.self_points is not None),
+            "required": len(scored),
+            "evidence_attached": sum(1 for i in needing if answers[i.code].evidence),
+            "evidence_needed": len(needing),
+            "returned": sum(1 for i in items if answers[i.code].answer.review_status == "returned")}
+    return stats
+
+
 def page_values(session: Session, view: AssessmentView, actor: Actor, lang: str, base: str,
-                only: str | None = None) -> dict[str, Any]:
-    """The template's values; ``only``: just that sub-indicator's block (a partial update)."""
+                only: str | None = None, section: str | None = None) -> dict[str, Any]:
+    """The template's values; ``section``: that main indicator's answers only (the form shows one
+    main indicator per page); ``only``: just that sub-indicator's block (a partial update)."""
     edition, a = view.edition, view.assessment
     own = actor.province_code == a.province_code
-    items = [i for i in view.catalogue.items if only is None or i.code == only]
+    items = [i for i in view.catalogue.items
+             if (only is None or i.code == only) and (section is None or i.main_code == section)]
     names = _uploaders(session, [e for i in items for e in view.answers[i.code].evidence])
     rows = [_row(view, i, lang, names) for i in items]
     by_code = {r["item"].code: r for r in rows}
-    main_points = section_points(view)
+    main_points, stats, by_main = section_points(view), section_stats(view), view.catalogue.by_main()
     sections = [{"main": m, "name": m.name_en if lang == "en" and m.name_en else m.name_vi,
                  "max": fmt_points(m.max_points, lang),
-                 "points": fmt_points(main_points.get(m.code), lang),
-                 "rows": [by_code[i.code] for i in view.catalogue.by_main()[m.code] if i.code in by_code]}
+                 "points": fmt_points(main_points.get(m.code), lang), "stats": stats[m.code],
+                 "current": m.code == section,
+                 "rows": [by_code[i.code] for i in by_main[m.code] if i.code in by_code]}
                 for m in view.catalogue.mains]
+    shown = [n for n, s in enumerate(sections) if s["current"]]
     unit = load_unit_set(edition.unit_set).get(a.province_code)
     t = words(lang)
     any_appraised = any(v.answer.appraised_points is not None for v in view.answers.values())
@@ -224,6 +289,8 @@ def page_values(session: Session, view: AssessmentView, actor: Actor, lang: str,
         "progress": view.progress(), "total_self": fmt_points(view.total_points("self"), lang),
         "total_final": fmt_points(view.total_points("final"), lang) if any_appraised else None,
         "sections": sections, "rows": rows,
+        "previous": sections[shown[0] - 1] if shown and shown[0] > 0 else None,
+        "next": sections[shown[0] + 1] if shown and shown[0] + 1 < len(sections) else None,
         "can_edit": bool(decide(Action.EDIT, actor.role, a.state, own)),
         "can_comment": bool(decide(Action.COMMENT, actor.role, a.state, own)),
         "can_remove": bool(decide(Action.EDIT, actor.role, a.state, own)) and a.submitted_at is None,

@@ -23,10 +23,12 @@ from dti.errors import InputError, NotFound, Problem
 from dti.io.assessment_xlsx import read_import
 from dti.messages import bilingual
 from dti.services import imports
+from dti.store import edition_rows
 from dti.store.db import Store
 from dti.store.evidence import clean_name, max_bytes, sniff
 from dti.web.assessment.deps import PostDep, StoreDep, UserDep, render, wants_json
 from dti.web.assessment.messages import localise
+from dti.web.assessment.words import edition_name
 
 router = APIRouter()
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -79,10 +81,11 @@ def download_template(edition: str, province: str, ctx: UserDep, store: StoreDep
 def import_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep):
     with store.reading() as session:
         target = imports.target(session, ctx.actor, edition, province)
+        name = edition_name(edition_rows.get(session, edition), ctx.lang)
     return render(request, ctx, "app/import.html", {
-        "base": _base(edition, province), "edition": edition, "province": province,
-        "province_name": target.province_name, "illustrative": target.illustrative},
-        extra_text=TEXT)
+        "base": _base(edition, province), "edition": edition, "edition_name": name,
+        "province": province, "province_name": target.province_name,
+        "unit_set": target.units.id, "illustrative": target.illustrative}, extra_text=TEXT)
 
 
 def _content_problems(name: str, data: bytes) -> list[Problem]:
@@ -144,7 +147,8 @@ def check_import(request: Request, edition: str, province: str, ctx: PostDep, st
               "file": name}
     with store.reading() as session:
         target, rows, problems = _read(session, ctx, edition, province, name, data)
-        values |= {"illustrative": target.illustrative, "province_name": target.province_name}
+        values |= {"illustrative": target.illustrative, "province_name": target.province_name,
+                   "unit_set": target.units.id}
         if problems:
             if wants_json(request):
                 raise InputError(problems)

@@ -2,29 +2,35 @@
 trail (per edition, per province, per answer, exportable as CSV).
 
 Paths start with a fixed word (``/review``, ``/audit``): the province pages'
-``/{edition}/{province}`` only takes a two-digit province code, so the two never meet.  Permissions are the store's:
-``require_role`` for the queue, ``authorize`` inside ``view``/``appraise_answer``, the audit's own
-scoping in ``audit.entries``.
+``/{edition}/{province}`` only takes a two-digit province code, so the two never meet.
+Permissions are the store's and the services': ``require_role`` for the queue, ``authorize``
+inside ``view`` and ``dti.services.assessments.appraise_answer``, the workflow's ``view_audit``
+behind ``audit.entries``.
 """
 
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dti.messages import bilingual
+from dti.services import assessments as changes
 from dti.store import audit, edition_rows
 from dti.store import review as review_store
 from dti.store.access import require_role
 from dti.formatting import format_number
 from dti.scoring import SubIndicator
-from dti.store.assessments import AssessmentView, appraise_answer, view
+from dti.store.assessments import AssessmentView, view
 from dti.units import load_unit_set
 from dti.web.assessment.deps import FormDep, PostDep, StoreDep, UserDep, render, wants_json
+from dti.web.assessment.words import (AUDIT_ACTIONS, ROLE_NAMES, STATE_NAMES, local_time,
+                                      points_text)
 from dti.workflow import Role, State, decide
 
 router = APIRouter()
@@ -64,9 +70,35 @@ def _sorted(rows: list[dict[str, Any]], sort: str) -> list[dict[str, Any]]:
     return sorted(rows, key=keys[sort])
 
 
+FILTERS = ("all", "returned", "changed", "missing_evidence")
+
+
+def _matches(line: dict[str, Any], show: str) -> bool:
+    """Whether an answer line belongs to the filter the reviewer chose."""
+    if show == "returned":
+        return line["review_status"] == "returned"
+    if show == "changed":
+        return line["diff"] is not None
+    if show == "missing_evidence":
+        return line["item"].evidence_required and not line["evidence"]
+    return True
+
+
+def _appraisal_section(v: AssessmentView, section: str | None, item: str | None) -> str:
+    mains = [m.code for m in v.catalogue.mains]
+    if section in mains:
+        return section
+    found = v.catalogue.item(item) if item else None
+    return found.main_code if found is not None else mains[0]
+
+
 @router.get("/review/{edition}/{province}")
-def appraisal_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep):
-    """Every answer with its evidence, comments and diff, and the reviewer's verdict forms."""
+def appraisal_page(request: Request, edition: str, province: str, ctx: UserDep, store: StoreDep,
+                   section: str | None = None, item: str | None = None, show: str = "all"):
+    """The answers of one main indicator (``?section=``), or of every main indicator that match a
+    filter (``?show=returned|changed|missing_evidence``), with their evidence, comments and
+    diff, and the reviewer's verdict forms; the JSON twin holds every answer."""
+    show = show if show in FILTERS else "all"
     with store.reading() as session:
         require_role(ctx.actor, Role.ADMIN, Role.REVIEWER)
         v = view(session, ctx.actor, edition, province)
@@ -84,9 +116,18 @@ def appraisal_page(request: Request, edition: str, province: str, ctx: UserDep, 
                                               "final_points", "return_reason", "diff")}
                         for line in lines]}))
     can_appraise = bool(state_actions(ctx.actor, assessment.state, ("appraise",)))
+    current = _appraisal_section(v, section, item) if show == "all" else None
+    counts = {f: sum(1 for line in lines if _matches(line, f)) for f in FILTERS}
+    shown = [line for line in lines if _matches(line, show)
+             and (current is None or line["main_code"] == current)]
+    here = f"/app/review/{quote(edition, safe='')}/{province}"
     return render(request, ctx, "app/appraise.html", {
-        "edition": v.edition, "assessment": assessment, "unit": unit, "lines": lines,
-        "mains": v.catalogue.mains, "totals": totals, "can_appraise": can_appraise,
+        "edition": v.edition, "assessment": assessment, "unit": unit, "lines": shown,
+        "mains": [m for m in v.catalogue.mains if any(x["main_code"] == m.code for x in shown)],
+        "all_mains": v.catalogue.mains, "current": current, "show": show, "filters": FILTERS,
+        "counts": counts, "here": here,
+        "back": f"{here}?show={show}" if current is None else f"{here}?section={current}",
+        "totals": totals, "can_appraise": can_appraise,
         "actions": state_actions(ctx.actor, assessment.state,
                                  ("start_review", "return", "finish_appraisal", "approve")),
         "can_reopen": bool(state_actions(ctx.actor, assessment.state, ("reopen",))),
@@ -103,38 +144,45 @@ def appraise(request: Request, edition: str, province: str, code: str, ctx: Post
     holds up the other requests."""
     raw = {k[2:]: v for k, v in form.items() if k.startswith("f_") and isinstance(v, str)}
     with store.transaction() as session:
-        answer = appraise_answer(session, ctx.actor, edition, province, code, version, decision,
-                                 raw=raw, reason=reason)
+        answer = changes.appraise_answer(session, ctx.actor, edition, province, code, version,
+                                         decision, raw=raw, reason=reason)
         result = {"code": code, "version": answer.version, "review_status": answer.review_status,
                   "appraised_points": answer.appraised_points,
                   "final_points": answer.final_points}
     if wants_json(request):
         return JSONResponse(result)
-    return RedirectResponse(f"/app/review/{edition}/{province}#a-{code}", 303)
+    back = form.get("next")       # the page the reviewer was on (its filter or main indicator)
+    here = f"/app/review/{quote(edition, safe='')}/{province}"
+    if not (isinstance(back, str) and back.startswith(here + "?") and "\\" not in back):
+        back = f"{here}?item={quote(code, safe='')}"
+    return RedirectResponse(f"{back}#a-{code}", 303)
 
 
 # -- audit trail ---------------------------------------------------------------------------------
 
 
 def _audit_rows(store, ctx, edition: str, province: str | None, indicator: str | None,
-                limit: int | None) -> tuple[Any, list[dict[str, Any]]]:
+                limit: int | None) -> tuple[Any, list[dict[str, Any]], dict[str, dict[str, str]]]:
+    """The edition, its audit lines, and the recorded identifiers the page can name."""
     with store.reading() as session:
         row = edition_rows.get(session, edition)
         rows = audit.entries(session, ctx.actor, edition, province or None, indicator or None,
                              limit=limit)
-    return row, rows
+        names = _record_names(row, ctx.lang)
+    return row, rows, names
 
 
 @router.get("/audit/{edition}")
 def audit_page(request: Request, edition: str, ctx: UserDep, store: StoreDep,
                province: str | None = None, indicator: str | None = None):
     """Who changed what, when, with the reason, newest first (the newest 500 lines)."""
-    row, rows = _audit_rows(store, ctx, edition, province, indicator, AUDIT_LIMIT)
+    row, rows, names = _audit_rows(store, ctx, edition, province, indicator, AUDIT_LIMIT)
     if wants_json(request):
         return JSONResponse(jsonable({"edition": edition, "entries": rows}))
     return render(request, ctx, "app/audit.html", {
         "edition": row, "rows": rows, "province": province or "", "indicator": indicator or "",
-        "limit": AUDIT_LIMIT, "change": audit_change, "illustrative": row.illustrative},
+        "limit": AUDIT_LIMIT, "change": partial(audit_change, lang=ctx.lang, names=names),
+        "action_names": AUDIT_ACTIONS[ctx.lang], "illustrative": row.illustrative},
         extra_text=TEXT)
 
 
@@ -142,7 +190,7 @@ def audit_page(request: Request, edition: str, ctx: UserDep, store: StoreDep,
 def audit_csv(edition: str, ctx: UserDep, store: StoreDep, province: str | None = None,
               indicator: str | None = None):
     """The same lines as the page, every one of them, as a CSV attachment."""
-    _, rows = _audit_rows(store, ctx, edition, province, indicator, None)
+    _, rows, _ = _audit_rows(store, ctx, edition, province, indicator, None)
     name = "-".join(p for p in ("audit", edition, province, indicator) if p)
     return Response(audit.to_csv(rows).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{_safe(name)}.csv"'})
@@ -240,28 +288,63 @@ def answer_lines(v: AssessmentView, diff: dict[str, dict[str, Any]], lang: str) 
 
 
 def main_totals(v: AssessmentView) -> list[dict[str, Any]]:
-    """Self-assessed, appraised and final points of each main indicator, and the total."""
+    """Self-assessed, appraised and final points of each main indicator, and the total.
+
+    ``appraised_any`` says whether any of its answers has been appraised: an appraised sum of 0
+    before any appraisal is no appraisal, and the page says "not yet appraised" instead."""
     out = []
     for main, items in v.catalogue.by_main().items():
         m = next(x for x in v.catalogue.mains if x.code == main)
         answers = [v.answers[i.code].answer for i in items if i.scored]
         out.append({"code": main, "name_vi": m.name_vi, "name_en": m.name_en, "max": m.max_points,
                     **{w: round(sum(getattr(a, f"{w}_points") or 0.0 for a in answers), 4)
-                       for w in ("self", "appraised", "final")}})
+                       for w in ("self", "appraised", "final")},
+                    "appraised_any": any(a.appraised_points is not None for a in answers)})
     out.append({"code": "", "name_vi": "Tổng", "name_en": "Total",
                 "max": sum(r["max"] for r in out),
-                **{w: round(sum(r[w] for r in out), 4) for w in ("self", "appraised", "final")}})
+                **{w: round(sum(r[w] for r in out), 4) for w in ("self", "appraised", "final")},
+                "appraised_any": any(r["appraised_any"] for r in out)})
     return out
 
 
-def audit_change(before: Any, after: Any) -> list[tuple[str, str, str]]:
-    """What an audit line changed: the keys whose value differs, before → after."""
-    def text(x: Any) -> str:
-        return "—" if x is None else json.dumps(x, ensure_ascii=False, sort_keys=True) \
-            if not isinstance(x, str) else x
+def _record_names(edition: Any, lang: str) -> dict[str, dict[str, str]]:
+    """Recorded identifiers the audit page can name: the edition's catalogue (its id is what
+    ``edition.create`` records)."""
+    catalogue = edition.catalogue or {}
+    name = (catalogue.get("name_en") if lang == "en" else None) or catalogue.get("name_vi")
+    return {"catalogue": {catalogue.get("id"): name}} if name else {}
 
+
+def audit_change(before: Any, after: Any, lang: str = "vi",
+                 names: dict[str, dict[str, str]] | None = None) -> list[tuple[str, str, str]]:
+    """What an audit line changed: the keys whose value differs, before → after, each value as
+    the rest of the app writes it (:func:`audit_value`; ``names``: more identifiers by key)."""
+    names = names or {}
     if isinstance(before, dict) or isinstance(after, dict):
         b, a = before or {}, after or {}
         keys = [k for k in {**b, **a} if b.get(k) != a.get(k) and k != "version"]
-        return [(k, text(b.get(k)), text(a.get(k))) for k in keys]
-    return [("", text(before), text(after))]
+        return [(k, audit_value(k, b.get(k), lang, names), audit_value(k, a.get(k), lang, names))
+                for k in keys]
+    return [("", audit_value("", before, lang, names), audit_value("", after, lang, names))]
+
+
+def audit_value(key: str, value: Any, lang: str,
+                names: dict[str, dict[str, str]] | None = None) -> str:
+    """One recorded value in the page's words: a state, an answer's review status, a role or a
+    named identifier by its name, points with two decimals, a stored UTC time in Vietnam time;
+    anything else as recorded (JSON for a structure)."""
+    if value is None:
+        return "—"
+    known = {"state": STATE_NAMES[lang], "role": ROLE_NAMES[lang], **(names or {})}.get(key)
+    if known is not None and isinstance(value, str):
+        return known.get(value, value)
+    if key == "review_status" and isinstance(value, str):
+        return TEXT[lang].get(f"status_{value}", value)
+    if key.endswith("_points") and isinstance(value, (int, float)):
+        return points_text(value, lang)
+    if key.endswith(("_at", "_until")) and isinstance(value, str):
+        try:
+            return local_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)

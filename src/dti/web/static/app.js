@@ -6,12 +6,15 @@
   var csrf = meta ? meta.getAttribute("content") : "";
   var lang = document.documentElement.lang === "en" ? "en" : "vi";
   var numbers = new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-US", {maximumFractionDigits: 4});
+  // Points always with two decimals, as the server writes them (416,72 cannot be read as 416 715).
+  var pointsFormat = new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-US",
+                                           {minimumFractionDigits: 2, maximumFractionDigits: 2});
   var wordsNode = document.getElementById("entry-words");
   var words = wordsNode ? JSON.parse(wordsNode.textContent) : {};
   // Points follow the typing; a save follows a change (leaving the field) or a pause in typing.
   var PREVIEW_MS = 300, SAVE_MS = 400, IDLE_SAVE_MS = 2000;
 
-  function points(value) { return value === null || value === undefined ? "—" : numbers.format(value); }
+  function points(value) { return value === null || value === undefined ? "—" : pointsFormat.format(value); }
 
   function post(url, form, extra) {
     var data = new FormData(form);
@@ -101,7 +104,7 @@
     status.textContent = words.conflict + " " + words.current_value + ": " +
       describe(form, current && current.self_value) + " ";
     var link = document.createElement("a");
-    link.href = window.location.pathname + "#" + form.closest("[data-answer]").id;
+    link.href = window.location.pathname + window.location.search + "#" + form.closest("[data-answer]").id;
     link.textContent = words.reload;
     link.addEventListener("click", function (e) { e.preventDefault(); window.location.reload(); });
     status.appendChild(link);

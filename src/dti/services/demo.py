@@ -3,26 +3,33 @@ workflow states, and one demo user per role — labelled as simulated everywhere
 
 The answers are drawn (seeded) so that each province's main-indicator values land near the
 synthetic demo data of :mod:`dti.editions.demo`, which follows the published 2022 ranks.  They are
-*not* real answers of any province.
+*not* real answers of any province.  Each state is reached through the real workflow — saves,
+submission, review, returns, appraisal, approval — by simulated officials of each province (no
+log-in) and the demo reviewers, over the weeks before the demo is made
+(:mod:`dti.services.demo_year`), so the audit trail holds every step.
 """
 
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from functools import cache
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dti.clock import now
 from dti.editions.demo import demo_dataset
-from dti.scoring import ScoringCatalogue, SubIndicator, illustrative_catalogue
+from dti.scoring import ScoringCatalogue, illustrative_catalogue
+from dti.services.demo_year import Cast, Province, VIETNAM, answer_for, moving_clock, plan, play
 from dti.services.edition_setup import create_edition
 from dti.store import audit
-from dti.store.accounts import Actor, create_user
+from dti.store.accounts import Actor, create_user, hash_password
 from dti.store.db import Store
-from dti.store.models import Answer, Assessment, EditionRow, User
+from dti.store.models import Assessment, EditionRow, User
+from dti.units import Unit, load_unit_set
 from dti.workflow import Role, State
 
 EDITION = "dti-2022-minh-hoa"
@@ -30,6 +37,8 @@ PASSWORD = "demo-dti-2026"
 SEED = 2022
 # Provinces with demo log-ins; their assessments stay in draft so the demo can be walked through.
 DEMO_PROVINCES = {"48": "danang", "19": "thainguyen", "01": "hanoi", "92": "cantho"}
+OPENED = timedelta(days=75)     # the window opened this long before the demo is made …
+CLOSES_IN = timedelta(days=90)  # … and closes this long after: the demo provinces can still fill in
 STATE_PLAN = ((State.DRAFT, 10), (State.SUBMITTED, 9), (State.IN_REVIEW, 8), (State.RETURNED, 5),
               (State.APPRAISED, 6))   # the rest: approved
 
@@ -43,24 +52,30 @@ class DemoLogin:
 
 
 def seed(store: Store, seed: int = SEED) -> list[DemoLogin]:
-    """Create (once) the demo users and the illustrative edition; the log-ins either way."""
+    """Create (once) the demo users and the illustrative edition, and take every simulated
+    province through its year; the log-ins either way.  One transaction: the demo is there
+    whole or not at all."""
     logins = _logins()
+    today = now()
     with store.transaction() as session:
-        if session.scalar(select(EditionRow).where(EditionRow.code == EDITION)) is not None:
+        if session.scalar(select(EditionRow.id).where(EditionRow.code == EDITION)) is not None:
             return logins
-        users = {}
-        for login in logins:
-            users[login.username] = create_user(session, login.username, login.password, login.role,
-                                                login.province, _display(login))
-        admin = Actor.of(users["admin"])
-        catalogue = illustrative_catalogue()
-        t = now()
-        edition = create_edition(session, admin, catalogue, EDITION, 2022,
-                                 "DTI cấp tỉnh 2022 — bản minh hoạ (số liệu mô phỏng)",
-                                 "Provincial DTI 2022 — illustrative edition (simulated data)",
-                                 opens_at=t - timedelta(days=30), closes_at=t + timedelta(days=90))
-        session.flush()
-        _simulate(session, edition, catalogue, users, np.random.default_rng(seed))
+        with moving_clock(today - OPENED - timedelta(days=1)) as moment:   # set up the day before
+            users = {login.username: create_user(session, login.username, login.password,
+                                                 login.role, login.province, _display(login))
+                     for login in logins}
+            admin = Actor.of(users["admin"])
+            catalogue = illustrative_catalogue()
+            edition = create_edition(session, admin, catalogue, EDITION, 2022,
+                                     "DTI cấp tỉnh 2022 — bản minh hoạ (số liệu mô phỏng)",
+                                     "Provincial DTI 2022 — illustrative edition (simulated data)",
+                                     opens_at=today - OPENED, closes_at=today + CLOSES_IN)
+            session.flush()
+            provinces = _provinces(session, edition, catalogue, users, np.random.default_rng(seed))
+            first_day = (today - OPENED + VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
+            year = np.random.default_rng([seed, 1])   # the year's own stream: answers stay as drawn
+            steps = [step for p in provinces for step in plan(p, catalogue, first_day, year)]
+            play(session, EDITION, steps, {name: Actor.of(u) for name, u in users.items()}, moment)
         audit.write(session, admin, "demo.seed", edition=EDITION,
                     after={"seed": seed, "note": "simulated answers, not real data"})
     return logins
@@ -85,95 +100,88 @@ def _display(login: DemoLogin) -> str:
     return f"Cán bộ {kind} {login.province} (demo)"
 
 
-def answer_for(item: SubIndicator, quality: float, rng: np.random.Generator) -> dict[str, Any]:
-    """A simulated answer whose points come near ``quality`` × max points."""
-    quality = quality if np.isfinite(quality) else 0.5
-    q = float(np.clip(quality + rng.normal(0, 0.12), 0, 1))
-    out: dict[str, Any] = {}
-    for field in item.rule.fields:
-        if field.kind == "yesno":
-            out[field.name] = bool(rng.random() < q)
-        elif field.kind == "choice":
-            best = min(field.options, key=lambda o: abs(o.fraction - q))
-            out[field.name] = best.key
-        else:
-            out[field.name] = None
-    numbers = [f for f in item.rule.fields if f.kind == "number"]
-    if item.rule.kind == "ratio" and len(numbers) == 2:
-        total = int(rng.integers(20, 400))
-        out[numbers[0].name], out[numbers[1].name] = int(round(q * total)), total
-    elif item.rule.kind == "steps":
-        out[numbers[0].name] = _steps_value(item, q)
-    else:
-        for f in numbers:
-            out[f.name] = round(float(q * 100), 1)
+def _provinces(session, edition: EditionRow, catalogue: ScoringCatalogue, users: dict[str, User],
+               rng: np.random.Generator) -> list[Province]:
+    """Each province's final state, drawn answers and officials (the simulated provinces' are
+    added to ``users``), in province-code order; every assessment is labelled simulated."""
+    data = demo_dataset()
+    codes = list(session.scalars(select(Assessment.province_code)
+                                 .where(Assessment.edition_id == edition.id)
+                                 .order_by(Assessment.province_code)))
+    session.execute(update(Assessment).where(Assessment.edition_id == edition.id)
+                    .values(simulated=True))
+    states = _state_plan(codes, rng)
+    users.update(_officials(session, {c: s for c, s in states.items() if c not in DEMO_PROVINCES}))
+    provinces = []
+    for n, code in enumerate(codes):
+        row = data.units.index(code)
+        quality = {c: float(data.values[row, data.columns.index(c)]) for c in data.columns}
+        answers = _answers(catalogue, quality, code, states[code], rng)
+        provinces.append(Province(code, states[code], answers, quality, _cast(code, n)))
+    return provinces
+
+
+def _answers(catalogue: ScoringCatalogue, quality: dict[str, float], code: str, state: State,
+             rng: np.random.Generator) -> dict[str, dict]:
+    """The answers the province's editor will save: all of them once it submits; about 60 % in a
+    simulated draft; half in a demo province's draft, the rest left for the visitor."""
+    partial = state is State.DRAFT and code not in DEMO_PROVINCES
+    out = {}
+    for item in catalogue.items:
+        if partial and rng.random() < 0.4:
+            continue
+        if code in DEMO_PROVINCES and rng.random() < 0.5:
+            continue
+        out[item.code] = answer_for(item, quality.get(item.main_code, 0.5), rng)
     return out
 
 
-def _steps_value(item: SubIndicator, q: float) -> float:
-    """The smallest threshold whose points reach q × max (or 0)."""
-    steps = sorted(getattr(item.rule, "steps", ()), key=lambda s: s.threshold)
-    for step in steps:
-        if step.points >= q * item.max_points:
-            return step.threshold if step.strict is False else step.threshold + 1
-    return steps[-1].threshold if steps else 0
+def _officials(session, states: dict[str, State]) -> dict[str, User]:
+    """A simulated province's editor, and its approver once it submits.  They act in the
+    simulated year but cannot log in: inactive, with the hash of a password nobody was told (one
+    Argon2 hash for all of them: each takes a good part of a second, on purpose)."""
+    hashed = hash_password(secrets.token_urlsafe(32))
+    out = {}
+    for code, state in states.items():
+        for role in (Role.EDITOR, Role.APPROVER)[:1 if state is State.DRAFT else 2]:
+            kind = "nhập liệu" if role is Role.EDITOR else "phê duyệt"
+            user = User(username=_username(code, role), password_hash=hashed, role=role.value,
+                        display_name=f"Cán bộ {kind} — {_units()[code].name_vi} (mô phỏng)",
+                        province_code=code, active=False, created_at=now())
+            session.add(user)
+            out[user.username] = user
+    session.flush()
+    return out
 
 
-def _simulate(session, edition: EditionRow, catalogue: ScoringCatalogue, users: dict[str, User],
-              rng: np.random.Generator) -> None:
-    data = demo_dataset()
-    assessments = list(session.scalars(select(Assessment).where(Assessment.edition_id == edition.id)
-                                       .order_by(Assessment.province_code)))
-    states = _state_plan([a.province_code for a in assessments], rng)
-    approver = {u.province_code: u for u in users.values() if u.role == Role.APPROVER.value}
-    reviewer = users["thamdinh1"]
-    t = now()
-    for a in assessments:
-        row = data.units.index(a.province_code)
-        quality = {c: float(data.values[row, data.columns.index(c)]) for c in data.columns}
-        state = states[a.province_code]
-        partial = state is State.DRAFT and a.province_code not in DEMO_PROVINCES
-        answers = {x.indicator_code: x for x in session.scalars(
-            select(Answer).where(Answer.assessment_id == a.id))}
-        for item in catalogue.items:
-            if partial and rng.random() < 0.4:
-                continue
-            if a.province_code in DEMO_PROVINCES and rng.random() < 0.5:
-                continue   # half left for the demo user to fill in
-            value = answer_for(item, quality.get(item.main_code, 0.5), rng)
-            points = item.points(value) if item.scored else None
-            x = answers[item.code]
-            x.self_value, x.self_points, x.final_points = value, points, points
-            x.version, x.updated_at = 1, t
-            if state in (State.APPRAISED, State.APPROVED):
-                x.appraised_value, x.appraised_points = value, points
-                x.review_status, x.reviewed_version, x.reviewed_value = "accepted", 1, value
-        if state is State.RETURNED:
-            x = answers[catalogue.items[int(rng.integers(len(catalogue.items)))].code]
-            x.review_status = "returned"
-            x.return_reason = "Minh chứng chưa khớp với số liệu kê khai (mô phỏng)."
-            x.reviewed_version, x.reviewed_value = x.version, x.self_value
-            a.return_reason = "Một số chỉ số chưa có minh chứng phù hợp (mô phỏng)."
-        a.state, a.simulated, a.updated_at = state.value, True, t
-        if state is not State.DRAFT:
-            submitter = approver.get(a.province_code)
-            a.submitted_by = submitter.id if submitter else None
-            a.submitted_at = t
-        if state in (State.IN_REVIEW, State.RETURNED, State.APPRAISED, State.APPROVED):
-            a.reviewed_by = reviewer.id
-        if state is State.APPROVED:
-            a.approved_by, a.approved_at = reviewer.id, t
+def _cast(code: str, n: int) -> Cast:
+    """The province's editor and approver; the two demo reviewers take turns, one appraising
+    and the other approving."""
+    first, second = ("thamdinh1", "thamdinh2")[::1 if n % 2 == 0 else -1]
+    return Cast(_username(code, Role.EDITOR), _username(code, Role.APPROVER), first, second)
+
+
+def _username(code: str, role: Role) -> str:
+    """``danang.nhaplieu``, ``hagiang.pheduyet``: the province's name without diacritics."""
+    slug = DEMO_PROVINCES.get(code) or re.sub(r"[^a-z]", "", re.sub(
+        r" (province|city)$", "", _units()[code].name_en.lower()))
+    return f"{slug}.{'nhaplieu' if role is Role.EDITOR else 'pheduyet'}"
+
+
+@cache
+def _units() -> dict[str, Unit]:
+    return {u.code: u for u in load_unit_set("provinces-63").units}
 
 
 def _state_plan(codes: list[str], rng: np.random.Generator) -> dict[str, State]:
     others = [c for c in codes if c not in DEMO_PROVINCES]
     order = list(rng.permutation(others))
-    plan = {c: State.DRAFT for c in DEMO_PROVINCES if c in codes}
+    states = {c: State.DRAFT for c in DEMO_PROVINCES if c in codes}
     i = 0
     for state, n in STATE_PLAN:
         for c in order[i:i + n]:
-            plan[c] = state
+            states[c] = state
         i += n
     for c in order[i:]:
-        plan[c] = State.APPROVED
-    return plan
+        states[c] = State.APPROVED
+    return states

@@ -3,7 +3,7 @@ in the DTI points method one sub-indicator point is 1/1000 of the total."""
 
 import pytest
 
-from dti.analysis.planner_answers import points_to_gain, what_if_answers
+from dti.analysis.planner.answers import points_to_gain, what_if_answers
 from dti.editions import load_edition
 from dti.editions.demo import demo_dataset
 from dti.errors import InputError

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from dti.analysis.planner_answers import what_if_answers
+from dti.analysis.planner.answers import what_if_answers
 from dti.cli.analyse import _emit
 from dti.cli.app import LANG, OUT, console
 from dti.cli.inputs import input_options, load_inputs

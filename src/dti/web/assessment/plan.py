@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dti.analysis.planner_answers import points_to_gain, what_if_answers
+from dti.analysis.planner.answers import points_to_gain, what_if_answers
 from dti.editions import load_edition
 from dti.messages import bilingual
 from dti.store import assessments

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from dti.analysis.planner_model import column_scales
+from dti.analysis.planner.model import column_scales
 from dti.engine.build import Build, build
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe

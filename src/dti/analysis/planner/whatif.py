@@ -16,8 +16,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from dti.analysis.planner_inputs import check_changes
-from dti.analysis.planner_model import changed_data, report_nodes
+from dti.analysis.planner.inputs import check_changes
+from dti.analysis.planner.model import changed_data, report_nodes
 from dti.engine.build import Build, build
 from dti.engine.compare import Comparison, compare
 from dti.engine.data import Dataset

@@ -23,8 +23,8 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import yaml
 
-from dti.analysis.planner_inputs import check_changes, parse_number
-from dti.analysis.planner_whatif import WhatIf, what_if
+from dti.analysis.planner.inputs import check_changes, parse_number
+from dti.analysis.planner.whatif import WhatIf, what_if
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
 from dti.errors import InputError, Problem

@@ -21,15 +21,15 @@ means over values used as they are; any other method raises ComputeError with th
 main-indicator (data-node) values are planned here.
 """
 
-from dti.analysis.planner_defend import Defence, Threat, defend
-from dti.analysis.planner_inputs import check_changes, check_weights, split_assignments
-from dti.analysis.planner_model import UnitModel, check_linear, report_nodes, unit_model
-from dti.analysis.planner_profile import Peer, Profile, Standing, profile
-from dti.analysis.planner_scenarios import (DEFAULT_FOLDER, Scenario, ScenarioComparison,
+from dti.analysis.planner.defend import Defence, Threat, defend
+from dti.analysis.planner.inputs import check_changes, check_weights, split_assignments
+from dti.analysis.planner.model import UnitModel, check_linear, report_nodes, unit_model
+from dti.analysis.planner.profile import Peer, Profile, Standing, profile
+from dti.analysis.planner.scenarios import (DEFAULT_FOLDER, Scenario, ScenarioComparison,
                                             compare_scenarios, load_scenario, load_scenarios,
                                             save_scenario, scenario_path)
-from dti.analysis.planner_target import Plan, PlanStep, Rival, Target, make_target, plan_for, plan_target
-from dti.analysis.planner_whatif import Change, WhatIf, what_if
+from dti.analysis.planner.target import Plan, PlanStep, Rival, Target, make_target, plan_for, plan_target
+from dti.analysis.planner.whatif import Change, WhatIf, what_if
 
 __all__ = [
     "Change", "DEFAULT_FOLDER", "Defence", "Peer", "Plan", "PlanStep", "Profile", "Rival",

@@ -1,7 +1,7 @@
 """The defence view: how many points each unit just below (or level with) a unit would need to
 overtake it — strictly above after rounding — and on which indicators.
 
-Each rival's answer is its own least-cost target plan (see :mod:`dti.analysis.planner_target`)
+Each rival's answer is its own least-cost target plan (see :mod:`dti.analysis.planner.target`)
 with the target "strictly above the defended unit", on the same build, confirmed by a rebuild.
 Among equally cheap plans the points go where the rival has most headroom; with cost weights,
 the cheapest indicators come first.
@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from dti.analysis.planner_model import rank_keys, unit_model
-from dti.analysis.planner_target import Plan, make_target, plan_for
+from dti.analysis.planner.model import rank_keys, unit_model
+from dti.analysis.planner.target import Plan, make_target, plan_for
 from dti.engine.build import build
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe

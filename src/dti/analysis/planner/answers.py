@@ -2,7 +2,7 @@
 
 A province changes some of its *answers* (not main-indicator values): the scoring catalogue turns
 every answer into points by its rule, the points into main-indicator values (Σ points ÷ the main
-indicator's maximum), and :func:`dti.analysis.planner_whatif.what_if` rebuilds the ranking with
+indicator's maximum), and :func:`dti.analysis.planner.whatif.what_if` rebuilds the ranking with
 those values, every other province fixed.  Answers not changed keep their current points.
 
 :func:`points_to_gain` answers the question asked before submission — "where are we losing
@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from dti.analysis.planner_model import changed_data
-from dti.analysis.planner_whatif import WhatIf, what_if
+from dti.analysis.planner.model import changed_data
+from dti.analysis.planner.whatif import WhatIf, what_if
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe
 from dti.errors import InputError, Problem

@@ -3,7 +3,7 @@
 Others stay fixed.  Ranks follow the competition rule at the published precision: to reach rank
 ≤ k the unit's *published* score must be ≥ the k-th best other unit's (a tie shares the rank); to
 be strictly above a unit it must exceed that unit's published score.  Each such condition is an
-exact real-valued threshold on the unit's score (see :mod:`dti.analysis.planner_model`), the plan
+exact real-valued threshold on the unit's score (see :mod:`dti.analysis.planner.model`), the plan
 is a mixed-integer programme solved by HiGHS, and every plan is confirmed by an actual rebuild —
 a plan the engine does not confirm is never reported.  A target that no plan reaches comes back
 as a :class:`Plan` with ``reachable=False`` and the reason, not as an exception.
@@ -16,10 +16,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from dti.analysis.planner_inputs import check_weights, parse_number
-from dti.analysis.planner_model import (UnitModel, above, at_least, changed_data, published,
+from dti.analysis.planner.inputs import check_weights, parse_number
+from dti.analysis.planner.model import (UnitModel, above, at_least, changed_data, published,
                                         rank_keys, report_nodes, round_up_to, unit_model)
-from dti.analysis.planner_solve import Programme, solve
+from dti.analysis.planner.solve import Programme, solve
 from dti.engine.build import Build, build
 from dti.engine.data import Dataset
 from dti.engine.recipe import Recipe

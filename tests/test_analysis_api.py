@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import dti.analysis
-from dti.analysis.batch import NO_SCORE, account_failures, coverage_note
+from dti.analysis.failures import NO_SCORE, account_failures, coverage_note
 from dti.analysis.spec import AnalysisSpec, plain_value
 from dti.editions import load_edition
 

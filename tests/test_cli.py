@@ -171,9 +171,9 @@ def test_framework_check_reports_every_problem(capsys, tmp_path):
     lines = err.strip().splitlines()
     assert lines == [
         "error: fw.csv, row 2, column 'parent', indicator 'a': parent 'X' of 'a' is not a code in "
-        "this framework [node.unknown_parent]",
+        "this framework; correct it, or add a row for that aggregate [node.unknown_parent]",
         "error: fw.csv, row 3, column 'parent', indicator 'b': parent 'X' of 'b' is not a code in "
-        "this framework [node.unknown_parent]",
+        "this framework; correct it, or add a row for that aggregate [node.unknown_parent]",
         "error: fw.csv, row 4, column 'parent', indicator 'P': aggregate 'P' has no children and "
         "no data (set compute: data, or give nodes this parent) [aggregate.no_children]",
     ]
@@ -240,7 +240,8 @@ def bad_file(tmp_path: Path, case: str) -> tuple[list[str], str]:
         (tmp_path / "fw.csv").write_text(POINTS_FRAMEWORK, "utf-8")
         value = "120" if case == "points" else "-5"
         (tmp_path / "v.csv").write_text(f"code,A,B\n01,{value},50\n", "utf-8")
-        return ["--framework", str(tmp_path / "fw.csv")], "v.csv"
+        # a custom framework takes its units from the data unless told: these are provinces
+        return ["--framework", str(tmp_path / "fw.csv"), "--units", "provinces-63"], "v.csv"
     return edition, "v.csv"
 
 

@@ -13,8 +13,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dti.engine import Dataset, Recipe, build
-from dti.engine.recipe import (AggregateSpec, ImputeSpec, NormaliseSpec, RankSpec, ScreenSpec,
-                               TreatSpec)
+from dti.engine.recipe import (SCREEN_AFTER, TREAT_FALLBACKS, AggregateSpec, ImputeSpec,
+                               NormaliseSpec, RankSpec, ScreenSpec, TreatSpec)
 from dti.framework.load import framework_from_dict
 from dti.framework.model import Framework
 
@@ -166,13 +166,15 @@ def test_scaling_all_weights_of_an_aggregate_changes_nothing(case, factor, data,
        impute=st.sampled_from(["none", "mean", "median", "group_mean", "group_median", "row_mean"]),
        treat=st.sampled_from(["none", "jrc"]),
        normalise=st.sampled_from(["minmax", "zscore", "goalposts", "rank", "percentile"]),
-       aggregate=st.sampled_from(["arithmetic", "geometric", "generalised"]))
+       aggregate=st.sampled_from(["arithmetic", "geometric", "generalised"]),
+       after=st.sampled_from(SCREEN_AFTER), fallback=st.sampled_from(TREAT_FALLBACKS))
 def test_permuting_units_permutes_values_and_ranks(case, data, impute, treat, normalise,
-                                                  aggregate):
+                                                  aggregate, after, fallback):
     n = len(case.data.units)
     order = np.array(data.draw(st.permutations(range(n))))
-    recipe = Recipe(impute=ImputeSpec(impute, "region"), screen=ScreenSpec(0.5),
-                    treat=TreatSpec(treat), normalise=NormaliseSpec(normalise, lower=1, upper=100),
+    recipe = Recipe(impute=ImputeSpec(impute, "region"), screen=ScreenSpec(0.5, after),
+                    treat=TreatSpec(treat, fallback=fallback),
+                    normalise=NormaliseSpec(normalise, lower=1, upper=100),
                     aggregate=AggregateSpec(aggregate, p=2.0),
                     rank=RankSpec(decimals=4, groups=("region",)))
     base = build(case.data, case.framework, recipe)

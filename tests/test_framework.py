@@ -82,7 +82,8 @@ E,Empty,2,,1,,aggregate
     assert ("aggregate.no_children", 9, "E") in found
     messages = [str(p) for p in caught.value.problems]
     assert "bad.csv, row 4, column 'parent', indicator 'i2': parent 'NOPE' of 'i2' is not a code " \
-           "in this framework [node.unknown_parent]" in messages
+           "in this framework; correct it, or add a row for that aggregate [node.unknown_parent]" \
+        in messages
     assert any("the parents form a cycle: P1 → P2 → P1" in m or "P2 → P1 → P2" in m
                for m in messages)
 

@@ -438,8 +438,8 @@ def test_no_unit_column(tmp_path, fw, units):
         ("data.unknown_column", 1, "place"), ("data.no_unit_column", 1, None)]
     assert problems[1].message == (
         "no column names the province; head the column of province codes or names 'code' or "
-        "'province' (also accepted: ma, mã, province_vi, tinh, tỉnh, unit, name, don_vi, đơn_vị, "
-        "name_vi, ten, tên, province_en, name_en)")
+        "'province' (also accepted: ucode, ma, mã, province_vi, tinh, tỉnh, unit, name, uname, "
+        "don_vi, đơn_vị, name_vi, ten, tên, province_en, name_en)")
 
 
 def test_a_row_with_values_but_no_province(tmp_path, fw, units):

@@ -11,9 +11,11 @@ from SALib.analyze import sobol as salib_analyze
 from SALib.sample import sobol as salib_sample
 from SALib.test_functions import Ishigami
 
+from dti.analysis.failures import NEGATIVE_IN_MEAN, ZERO_IN_MEAN
 from dti.analysis.sensitivity import sensitivity, sensitivity_records, sobol_estimate
 from dti.analysis.spec import SCALE_NOTE, AnalysisSpec, AnalysisSpecError
 from dti.engine import Dataset, Recipe
+from dti.engine.recipe import NormaliseSpec
 from dti.framework.load import framework_from_dict
 
 # the module (dti.analysis.sensitivity is the function, as dti.engine.build is)
@@ -198,31 +200,37 @@ def test_a_unit_first_under_every_choice_has_all_zero_indices():
 
 
 def test_failed_runs_are_counted_and_their_blocks_left_out():
-    # z-scores are negative for half the units: their geometric mean fails.
+    # z-scores are negative for half the units and min-max gives the lowest unit 0: every
+    # geometric mean fails, each run under its own reason.
     fw, data = case()
     spec = make_spec({"name": "normalise.method", "alternatives": ["minmax", "zscore"]},
                      {"name": "aggregate.method", "alternatives": ["arithmetic", "geometric"]})
     result = sensitivity(data, fw, Recipe(), spec, 64)
     U = salib_sample.sample(problem(2), 64, calc_second_order=False, seed=7)
-    bad = (U[:, 0] >= 0.5) & (U[:, 1] >= 0.5)
-    assert result.failed == bad.sum() > 0
-    assert sum(result.failures.values()) == result.failed
-    used = (~bad.reshape(64, 4).any(axis=1)).sum()
+    zscore, geometric = U[:, 0] >= 0.5, U[:, 1] >= 0.5
+    assert result.failed == geometric.sum() > 0
+    assert result.failures == {NEGATIVE_IN_MEAN: (geometric & zscore).sum(),
+                               ZERO_IN_MEAN: (geometric & ~zscore).sum()}
+    used = (~geometric.reshape(64, 4).any(axis=1)).sum()
     assert result.samples_used == used < 0.9 * 64
     assert np.isfinite(result.ranking.first).all() and np.isfinite(result.ranking.total).all()
     # the indices are conditional on the runs that could be built: the result says so plainly
-    (reason, count), = result.failures.items()
-    assert "geometric" in reason and count == bad.sum()
     note = next(n for n in result.notes if n.startswith("indices rest on"))
-    assert note == (f"indices rest on {used} of 64 samples: {reason} ({count} runs)")
+    assert note == (f"indices rest on {used} of 64 samples: {NEGATIVE_IN_MEAN} "
+                    f"({(geometric & zscore).sum()} runs); {ZERO_IN_MEAN} "
+                    f"({(geometric & ~zscore).sum()} runs)")
     assert SCALE_NOTE in result.notes and result.design == "saltelli"
+    (warning,) = result.warnings
+    assert warning.startswith(f"aggregate.method = geometric: {geometric.sum()} of "
+                              f"{geometric.sum()} runs fail (100%)")
 
 
 def test_no_note_when_almost_every_sample_survives():
     fw, data = case()
     spec = make_spec(WEIGHTS, {"name": "aggregate.method", "alternatives": ["arithmetic",
                                                                               "harmonic"]})
-    result = sensitivity(data, fw, Recipe(), spec, 64)
+    # min-max onto [1, 100]: no zero, so the harmonic mean is defined everywhere
+    result = sensitivity(data, fw, Recipe(normalise=NormaliseSpec("minmax", 1.0)), spec, 64)
     assert result.failures == {} and result.samples_used == result.N == 64
     assert result.notes == () and result.design == "saltelli"
     assert set(result.unit_score) == set(result.unit_rank)    # one scale: score indices too

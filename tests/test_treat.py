@@ -275,7 +275,8 @@ def matrices(draw):
 
 @seed(20240611)
 @settings(max_examples=200, deadline=None)
-@given(X=matrices(), max_points=st.integers(0, 6), fallback=st.sampled_from(["log", "none"]),
+@given(X=matrices(), max_points=st.integers(0, 6),
+       fallback=st.sampled_from(["log", "log_ct", "log_ct_plus", "none"]),
        skew=st.sampled_from([1.0, 2.0]), kurtosis=st.sampled_from([1.0, 3.5]))
 def test_treatment_properties(X, max_points, fallback, skew, kurtosis):
     spec = TreatSpec(method="jrc", max_points=max_points, fallback=fallback, skew=skew,
@@ -290,6 +291,7 @@ def test_treatment_properties(X, max_points, fallback, skew, kurtosis):
     assert not (r.winsorised.any(axis=0) & r.log_transformed).any()
     if fallback == "none":
         assert not r.log_transformed.any()
+    assert [bool(form) for form in r.log_forms] == r.log_transformed.tolist()
     s, k = skew_kurt_excel(Y)
     np.testing.assert_allclose(r.skew_after, s, rtol=1e-9, atol=1e-9, equal_nan=True)
     np.testing.assert_allclose(r.kurt_after, k, rtol=1e-9, atol=1e-9, equal_nan=True)

@@ -16,6 +16,7 @@ import pytest
 
 import dti.analysis.batch as batch
 from dti.analysis.batch import evaluate
+from dti.analysis.failures import NEGATIVE_IN_MEAN, ZERO_IN_MEAN
 from dti.analysis.spec import AnalysisSpec, AnalysisSpecError, runs_from_inputs, sample_design
 from dti.analysis.spec import SCALE_NOTE as FW_SCALE_NOTE
 from dti.analysis.uncertainty import SCORE_STATS, uncertainty, uncertainty_records
@@ -145,13 +146,19 @@ def test_the_four_choice_analysis_at_63_provinces():
     assert methods == {(n, a) for n in ("minmax", "zscore") for a in ("arithmetic", "geometric")}
     assert {s[3] for s in result.samples} == {1, 2, 3, 4, 5}
 
-    # A geometric mean of z-scores meets negative values: exactly those runs fail, are counted
-    # under one reason, and leave no rank or score behind.
-    geometric_z = np.array([s[1] == "zscore" and s[2] == "geometric" for s in result.samples])
-    np.testing.assert_array_equal(result.failed, geometric_z)
-    assert 400 < geometric_z.sum() < 600
-    (reason, count), = result.failures.items()
-    assert "geometric" in reason and count == geometric_z.sum()
+    # A geometric mean of z-scores meets negative values, one of min-max values meets the 0 of
+    # each indicator's lowest province: exactly the geometric runs fail, are counted under their
+    # reason, and leave no rank or score behind.
+    geometric = np.array([s[2] == "geometric" for s in result.samples])
+    zscore = np.array([s[1] == "zscore" for s in result.samples])
+    np.testing.assert_array_equal(result.failed, geometric)
+    assert 400 < (geometric & zscore).sum() < 600 and 400 < (geometric & ~zscore).sum() < 600
+    assert result.failures == {NEGATIVE_IN_MEAN: (geometric & zscore).sum(),
+                               ZERO_IN_MEAN: (geometric & ~zscore).sum()}
+    assert result.used == (~geometric).sum()
+    (warning,) = result.warnings
+    assert warning.startswith(f"aggregate.method = geometric: {geometric.sum():,} of "
+                              f"{geometric.sum():,} runs fail (100%), mostly for ")
     assert np.isnan(result.ranks[result.failed]).all()
     assert np.isnan(result.scores[result.failed]).all()
     assert not np.isnan(result.ranks[~result.failed]).any()

@@ -25,7 +25,10 @@ results land in fixed rows, so they do not depend
 on the order the threads finish in.
 
 Only a :class:`~dti.errors.DtiError` while preparing a combination makes its runs *failed*; any
-other exception is a bug and propagates.
+other exception is a bug and propagates.  The values stay those of the engine, but a run that takes
+a geometric or power mean over a negative value, or a geometric or harmonic mean over a zero one,
+for a unit that is ranked is marked in ``undefined`` (reason -> runs), so that the analyses can
+fail it with its reason (:mod:`dti.analysis.failures`) instead of ranking the engine's limit 0.
 """
 
 from __future__ import annotations
@@ -33,11 +36,12 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from dti.analysis.failures import NEGATIVE_IN_MEAN, UNDEFINED_MEANS, ZERO_IN_MEAN
 from dti.analysis.spec import AnalysisSpec, AnalysisSpecError
 from dti.engine.aggregate import (Plan, availability_threshold, compile_plan, from_power_mean,
                                   keep_available, power_of, transformed, zero_and_negative_rules)
@@ -59,7 +63,6 @@ POOL_CELLS = 2_000_000
 # Combinations with chunks waiting in the pool at most (each holds its arrays) before the next
 # one is prepared: enough to keep the pool busy while the calling thread prepares.
 MAX_AHEAD = 2
-NO_SCORE = "a unit with a nominal score got none (e.g. a geometric mean of values ≤ 0)"
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,8 @@ class BatchResult:
     ranks: dict[str, np.ndarray]
     failed: np.ndarray          # bool per run: the combination could not be built
     errors: dict[int, str]      # combination index -> the error that made its runs fail
+    # reason (failures.UNDEFINED_MEANS) -> bool per run: took such a mean for a ranked unit
+    undefined: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def check_outputs(framework: Framework, outputs: Sequence[str]) -> None:
@@ -112,7 +117,8 @@ def evaluate(data: Dataset, framework: Framework, combinations: Sequence[Recipe]
     runs, n = len(combination_of_run), len(data.units)
     result = BatchResult(data.units, outputs, {c: np.full((runs, n), np.nan) for c in outputs},
                          {c: np.full((runs, n), np.nan) for c in outputs},
-                         np.zeros(runs, dtype=bool), {})
+                         np.zeros(runs, dtype=bool), {},
+                         {reason: np.zeros(runs, dtype=bool) for reason in UNDEFINED_MEANS})
     evaluation = _Evaluation(data, framework, outputs, multipliers, result)
     members = _members(combination_of_run, len(combinations))
     # The builds before aggregation (mostly Python) run here while the pool aggregates and ranks
@@ -187,9 +193,12 @@ class _Evaluation:
 
     def work(self, combination: "_Combination", members: np.ndarray) -> int:
         M = None if self.multipliers is None else self.multipliers[members]
-        for code, (values, rank) in combination.evaluate(M).items():
+        outputs, undefined = combination.evaluate(M)
+        for code, (values, rank) in outputs.items():
             self.result.scores[code][members] = values
             self.result.ranks[code][members] = rank
+        for reason, runs in undefined.items():
+            self.result.undefined[reason][members] = runs
         return len(members)
 
 
@@ -262,12 +271,19 @@ class _Combination:
     outputs: dict[str, int]         # output code -> column
     data_values: np.ndarray         # units × data columns (an output may be a data column)
 
-    def evaluate(self, M: np.ndarray | None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    @property
+    def all_included(self) -> bool:
+        return bool(self.included.all())
+
+    def evaluate(self, M: np.ndarray | None) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
+                                                      dict[str, np.ndarray]]:
         """Scores and ranks (runs × units) of every output for the runs with multipliers ``M``
-        (runs × columns; None: one run with the plan's own weights)."""
+        (runs × columns; None: one run with the plan's own weights), and the runs that took an
+        undefined mean (reason -> bool per run, or of shape (1,) when every run did alike)."""
         columns: dict[int, np.ndarray] = {}
+        undefined: dict[str, np.ndarray] = {}
         for target in self.targets:
-            columns[target.column] = self._target(target, columns, M)
+            columns[target.column] = self._target(target, columns, M, undefined)
         runs = 1 if M is None else M.shape[0]
         n = len(self.included)
         out = {}
@@ -279,11 +295,12 @@ class _Combination:
             rank = descending_ranks(values.T, self.included[:, None], self.rank_method,
                                     self.decimals).T
             out[code] = (values, rank)
-        return out
+        return out, undefined
 
-    def _target(self, t: _Target, columns: dict[int, np.ndarray], M: np.ndarray | None
-                ) -> np.ndarray:
-        """The weighted (power) mean of ``t``'s children, as the engine's aggregate.
+    def _target(self, t: _Target, columns: dict[int, np.ndarray], M: np.ndarray | None,
+                undefined: dict[str, np.ndarray]) -> np.ndarray:
+        """The weighted (power) mean of ``t``'s children, as the engine's aggregate; a power
+        mean over a counted child ≤ 0 marks its runs in ``undefined``.
 
         Masks are only built where they can matter: a child aggregate with no missing value
         (and, for a power mean, no value ≤ 0) adds its weight to every unit's available weight."""
@@ -294,7 +311,19 @@ class _Combination:
             out = from_power_mean(sums.num / sums.available, t.power)
             if t.power is not None:
                 out = zero_and_negative_rules(out, t.power, sums.zero, sums.negative)
+                self._mark(undefined, NEGATIVE_IN_MEAN, sums.negative)
+                if t.power <= 0:   # p > 0: a zero child just adds 0, a defined mean
+                    self._mark(undefined, ZERO_IN_MEAN, sums.zero)
         return keep_available(out, sums.available, sums.total, self.threshold)
+
+    def _mark(self, undefined: dict[str, np.ndarray], reason: str,
+              cells: np.ndarray | None) -> None:
+        """Mark the runs (rows of ``cells``: runs × units, or 1 × units) where a ranked unit
+        has a flagged cell."""
+        if cells is None:
+            return
+        runs = (cells if self.all_included else cells & self.included).any(axis=1)
+        undefined[reason] = runs if reason not in undefined else undefined[reason] | runs
 
 
 @dataclass
@@ -427,38 +456,11 @@ def _cells(flags: np.ndarray) -> np.ndarray | None:
     return np.ascontiguousarray(flags.T, dtype=float) if flags.any() else None
 
 
-def nominal_ranks(data: Dataset, framework: Framework, recipe: Recipe,
-                  outputs: Sequence[str]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Scores (rounded as published) and ranks of the nominal build."""
+def nominal_ranks(data: Dataset, framework: Framework, recipe: Recipe, outputs: Sequence[str]
+                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], tuple[str, ...]]:
+    """Scores (rounded as published) and ranks of the nominal build, and the units its
+    screening leaves out (in data order): no run ranks them, and every output says so."""
     b = build(data, framework, recipe)
     return ({c: round_half_up(b.score(c), b.decimals) for c in outputs},
-            {c: b.rank(c).copy() for c in outputs})
-
-
-# ---------------------------------------------------- shared by the uncertainty and Sobol results
-
-def account_failures(build_failed: np.ndarray, errors: dict[int, str],
-                     combination_of_run: np.ndarray, scores: np.ndarray
-                     ) -> tuple[np.ndarray, dict[str, int]]:
-    """Which runs failed, and why (reason -> runs).
-
-    A run fails when its combination cannot be built (``build_failed``, with the message per
-    combination in ``errors``) or when a unit with a nominal score got none (``scores``: runs ×
-    the units with a nominal score)."""
-    combination_of_run = np.asarray(combination_of_run)
-    missing = np.isnan(scores).any(axis=1) & ~build_failed
-    failures = {f"cannot build: {message}": int((combination_of_run == k).sum())
-                for k, message in sorted(errors.items())}
-    if missing.any():
-        failures[NO_SCORE] = int(missing.sum())
-    return build_failed | missing, failures
-
-
-def coverage_note(used: int, total: int, what: str, kind: str, failures: dict[str, int]
-                  ) -> str | None:
-    """A note when fewer than 90 % of ``total`` survived failed runs: "indices rest on 448 of
-    1,024 samples: …" (None otherwise)."""
-    if used >= 0.9 * total:
-        return None
-    reasons = "; ".join(f"{reason} ({count:,} runs)" for reason, count in failures.items())
-    return f"{what} rest on {used:,} of {total:,} {kind}: {reasons}"
+            {c: b.rank(c).copy() for c in outputs},
+            tuple(u for u, kept in zip(b.units, b.included) if not kept))

@@ -24,12 +24,17 @@ Conventions:
 * An output that never varies (its range at most 1e-9 of its magnitude, which absorbs float noise
   in e.g. a weighted mean of equal values) or whose A/B values never vary gets indices 0 and
   intervals 0: no choice moves it.
-* A failed run (a combination that cannot be built, or a unit with a nominal score left without
-  one) is counted in ``failed``; its whole base-sample block (A, B and every AB⁽ⁱ⁾ of that j) is
+* A failed run (a combination that cannot be built, a geometric mean over a zero or negative
+  value, or a unit with a nominal score left without one: :mod:`dti.analysis.failures`) is
+  counted in ``failed``; its whole base-sample block (A, B and every AB⁽ⁱ⁾ of that j) is
   left out of the estimators, which need all d + 2 runs of a block.
   ``samples_used`` says how many base samples the indices rest on, ``failures`` why runs failed
   (reason → runs), and a note is added when fewer than 90 % of the N base samples are left: the
-  indices are then conditional on the choices that could be built.
+  indices are then conditional on the choices that could be built.  ``warnings`` name an
+  alternative that makes most of its runs fail.
+* ``N`` defaults to ``spec.runs`` rounded to the nearest power of two; ``requested`` keeps what
+  was asked and a note says so when the two differ.
+* Units the nominal screening leaves out (``screened_out``) are in no run's ranking.
 * Units without a nominal score have no per-unit indices and do not enter the rank shift.
 * When a choice varies the normalisation (``spec.changes_scale``) the runs' scores are on
   different scales, so no per-unit *score* indices are computed (``unit_score`` is empty) and a
@@ -45,8 +50,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dti.analysis.batch import (BatchResult, account_failures, check_inputs, coverage_note,
-                                evaluate, nominal_ranks)
+from dti.analysis.batch import BatchResult, check_inputs, evaluate, nominal_ranks
+from dti.analysis.failures import classify_failures, coverage_note, failure_warnings
 from dti.analysis.spec import (SCALE_NOTE, AnalysisSpec, AnalysisSpecError, Runs, plain_value,
                                runs_from_inputs)
 from dti.engine.aggregate import compile_plan
@@ -96,6 +101,14 @@ class SensitivityResult:
     output: str
     seed: int
     design: str = "saltelli"                 # always: the spec's design is not used
+    warnings: tuple[str, ...] = ()           # alternatives that make most of their runs fail
+    screened_out: tuple[str, ...] = ()       # units the nominal screening leaves unranked
+    requested: int | None = None             # the base samples asked for (spec.runs), if not N
+
+    @property
+    def rounded(self) -> bool:
+        """The runs asked for were not a power of two: N differs from them."""
+        return self.requested is not None and self.requested != self.N
 
 
 def sensitivity(data: Dataset, framework: Framework, recipe: Recipe, spec: AnalysisSpec,
@@ -104,29 +117,31 @@ def sensitivity(data: Dataset, framework: Framework, recipe: Recipe, spec: Analy
     """Sobol indices of every choice of ``spec`` for the ranking and each unit's rank and score.
 
     ``N`` base samples (a power of two; default ``spec.runs`` rounded to the nearest power of
-    two) make N · (d + 2) runs.  Seeded by ``spec.seed``: the design, the weight sets and the
-    bootstrap resamples.
+    two, said in a note) make N · (d + 2) runs.  Seeded by ``spec.seed``: the design, the
+    weight sets and the bootstrap resamples.
     """
     output = output or framework.root.code
     check_inputs(framework, spec, output)
     d = len(spec.choices)
+    requested = spec.runs if N is None else None
     N = _base_samples(spec.runs) if N is None else _checked_base_samples(N)
     runs = _saltelli_runs(spec, N, recipe, framework)
     result, inverse = _evaluate_distinct(data, framework, runs, spec, output, progress)
-    nominal_score, nominal_rank = (d_[output] for d_ in
-                                   nominal_ranks(data, framework, recipe, (output,)))
+    scores_of, ranks_of, screened_out = nominal_ranks(data, framework, recipe, (output,))
+    nominal_score, nominal_rank = scores_of[output], ranks_of[output]
     scored = ~np.isnan(nominal_score)
     ranks = result.ranks[output][np.ix_(inverse, scored)]
     scores = result.scores[output][np.ix_(inverse, scored)]
-    failed, failures = account_failures(result.failed[inverse], result.errors,
-                                        runs.combination_of_run, scores)
+    classified = classify_failures(result.failed[inverse], result.errors, runs.combination_of_run,
+                                   scores, {r: u[inverse] for r, u in result.undefined.items()})
+    failed, failures = classified.failed, classified.counts()
     shift = np.abs(ranks - nominal_rank[scored]).mean(axis=1)
     Y = np.column_stack([shift, ranks] + ([] if spec.changes_scale else [scores]))
     Y[failed] = np.nan
     indices = sobol_estimate(Y, d, resamples=resamples, seed=[spec.seed, 1])
     units = [u for u, ok in zip(data.units, scored) if ok]
     used = int((~failed.reshape(N, d + 2).any(axis=1)).sum())
-    notes = (SCALE_NOTE if spec.changes_scale else None,
+    notes = (rounding_note(requested, N, d), SCALE_NOTE if spec.changes_scale else None,
              coverage_note(used, N, "indices", "samples", failures))
     return SensitivityResult(
         choices=tuple(c.label() for c in spec.choices), N=N, samples_used=used,
@@ -136,7 +151,9 @@ def sensitivity(data: Dataset, framework: Framework, recipe: Recipe, spec: Analy
         unit_score={} if spec.changes_scale else
         {u: indices.column(1 + len(units) + i) for i, u in enumerate(units)},
         nominal_rank={u: float(r) for u, r in zip(units, nominal_rank[scored])},
-        spec=spec, recipe=recipe, output=output, seed=spec.seed)
+        spec=spec, recipe=recipe, output=output, seed=spec.seed,
+        warnings=failure_warnings(spec, runs.inputs, classified), screened_out=screened_out,
+        requested=requested)
 
 
 def _saltelli_runs(spec: AnalysisSpec, N: int, recipe: Recipe, framework: Framework) -> Runs:
@@ -173,6 +190,15 @@ def _evaluate_distinct(data: Dataset, framework: Framework, runs: Runs, spec: An
 def _base_samples(runs: int) -> int:
     """The power of two nearest ``runs`` (on a log scale), at least 2."""
     return 2 ** max(1, int(np.round(np.log2(max(runs, 1)))))
+
+
+def rounding_note(requested: int | None, N: int, d: int) -> str | None:
+    """What a reader must know when the runs asked for were rounded to a power of two."""
+    if requested is None or requested == N:
+        return None
+    way = "up" if N > requested else "down"
+    return (f"runs: {requested:,} asked for, rounded {way} to N = {N:,} base samples (a Sobol "
+            f"design needs a power of two), so {N * (d + 2):,} runs for {d} choices")
 
 
 def _checked_base_samples(N: int) -> int:

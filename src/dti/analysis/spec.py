@@ -7,6 +7,7 @@ design: random            # random | sobol (scrambled quasi-random)
 rank_thresholds: [1, 3, 5, 10]
 choices:
   - {name: weights, noise: 0.25}                 # every weight × U(0.75, 1.25) (level: to limit)
+  - {name: weights, noise: 0.25, level: [2, 3]}  # one factor: noise on the weights of levels 2 and 3
   - {name: normalise.method, alternatives: [minmax, zscore]}
   - {name: normalise, alternatives: [{method: minmax}, {method: zscore, mean: 100, sd: 10}]}
   - {name: aggregate.method, alternatives: [arithmetic, geometric]}
@@ -19,13 +20,16 @@ Each choice is one input factor u ∈ [0, 1): a discrete choice takes alternativ
 takes lo + u·(hi − lo) — on a whole-number field (``treat.max_points``, ``rank.decimals``) it takes
 each whole number from lo to hi with equal probability, lo + ⌊u·(hi − lo + 1)⌋, exactly as the
 alternatives [lo, …, hi] would; ``weights`` takes the ⌊u·M⌋-th of M weight sets drawn once from
-the seed (the JRC/COINr practice of treating a weight scheme as one uncertain input).
+the seed (the JRC/COINr practice of treating a weight scheme as one uncertain input).  A weights
+choice may name several levels (``level: [2, 3]``): still one factor, each of its weight sets
+perturbing the weights of every level listed, as COINr's ``get_noisy_weights`` does with a
+``noise_specs`` of several rows.
 
 Reading a spec reports every problem at once, located at its key (``choices[2]``, ``runs`` …),
 and rejects choices that would silently do nothing or crash later: a name given twice (two
-``weights`` choices only with different levels), a recipe option varied by two choices, a range
-on a text field or with an end the recipe does not allow, dropping the root or a node not below
-it, a weights level where no node carries weight.  Checks that need the framework run when
+``weights`` choices only on levels that do not overlap), a level listed twice in one choice, a
+recipe option varied by two choices, a range on a text field or with an end the recipe does not
+allow, dropping the root or a node not below it, a weights level where no node carries weight.  Checks that need the framework run when
 ``framework`` is given, and again (:meth:`AnalysisSpec.problems_for`) when an analysis starts.
 """
 
@@ -62,7 +66,7 @@ class Choice:
     alternatives: tuple[Any, ...] = ()
     range: tuple[float, float] | None = None
     noise: float | None = None
-    level: int | None = None
+    levels: tuple[int, ...] = ()    # weights: the levels whose weights vary (empty: every level)
 
     @property
     def is_weights(self) -> bool:
@@ -81,14 +85,16 @@ class Choice:
 
     def label(self) -> str:
         if self.is_weights:
-            return f"weights ±{self.noise:.0%}" + (f" (level {self.level})"
-                                                   if self.level is not None else "")
+            return f"weights ±{self.noise:.0%}" + (f" ({_levels(self)})" if self.levels else "")
         return self.name
 
     def to_dict(self) -> dict[str, Any]:
         if self.is_weights:
-            return {"name": self.name, "noise": self.noise,
-                    **({"level": self.level} if self.level is not None else {})}
+            # one level as a number, as specs wrote it before lists were allowed (published
+            # snapshots carry this dict: their checksums must not change)
+            level = self.levels[0] if len(self.levels) == 1 else list(self.levels)
+            return {"name": self.name, "noise": self.noise, **({"level": level} if self.levels
+                                                               else {})}
         if self.range is not None:
             return {"name": self.name, "range": list(self.range)}
         if self.name == "exclude":
@@ -192,11 +198,13 @@ def _framework_problems(choices: list[tuple[int, Choice]], framework: Framework,
             problems.append(Problem("analysis.bad_choice", f"dropping {', '.join(outside)} "
                                     f"changes nothing: not below {root}, the node ranked",
                                     **where))
-        if choice.is_weights and choice.level is not None and choice.level not in levels:
-            problems.append(Problem("analysis.bad_choice", f"weights level {choice.level} "
-                                    "matches no node that carries weight; levels with weighted "
-                                    f"nodes: {', '.join(map(str, levels))}", **where,
-                                    value=choice.level))
+        unknown_levels = [k for k in choice.levels if k not in levels]
+        if choice.is_weights and unknown_levels:
+            problems.append(Problem("analysis.bad_choice", f"weights level "
+                                    f"{', '.join(map(str, unknown_levels))} matches no node that "
+                                    "carries weight; levels with weighted nodes: "
+                                    f"{', '.join(map(str, levels))}", **where,
+                                    value=unknown_levels[0]))
     return problems
 
 
@@ -261,9 +269,10 @@ def _choices(raw: Any, file: str | None, problems: list[Problem]) -> list[tuple[
 def _clash(earlier: Choice, j: int, choice: Choice) -> str | None:
     """Why ``choice`` cannot stand with ``earlier`` (choices[j]), or None."""
     if earlier.is_weights and choice.is_weights:
-        if earlier.level is None or choice.level is None or earlier.level == choice.level:
+        if not earlier.levels or not choice.levels or set(earlier.levels) & set(choice.levels):
             return (f"weights noise on {_levels(choice)} overlaps choices[{j}] (on "
-                    f"{_levels(earlier)}); two weights choices must each name a different level")
+                    f"{_levels(earlier)}); two weights choices must each name a different level "
+                    "(or list several levels in one choice: one factor)")
         return None
     if earlier.name == choice.name:
         return (f"choice {choice.name!r} appears twice (also choices[{j}]); list all its "
@@ -276,7 +285,9 @@ def _clash(earlier: Choice, j: int, choice: Choice) -> str | None:
 
 
 def _levels(choice: Choice) -> str:
-    return "every level" if choice.level is None else f"level {choice.level}"
+    if not choice.levels:
+        return "every level"
+    return f"level{'s' if len(choice.levels) > 1 else ''} {', '.join(map(str, choice.levels))}"
 
 
 @dataclass(frozen=True)
@@ -332,11 +343,29 @@ def _weights_choice(item: Mapping[str, Any], where: _Where,
         problems.append(where.problem("weights need noise: a fraction in [0, 1), e.g. 0.25 for "
                                       "±25 %", noise))
         ok = False
-    if level is not None and _whole_number(level) is None:
+    levels = _weights_levels(level, where, problems)
+    ok = ok and levels is not None
+    return Choice("weights", noise=float(noise), levels=levels) if ok else None
+
+
+def _weights_levels(level: Any, where: _Where, problems: list[Problem]) -> tuple[int, ...] | None:
+    """The levels of a weights choice: none given (every level), one number or a list of
+    distinct ones; None after a problem."""
+    if level is None:
+        return ()
+    listed = list(level) if isinstance(level, (list, tuple)) else [level]
+    whole = [_whole_number(k) for k in listed]
+    if not listed or any(k is None for k in whole):
         problems.append(where.problem(f"weights level must be a whole number (a framework "
-                                      f"level), got {level!r}", level))
-        ok = False
-    return Choice("weights", noise=float(noise), level=_whole_number(level)) if ok else None
+                                      f"level) or a list of them, e.g. [2, 3]; got {level!r}",
+                                      level))
+        return None
+    twice = sorted({k for k in whole if whole.count(k) > 1})
+    if twice:
+        problems.append(where.problem(f"weights level {', '.join(map(str, twice))} is listed "
+                                      "twice; list each level once", twice[0]))
+        return None
+    return tuple(whole)
 
 
 def _alternatives_choice(name: str, alternatives: tuple[Any, ...], where: _Where,
@@ -431,6 +460,9 @@ class Runs:
     combination_of_run: np.ndarray
     multipliers: np.ndarray | None
     values: tuple[tuple[Any, ...], ...]   # per run: the value taken by each choice (for reports)
+    # runs × choices: each run's pick as a number — an alternative's index, a range's value, a
+    # weight set's number — to count runs per alternative without touching ``values``
+    inputs: np.ndarray | None = None
 
 
 def runs_from_inputs(U: np.ndarray, spec: AnalysisSpec, nominal: Recipe, codes: tuple[str, ...],
@@ -443,17 +475,19 @@ def runs_from_inputs(U: np.ndarray, spec: AnalysisSpec, nominal: Recipe, codes: 
     multipliers = None
     columns: list[list[Any]] = []
     keys = np.zeros((runs, 0))          # per run: what picks its recipe (weights excluded)
+    inputs = np.zeros((runs, len(spec.choices)))
     discrete: list[int] = []
     for j, choice in enumerate(spec.choices):
         u = U[:, j]
         if choice.is_weights:
-            targets = np.array([_weighted_at(framework, c, choice.level) for c in codes])
+            targets = np.array([_weighted_at(framework, c, choice.levels) for c in codes])
             draws = runs if fresh_weights else WEIGHT_SETS
             sets = 1.0 + choice.noise * rng.uniform(-1.0, 1.0, size=(draws, len(codes)))
             sets[:, ~targets] = 1.0
             pick = np.arange(runs) if fresh_weights else np.minimum((u * draws).astype(int), draws - 1)
             multipliers = sets[pick] if multipliers is None else multipliers * sets[pick]
             columns.append(pick.tolist())
+            inputs[:, j] = pick
             continue
         key = _range_values(choice, u) if choice.range is not None else \
             np.minimum((u * len(choice.alternatives)).astype(int), len(choice.alternatives) - 1)
@@ -462,13 +496,14 @@ def runs_from_inputs(U: np.ndarray, spec: AnalysisSpec, nominal: Recipe, codes: 
         else:
             columns.append((key.astype(int) if choice.whole else key).tolist())
         keys = np.column_stack([keys, key])
+        inputs[:, j] = key
         discrete.append(j)
     values = tuple(zip(*columns)) if columns else tuple(() for _ in range(runs))
     distinct, first, combination_of_run = np.unique(keys, axis=0, return_index=True,
                                                     return_inverse=True)
     combinations = tuple(_apply(nominal, [(spec.choices[j], values[r][j]) for j in discrete])
                          for r in first)
-    return Runs(combinations, combination_of_run.reshape(-1), multipliers, values)
+    return Runs(combinations, combination_of_run.reshape(-1), multipliers, values, inputs)
 
 
 def _range_values(choice: Choice, u: np.ndarray) -> np.ndarray:
@@ -479,9 +514,9 @@ def _range_values(choice: Choice, u: np.ndarray) -> np.ndarray:
     return low + u * (high - low)
 
 
-def _weighted_at(fw: Framework, code: str, level: int | None) -> bool:
+def _weighted_at(fw: Framework, code: str, levels: tuple[int, ...]) -> bool:
     node = fw[code]
-    return bool(node.parents) and (level is None or node.level == level)
+    return bool(node.parents) and (not levels or node.level in levels)
 
 
 def plain_value(value: Any, digits: int | None = None, whole: bool = False) -> Any:

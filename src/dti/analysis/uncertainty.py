@@ -2,9 +2,11 @@
 
 Per unit: nominal rank, median and mean rank, the 5th–95th percentile rank interval,
 P(rank ≤ k), and the score distribution.  Per run: the value each choice took.  Runs that fail
-(a combination that cannot be built, or a unit left without a score, e.g. a geometric mean of
-negative z-scores) are counted and reported, never silently dropped from the count; a note says
-so when fewer than 90 % of the runs are left.
+(a combination that cannot be built, a geometric mean over a zero or negative value, a unit left
+without a score: :mod:`dti.analysis.failures`) are counted per reason and left out of the
+statistics, which say how many runs they rest on (``used``); a note says so when fewer than 90 %
+of the runs are left, and a warning names an alternative that makes most of its runs fail.  The
+units the nominal screening leaves out (``screened_out``) are in no run's ranking.
 
 When a choice varies the normalisation (``spec.changes_scale``), the runs' scores are on
 different scales (0–1 ratios, 0–100 min-max, z-scores around their mean), so the score
@@ -19,8 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dti.analysis.batch import (account_failures, check_inputs, coverage_note, evaluate,
-                                nominal_ranks)
+from dti.analysis.batch import check_inputs, evaluate, nominal_ranks
+from dti.analysis.failures import classify_failures, coverage_note, failure_warnings
 from dti.analysis.spec import (SCALE_NOTE, AnalysisSpec, choice_value, plain_value,
                                runs_from_inputs, sample_design)
 from dti.engine.aggregate import compile_plan
@@ -47,10 +49,17 @@ class UncertaintyResult:
     recipe: Recipe
     stats: dict[str, np.ndarray] = field(default_factory=dict)   # no score_* if changes_scale
     notes: tuple[str, ...] = ()       # what a reader must know: scales, runs left
+    warnings: tuple[str, ...] = ()    # alternatives that make most of their runs fail
+    screened_out: tuple[str, ...] = ()   # units the nominal screening leaves unranked
 
     @property
     def runs(self) -> int:
         return len(self.failed)
+
+    @property
+    def used(self) -> int:
+        """The runs the statistics rest on: those that did not fail."""
+        return int((~self.failed).sum())
 
 
 def uncertainty(data: Dataset, framework: Framework, recipe: Recipe, spec: AnalysisSpec,
@@ -65,18 +74,21 @@ def uncertainty(data: Dataset, framework: Framework, recipe: Recipe, spec: Analy
     runs = runs_from_inputs(U, spec, recipe, codes, framework, rng, fresh_weights=True)
     result = evaluate(data, framework, runs.combinations, runs.combination_of_run,
                       runs.multipliers, (output,), progress)
-    nominal_score, nominal_rank = (d[output] for d in nominal_ranks(data, framework, recipe, (output,)))
+    scores_of, ranks_of, screened_out = nominal_ranks(data, framework, recipe, (output,))
+    nominal_score, nominal_rank = scores_of[output], ranks_of[output]
     scored = ~np.isnan(nominal_score)
-    failed, failures = account_failures(result.failed, result.errors, runs.combination_of_run,
-                                        result.scores[output][:, scored])
+    failures = classify_failures(result.failed, result.errors, runs.combination_of_run,
+                                 result.scores[output][:, scored], result.undefined)
+    failed, counts = failures.failed, failures.counts()
     ranks = np.where(failed[:, None], np.nan, result.ranks[output])
     scores = np.where(failed[:, None], np.nan, result.scores[output])
     stats = _unit_stats(ranks, None if spec.changes_scale else scores, spec.rank_thresholds)
     notes = (SCALE_NOTE if spec.changes_scale else None,
-             coverage_note(int((~failed).sum()), len(failed), "statistics", "runs", failures))
+             coverage_note(int((~failed).sum()), len(failed), "statistics", "runs", counts))
     return UncertaintyResult(data.units, output, nominal_score, nominal_rank, ranks, scores, failed,
-                             failures, runs.values, spec, recipe, stats,
-                             tuple(n for n in notes if n))
+                             counts, runs.values, spec, recipe, stats,
+                             tuple(n for n in notes if n),
+                             failure_warnings(spec, runs.inputs, failures), screened_out)
 
 
 def _unit_stats(ranks: np.ndarray, scores: np.ndarray | None, thresholds: tuple[int, ...]
@@ -130,12 +142,15 @@ def _quantiles(X: np.ndarray, qs: tuple[float, ...], whole: bool = False) -> lis
 
 def uncertainty_records(result: UncertaintyResult, names: dict[str, str] | None = None
                         ) -> list[dict[str, Any]]:
-    """One row per unit, ordered by nominal rank; the same columns whatever the spec (a score
-    statistic left out is None)."""
+    """One row per unit, ordered by nominal rank (the units screened out last, flagged and
+    without statistics); the same columns whatever the spec (a score statistic left out is
+    None)."""
     keys = (*RANK_STATS, *SCORE_STATS, *(f"p_top_{k}" for k in result.spec.rank_thresholds))
+    screened = set(result.screened_out)
     rows = []
     for i, unit in enumerate(result.units):
         row: dict[str, Any] = {"code": unit, "name": (names or {}).get(unit, unit),
+                               "screened_out": unit in screened,
                                "nominal_score": plain_value(result.nominal_score[i], 6),
                                "nominal_rank": plain_value(result.nominal_rank[i], whole=True)}
         for key in keys:

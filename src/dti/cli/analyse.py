@@ -1,7 +1,14 @@
-"""``dti analyse``: uncertainty (Monte Carlo), sensitivity (Sobol) and the statistical audit."""
+"""``dti analyse``: uncertainty (Monte Carlo), sensitivity (Sobol) and the statistical audit.
+
+Each command checks where it will write (``--out``, ``--chart``) before it loads or computes
+anything, so a long analysis never ends in an error about its file.  Every output names the
+units screened out; warnings (an alternative that makes most runs fail, runs rounded for a Sobol
+design) go to standard error as well as into the output.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from dti.analysis.failures import COVERAGE
 from dti.analysis.spec import AnalysisSpec, AnalysisSpecError
 from dti.cli.app import FORMAT, LANG, OUT, app, console
 from dti.cli.inputs import Inputs, input_options, load_inputs
@@ -22,11 +30,12 @@ from dti.io.export import to_csv, to_json, write_output, write_workbook
 from dti.messages import bilingual
 
 # The reference set-up: weights ±25 %, min-max vs z-score, arithmetic vs geometric, JRC
-# winsorisation of 1 to 5 points.  The z-scores are centred on 100 with sd 10 (as COINr users
-# do) so that a geometric mean of them is defined.
+# winsorisation of 1 to 5 points.  Min-max onto [1, 100] and z-scores centred on 100 with sd 10
+# (as COINr's own sensitivity example does) keep every value above 0, so that a geometric mean
+# of them is defined: a 0 would fail the run (dti.analysis.failures).
 DEFAULT_SPEC = {"runs": 1000, "seed": 2022, "design": "random", "choices": [
     {"name": "weights", "noise": 0.25},
-    {"name": "normalise", "alternatives": [{"method": "minmax"},
+    {"name": "normalise", "alternatives": [{"method": "minmax", "lower": 1},
                                            {"method": "zscore", "mean": 100, "sd": 10}]},
     {"name": "aggregate.method", "alternatives": ["arithmetic", "geometric"]},
     {"name": "treat.method", "alternatives": ["jrc"]},
@@ -39,11 +48,64 @@ RUNS = click.option("--runs", type=int, default=None, help="number of runs (over
 SEED = click.option("--seed", type=int, default=None, help="random seed (overrides the spec)")
 CHART = click.option("--chart", type=click.Path(path_type=Path), default=None,
                      help="also write the chart (.svg, .png or the Vega-Lite .json)")
+REPORT = bilingual("cli.analyse_report")
+UNCERTAINTY_TABLES = ("units", "samples")
+SENSITIVITY_TABLES = ("ranking", "units")
+AUDIT_TABLES = ("indicators", "correlations", "flags", "cronbach", "pca", "main_effects",
+                "leave_one_out")
 
 
 @app.group("analyse")
 def analyse_group() -> None:
     """Uncertainty, sensitivity and statistical audit of a ranking."""
+
+
+def check_out(format: str, out: Path | None, chart: Path | None,
+              tables: tuple[str, ...]) -> None:
+    """Raise an InputError naming every output that could not be written (``cli.bad_out``, and
+    the format's own needs): run before any input is loaded or any run computed."""
+    problems: list[Problem] = []
+    if format == "csv" and (out is None or out.suffix) and len(tables) > 1:
+        problems.append(_csv_needs_folder(tables))
+    elif format == "xlsx" and out is None:
+        problems.append(Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx"))
+    elif out is not None and format != "table":
+        problems += _unwritable(out, "--out", folder=format == "csv" and len(tables) > 1)
+    if chart is not None:
+        problems += _unwritable(chart, "--chart")
+    if problems:
+        raise InputError(problems)
+
+
+def _csv_needs_folder(tables: tuple[str, ...]) -> Problem:
+    return Problem("cli.csv_needs_table", f"this result has {len(tables)} tables "
+                   f"({', '.join(tables)}); give --out a folder (one CSV each, with about.csv), "
+                   "or use --format json or xlsx")
+
+
+def _unwritable(path: Path, option: str, folder: bool = False) -> list[Problem]:
+    """Why ``path`` cannot be written as a file (or, ``folder``, created as a folder of files)."""
+    def problem(message: str) -> list[Problem]:
+        return [Problem("cli.bad_out", f"{option}: {message}", file=str(path))]
+
+    if folder:
+        if path.exists() and not path.is_dir():
+            return problem("is a file; several CSV tables need a folder (it is created if need be)")
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir():
+            return problem(f"{existing} is a file, not a folder")
+        return [] if os.access(existing, os.W_OK | os.X_OK) else \
+            problem(f"no permission to write in the folder {existing}")
+    if path.is_dir():
+        return problem("is a folder; give a file name")
+    parent = path.parent
+    if not parent.exists():
+        return problem(f"the folder {parent} does not exist; create it first or choose another path")
+    if not parent.is_dir():
+        return problem(f"{parent} is a file, not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return problem("no permission to write this file or in its folder")
+    return []
 
 
 def _spec(inputs: Inputs, spec_file: Path | None, runs: int | None, seed: int | None) -> AnalysisSpec:
@@ -89,6 +151,25 @@ def _meta(inputs: Inputs, spec: AnalysisSpec, **extra: Any) -> dict[str, Any]:
             "spec": spec.to_dict(), "recipe": inputs.recipe.to_dict(), **extra}
 
 
+def _screened(units: tuple[str, ...], names: dict[str, str]) -> list[dict[str, str]]:
+    """The units screened out, as every output lists them."""
+    return [{"code": u, "name": names.get(u, u)} for u in units]
+
+
+def _warn(lines: list[str]) -> None:
+    """Warnings on standard error, whatever the format (a JSON or CSV on standard output stays
+    clean, and a reader of the screen sees them)."""
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)
+
+
+def _print_screened(meta: dict[str, Any], lang: str) -> None:
+    units = meta["screened_out"]
+    if units:
+        console.print(REPORT[lang]["screened_out"].format(
+            count=len(units), units=", ".join(u["name"] for u in units)))
+
+
 def _about(meta: dict[str, Any]) -> list[dict[str, Any]]:
     """The run's description as key/value rows (nested values as JSON)."""
     from dti.io.export import to_json as as_json
@@ -105,9 +186,7 @@ def _emit(tables: dict[str, list[dict[str, Any]]], meta: dict[str, Any], format:
         if len(tables) == 1:
             return write_output(to_csv(next(iter(tables.values()))), out)
         if out is None or out.suffix:
-            raise InputError([Problem("cli.csv_needs_table", f"this result has {len(tables)} "
-                                      f"tables ({', '.join(tables)}); give --out a folder (one CSV "
-                                      "each, with about.csv), or use --format json or xlsx")])
+            raise InputError([_csv_needs_folder(tuple(tables))])
         out.mkdir(parents=True, exist_ok=True)
         write_output(to_csv(_about(meta)), out / "about.csv")
         for name, rows in tables.items():
@@ -138,14 +217,19 @@ def uncertainty_command(spec_file: Path | None, runs: int | None, seed: int | No
     from dti.analysis.uncertainty import run_records, uncertainty, uncertainty_records
     from dti.report.charts import rank_interval_spec, render
 
+    check_out(format, out, chart, UNCERTAINTY_TABLES)
     inputs = load_inputs(**options)
     spec = _spec(inputs, spec_file, runs, seed)
     with _progress(spec.runs, "Monte Carlo") as progress:
         result = uncertainty(inputs.dataset, inputs.framework, inputs.recipe, spec, output_node,
                              progress)
-    rows = uncertainty_records(result, _names(inputs, lang))
+    names = _names(inputs, lang)
+    rows = uncertainty_records(result, names)
     meta = _meta(inputs, spec, output=result.output, failed_runs=int(result.failed.sum()),
-                 failures=result.failures, notes=list(result.notes))
+                 runs_used=result.used, failures=result.failures, notes=list(result.notes),
+                 warnings=list(result.warnings),
+                 screened_out=_screened(result.screened_out, names))
+    _warn(meta["warnings"])
     if chart is not None:
         render(rank_interval_spec(rows, lang), chart)
     _emit({"units": rows, "samples": run_records(result)}, meta, format, out,
@@ -170,8 +254,12 @@ def _print_uncertainty(rows, meta, thresholds, lang: str) -> None:
     console.print(table)
     console.print(f"choices: {', '.join(meta['choices'])}")
     console.print(("dữ liệu: " if vi else "data: ") + str(meta["data"]))
+    _print_screened(meta, lang)
     for reason, count in meta["failures"].items():
         console.print(f"{count} runs failed: {reason}")
+    if meta["failures"] and meta["runs_used"] >= COVERAGE * meta["runs"]:   # else a note says it
+        console.print(REPORT[lang]["runs_used"].format(
+            used=format_number(meta["runs_used"], lang, 0), runs=format_number(meta["runs"], lang, 0)))
     for note in meta["notes"]:
         console.print(note)
 
@@ -190,21 +278,28 @@ def sensitivity_command(spec_file: Path | None, runs: int | None, seed: int | No
                         unit_name: str | None, format: str, out: Path | None, chart: Path | None,
                         lang: str, **options: Any) -> None:
     """Sobol first-order and total indices of each choice, for the ranking and for each unit."""
-    from dti.analysis.sensitivity import sensitivity, sensitivity_records
+    from dti.analysis.sensitivity import rounding_note, sensitivity, sensitivity_records
     from dti.report.charts import render, sensitivity_spec
 
+    check_out(format, out, chart, SENSITIVITY_TABLES)
     inputs = load_inputs(**options)
     spec = _spec(inputs, spec_file, runs, seed)
     unit = inputs.unit_set.resolve(unit_name) if unit_name else None
     with _progress(spec.runs * (len(spec.choices) + 2), "Sobol") as progress:
         result = sensitivity(inputs.dataset, inputs.framework, inputs.recipe, spec,
                              progress=progress)
-    tables = sensitivity_records(result, _names(inputs, lang))
+    names = _names(inputs, lang)
+    tables = sensitivity_records(result, names)
     if unit is not None:
         tables["units"] = [r for r in tables["units"] if r["code"] == unit]
-    meta = _meta(inputs, spec, N=result.N, evaluated_runs=result.runs, failed_runs=result.failed,
-                 design=result.design, samples_used=result.samples_used,
-                 failures=result.failures, notes=list(result.notes))
+    rounded = rounding_note(result.requested, result.N, len(spec.choices))
+    meta = _meta(inputs, spec, N=result.N, runs_requested=result.requested,
+                 evaluated_runs=result.runs, failed_runs=result.failed, design=result.design,
+                 samples_used=result.samples_used, failures=result.failures,
+                 notes=list(result.notes),
+                 warnings=[*([rounded] if rounded else []), *result.warnings],
+                 screened_out=_screened(result.screened_out, names))
+    _warn(meta["warnings"])
     if chart is not None:
         render(sensitivity_spec(tables["ranking"], lang), chart)
     _emit(tables, meta, format, out, lambda: _print_sensitivity(tables, meta, unit, lang))
@@ -221,7 +316,15 @@ def _print_sensitivity(tables, meta, unit: str | None, lang: str) -> None:
                                      for k in ("S1", "S1_conf", "ST", "ST_conf")))
     console.print(table)
     for note in meta["notes"]:
-        console.print(note)
+        if note not in meta["warnings"]:    # those went to standard error
+            console.print(note)
+    if meta["failed_runs"] and meta["samples_used"] >= COVERAGE * meta["N"]:   # else a note
+        console.print(REPORT[lang]["samples_used"].format(
+            used=format_number(meta["samples_used"], lang, 0), N=format_number(meta["N"], lang, 0)))
+    _print_screened(meta, lang)
+    if unit is not None and unit in {u["code"] for u in meta["screened_out"]}:
+        name = next(u["name"] for u in meta["screened_out"] if u["code"] == unit)
+        console.print(REPORT[lang]["unit_screened_out"].format(name=name))
     if unit is not None:
         for r in tables["units"]:
             console.print(f"{r['name']} {r['output']} — {r['choice']}: S1 "
@@ -242,15 +345,19 @@ def audit_command(format: str, out: Path | None, chart: Path | None, lang: str,
     from dti.engine.build import build
     from dti.report.charts import correlation_heatmap_spec, render
 
+    check_out(format, out, chart, AUDIT_TABLES)
     inputs = load_inputs(**options)
-    tables = audit_records(audit(build(inputs.dataset, inputs.framework, inputs.recipe)))
+    nominal = build(inputs.dataset, inputs.framework, inputs.recipe)
+    tables = audit_records(audit(nominal))
+    screened = tuple(u for u, kept in zip(nominal.units, nominal.included) if not kept)
     meta = {"edition": inputs.edition.id if inputs.edition else None,
             "framework": inputs.framework.id, "data": inputs.dataset.source,
-            "recipe": inputs.recipe.to_dict()}
+            "recipe": inputs.recipe.to_dict(),
+            "screened_out": _screened(screened, _names(inputs, lang))}
     if chart is not None:
         render(correlation_heatmap_spec(indicator_correlations(tables, inputs.framework), lang),
                chart)
-    _emit(tables, meta, format, out, lambda: _print_audit(tables, lang))
+    _emit(tables, meta, format, out, lambda: _print_audit(tables, meta, lang))
 
 
 def indicator_correlations(tables, framework) -> list[dict[str, Any]]:
@@ -267,7 +374,7 @@ def indicator_correlations(tables, framework) -> list[dict[str, Any]]:
 AUDIT_TITLES = bilingual("cli.analyse")
 
 
-def _print_audit(tables, lang: str) -> None:
+def _print_audit(tables, meta, lang: str) -> None:
     """Every table but the full correlation matrix (see --format json or --chart)."""
     titles = AUDIT_TITLES["en" if lang == "en" else "vi"]
     for name, title in titles.items():
@@ -283,6 +390,7 @@ def _print_audit(tables, lang: str) -> None:
         console.print(table)
     console.print("Ma trận tương quan đầy đủ: --format json/xlsx hoặc --chart heatmap.svg"
                   if lang == "vi" else "Full correlation matrix: --format json/xlsx or --chart heatmap.svg")
+    _print_screened(meta, lang)
 
 
 def _cell(value: Any, lang: str) -> str:

@@ -12,11 +12,11 @@ from rich.text import Text
 from rich.tree import Tree
 
 from dti.cli.app import EDITION, FORMAT, LANG, OUT, app, console, format_option, framework_app
-from dti.cli.inputs import input_options, load_inputs, unit_set_for
+from dti.cli.inputs import input_options, load_inputs, load_recipe, unit_set_for
 from dti.editions import edition_ids, edition_summary, load_edition
+from dti.engine.recipe import Recipe
 from dti.errors import InputError, Problem
 from dti.formatting import format_number
-from dti.framework.checks import check_framework
 from dti.framework.load import load_framework
 from dti.io.export import to_csv, to_json, write_output, write_xlsx
 from dti.messages import bilingual
@@ -78,22 +78,40 @@ def _tree_add(parent: Tree, fw, code: str, lang: str) -> None:
 
 
 @framework_app.command("check")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path), required=False)
+@click.option("--framework", "framework_option", type=click.Path(path_type=Path), default=None,
+              help="the framework file (instead of FILE)")
 @click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="a data file whose header must hold every indicator")
-def framework_check(file: Path, data: Path | None) -> None:
-    """Check a framework file (YAML, CSV or XLSX) and report every problem at once."""
-    fw = load_framework(file)
-    if data is not None:
-        from dti.tabular import read_table
-        rows, problems = read_table(data)
-        if problems:
-            raise InputError(problems)
-        problems = check_framework(fw, file=file.name, data_columns=[k for k in rows[0] if k != "__row__"])
-        if problems:
-            raise InputError(problems)
+              help="a data file to check as dti compute reads it")
+@click.option("--sheet", default=None, help="XLSX sheet of --data")
+@click.option("--recipe", type=click.Path(path_type=Path), default=None,
+              help="the recipe compute will use (it decides whether gaps may be imputed)")
+@click.option("--units", default="", help="unit set id or a units CSV (default: the units "
+              "the data names)")
+def framework_check(file: Path | None, framework_option: Path | None, data: Path | None,
+                    sheet: str | None, recipe: Path | None, units: str) -> None:
+    """Check a framework file (YAML, CSV or XLSX, or COINr's iMeta) and report every problem at
+    once; with --data, read the data exactly as dti compute does and refuse what it refuses."""
+    file = file or framework_option
+    if file is None:
+        raise click.UsageError("give the framework file: dti framework check FILE (or --framework FILE)")
+    if data is None:
+        fw = load_framework(file)
+        if recipe is not None:   # what the recipe asks of the framework alone (nodes, goalposts)
+            problems = load_recipe(recipe, Recipe()).problems_for(fw, file=recipe.name)
+            if problems:
+                raise InputError(problems)
+        return console.print(f"{file.name}: OK — {len(fw.indicators)} indicators, "
+                             f"{len(fw.aggregates)} aggregates, {len(fw.levels)} levels, root "
+                             f"{fw.root.code}")
+    inputs = load_inputs(edition="", data=data, demo=False, basis="", sheet=sheet,
+                         framework=file, recipe=recipe, units=units, to_basis="", panel=True)
+    fw = inputs.framework
+    times = [p.time for p in inputs.periods if p.time is not None]
+    units_named = {u for p in inputs.periods for u in p.dataset.units}
     console.print(f"{file.name}: OK — {len(fw.indicators)} indicators, {len(fw.aggregates)} "
-                  f"aggregates, {len(fw.levels)} levels, root {fw.root.code}")
+                  f"aggregates, {len(fw.levels)} levels, root {fw.root.code}; {data.name}: "
+                  f"{len(units_named)} units" + (f", Time {', '.join(times)}" if times else ""))
 
 
 @app.command("validate")
@@ -107,17 +125,20 @@ def framework_check(file: Path, data: Path | None) -> None:
 def validate_command(data: Path, edition: str, basis: str, sheet: str | None,
                      framework: Path | None, units: str) -> None:
     """Check an indicator-value file; report every problem at once."""
-    from dti.io.values import read_values
+    from dti.io.data_units import units_in_data
+    from dti.io.periods import read_periods
 
     if framework is not None:
         fw, label = load_framework(framework), framework.name
-        unit_set = unit_set_for(units or basis or "provinces-63")
+        unit_set = unit_set_for(units or basis) if units or basis else units_in_data(data, sheet)
     else:
         ed = load_edition(edition or edition_ids()[-1])
         fw, unit_set, label = ed.framework, ed.units(basis), ed.id
-    dataset = read_values(data, fw, unit_set, sheet=sheet)
-    console.print(f"{data.name}: OK — {len(dataset.units)} units, {len(dataset.columns)} columns, "
-                  f"valid for {label}")
+    periods = read_periods(data, fw, unit_set, sheet=sheet)
+    times = [p.time for p in periods if p.time is not None]
+    console.print(f"{data.name}: OK — {len(periods[-1].dataset.units)} units, "
+                  f"{len(periods[-1].dataset.columns)} columns"
+                  + (f", Time {', '.join(times)}" if times else "") + f", valid for {label}")
 
 
 @app.command("compute")
@@ -130,10 +151,14 @@ def compute_command(format: str, out: Path | None, lang: str, **options: Any) ->
     from dti.engine.build import build
     from dti.report.results import result_table
 
-    inputs = load_inputs(**options)
-    result = result_table(build(inputs.dataset, inputs.framework, inputs.recipe), inputs.unit_set,
-                          inputs.edition, lang, with_published=inputs.published_data)
-    _emit_results(result, format, out, lang)
+    inputs = load_inputs(**options, panel=True)
+    results = [(period.time, result_table(build(period.dataset, inputs.framework, inputs.recipe),
+                                          inputs.unit_set, inputs.edition, lang,
+                                          with_published=inputs.published_data))
+               for period in inputs.periods]
+    if len(results) == 1:
+        return _emit_results(results[0][1], format, out, lang)
+    _emit_series(results, format, out, lang)
 
 
 def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str) -> None:
@@ -142,10 +167,30 @@ def _emit_results(result: ResultTable, format: str, out: Path | None, lang: str)
     if format == "csv":
         return write_output(to_csv(result.flat_rows()), out)
     if format == "xlsx":
-        if out is None:
-            raise InputError([Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx")])
-        return write_xlsx(result.flat_rows(), out)
+        return write_xlsx(result.flat_rows(), _xlsx_out(out))
     _print_result_table(result, lang)
+
+
+def _emit_series(results: list[tuple[str | None, ResultTable]], format: str, out: Path | None,
+                 lang: str) -> None:
+    """Panel data: one result per Time, in order, each carrying its Time."""
+    if format == "json":
+        return write_output(to_json({"periods": [{"time": time, **result.as_dict()}
+                                                 for time, result in results]}), out)
+    flat = [{"time": time, **row} for time, result in results for row in result.flat_rows()]
+    if format == "csv":
+        return write_output(to_csv(flat), out)
+    if format == "xlsx":
+        return write_xlsx(flat, _xlsx_out(out))
+    for time, result in results:
+        console.print(HEADINGS[lang]["time"].format(time=time), style="bold")
+        _print_result_table(result, lang)
+
+
+def _xlsx_out(out: Path | None) -> Path:
+    if out is None:
+        raise InputError([Problem("cli.xlsx_needs_out", "--format xlsx needs --out FILE.xlsx")])
+    return out
 
 
 HEADINGS = bilingual("cli.headings")
@@ -155,11 +200,15 @@ def _print_result_table(result: ResultTable, lang: str) -> None:
     words = HEADINGS[lang]
     root = result.nodes[0].code
     shown = [n for n in result.nodes if n.role in ("total", "pillar", "main") or n.code == root]
+    if not any(n.role for n in result.nodes):
+        # A custom framework names no pillars: its root and the aggregates right under it.
+        shown = [n for n in result.nodes if n.code == root or (n.is_aggregate and root in n.parents)]
     if all(r.scores[root] is None for r in result.rows):
         shown = []   # nothing computed (values not published): the published ranking alone
     table = Table(title=f"{result.title} — {result.basis}")
     table.add_column("#", justify="right")
-    table.add_column(words["unit"])
+    # A shipped edition ranks provinces; a custom framework ranks whatever units its data names.
+    table.add_column(words["unit"] if result.meta.get("edition") else words["unit_any"])
     for n in shown:
         table.add_column(n.short or n.code, justify="right")
     has_published = any(r.published is not None for r in result.rows)

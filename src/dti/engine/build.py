@@ -1,8 +1,16 @@
 """``build(data, framework, recipe) -> Build``: the whole pipeline as one pure function.
 
-denominate → screen → impute → treat → normalise → aggregate → rank.  Every intermediate is kept
-on the returned value so any stage can be inspected, and a variant is a rebuild with
-``dataclasses.replace(recipe, …)`` on the same data.
+denominate → screen → impute → treat → normalise → aggregate → rank by default; ``screen.after``
+moves screening after another stage (``impute`` gives COINr's ``build_example_coin()`` order:
+denominate → impute → screen → treat …).  The stages before screening run on every unit, those
+after it on the units kept only, as in COINr, where the later stages run on the screened data
+set: a unit screened out after imputation was imputed with everyone, then dropped, and moves no
+one's outlier treatment or normalisation.  (Nor did it fill a kept unit's gap: a gap left after
+a column or group mean is shared by the whole column or group, so the units it could have
+helped end with its availability and go with it; a row mean uses only the unit's own values.)
+``Build.stages`` records the order used.  Every intermediate is kept on the returned value so
+any stage can be inspected, and a variant is a rebuild with ``dataclasses.replace(recipe, …)`` on
+the same data.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ class Prepared:
     imputed_mask: np.ndarray
     treatment: Treatment
     normalised: np.ndarray
+    stages: tuple[str, ...]   # the stage order used, "screen" where screen.after put it
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,7 @@ class Build(Prepared):
 
 
 def prepare(data: Dataset, framework: Framework, recipe: Recipe) -> Prepared:
-    """denominate → screen → impute → treat → normalise, after checking the recipe."""
+    """The stages before aggregation, in ``recipe.stage_order()``, after checking the recipe."""
     if not data.units:
         raise ComputeError("there are no units in the data: nothing to compute")
     problems = recipe.problems() + recipe.problems_for(framework)
@@ -101,19 +110,35 @@ def prepare(data: Dataset, framework: Framework, recipe: Recipe) -> Prepared:
                       for n in nodes], dtype=int)
     denominated = denominate(raw, denominators, which, recipe.denominate)
     required = np.array([c in framework.required_codes for c in plan.data_codes], dtype=bool)
-    availability, included = screen(denominated, recipe.screen, required)
+    after = recipe.screen.after
+
+    def screened(stage: str, X: np.ndarray, so_far: tuple) -> tuple[np.ndarray, np.ndarray]:
+        """(availability, included) once screening's stage has run; everyone before it."""
+        return screen(X, recipe.screen, required) if stage == after else so_far
+
+    everyone = (np.ones(len(data.units)), np.ones(len(data.units), dtype=bool))
+    counted = screened("raw", raw, everyone)
+    counted = screened("denominate", denominated, counted)
+    imputed, imputed_mask = _impute_included(denominated, counted[1], recipe,
+                                             _groups(data, recipe), _row_blocks(framework, plan))
+    counted = screened("impute", imputed, counted)
+    treatment = _treat_included(imputed, counted[1], recipe, nodes)
+    counted = screened("treat", treatment.values, counted)
+    normalised = normalise(treatment.values, recipe.normalise, _column_info(nodes), counted[1])
+    availability, included = screened("normalise", normalised, counted)
+    for array in (raw, denominated, imputed, normalised):
+        array.setflags(write=False)
+    return Prepared(plan, raw, denominated, availability, included, imputed, imputed_mask,
+                    treatment, normalised, recipe.stage_order())
+
+
+def _groups(data: Dataset, recipe: Recipe) -> tuple[str, ...] | None:
+    """Each unit's group label for a group imputation; None when the recipe names no group."""
     groups = data.groups.get(recipe.impute.group) if recipe.impute.group else None
     if recipe.impute.method.startswith("group_") and groups is None:
         raise ComputeError(f"imputation by group needs a grouping column {recipe.impute.group!r} "
                            f"in the data; it has {', '.join(data.groups) or 'none'}")
-    imputed, imputed_mask = _impute_included(denominated, included, recipe, groups,
-                                             _row_blocks(framework, plan))
-    treatment = _treat_included(imputed, included, recipe, nodes)
-    normalised = normalise(treatment.values, recipe.normalise, _column_info(nodes), included)
-    for array in (raw, denominated, imputed, normalised):
-        array.setflags(write=False)
-    return Prepared(plan, raw, denominated, availability, included, imputed, imputed_mask,
-                    treatment, normalised)
+    return groups
 
 
 def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
@@ -140,8 +165,8 @@ def build(data: Dataset, framework: Framework, recipe: Recipe) -> Build:
 
 def _impute_included(X: np.ndarray, included: np.ndarray, recipe: Recipe,
                      groups: tuple[str, ...] | None, blocks) -> tuple[np.ndarray, np.ndarray]:
-    """Imputation from the units that stay in: a screened-out unit's values fill no one's gaps
-    (its own gaps stay empty: it is out of the index)."""
+    """Imputation from the units still in: a unit screened out before imputing fills no one's
+    gaps (its own gaps stay empty: it is out of the index)."""
     if included.all():
         return impute(X, recipe.impute, groups, blocks)
     kept = tuple(g for g, keep in zip(groups, included) if keep) if groups is not None else None
@@ -152,7 +177,8 @@ def _impute_included(X: np.ndarray, included: np.ndarray, recipe: Recipe,
 
 
 def _treat_included(X: np.ndarray, included: np.ndarray, recipe: Recipe, nodes) -> Treatment:
-    """Outlier treatment over the units that stay in: a screened-out unit moves no one's values."""
+    """Outlier treatment over the units still in: a unit screened out before it moves no one's
+    values (its own row keeps its untreated values)."""
     directions = np.array([n.direction for n in nodes])
     if included.all():
         return treat(X, recipe.treat, directions)

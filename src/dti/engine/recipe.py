@@ -19,6 +19,14 @@ from dti.framework.model import Framework
 
 IMPUTE_METHODS = ("none", "mean", "median", "group_mean", "group_median", "row_mean")
 TREAT_METHODS = ("none", "jrc")
+# What treat does to a column winsorisation could not fix (the formulas: dti.engine.treat).
+TREAT_FALLBACKS = ("log", "log_ct", "log_ct_plus", "none")
+# The stage whose output screening counts availability on and after which it drops units.  The
+# default screens before imputing; COINr's build_example_coin() screens after it.  Screening after
+# aggregation is refused: it would drop units only from the ranks, which rank already does.
+SCREEN_AFTER = ("raw", "denominate", "impute", "treat", "normalise")
+# The stages in the order build runs them, screening left out: it goes after SCREEN_AFTER's stage.
+STAGES = ("denominate", "impute", "treat", "normalise", "aggregate", "rank")
 NORMALISE_METHODS = (
     "none", "ratio", "minmax", "zscore", "goalposts", "distance_to_target", "rank", "percentile",
 )
@@ -45,14 +53,26 @@ class ImputeSpec:
 
 @dataclass(frozen=True)
 class ScreenSpec:
-    """Drop units whose share of available indicator values is below ``min_availability``."""
+    """Drop units whose share of available indicator values is below ``min_availability``.
+
+    ``after`` names the stage whose output the share is counted on (one of ``SCREEN_AFTER``):
+    ``denominate`` (the default) screens the data before imputing, so an imputed value never
+    saves a unit; ``impute`` counts the imputed data, as COINr's ``build_example_coin()`` does.
+    Every stage after screening runs on the units kept; the stages before it ran on all units.
+    """
 
     min_availability: float | None = None
+    after: str = "denominate"
 
 
 @dataclass(frozen=True)
 class TreatSpec:
-    """JRC outlier treatment: winsorise while |skew| >= ``skew`` and kurtosis >= ``kurtosis``."""
+    """JRC outlier treatment: winsorise while |skew| >= ``skew`` and kurtosis >= ``kurtosis``.
+
+    ``fallback`` (one of ``TREAT_FALLBACKS``) transforms a column winsorisation could not fix:
+    ``log`` is the original COIN Tool log, ``log_ct`` COINr's default ``log_CT``, ``log_ct_plus``
+    COINr's skew-aware ``log_CT_plus``; ``none`` leaves it as it was.
+    """
 
     method: str = "none"
     max_points: int = 5
@@ -99,6 +119,16 @@ class Recipe:
     rank: RankSpec = field(default_factory=RankSpec)
     weights: tuple[tuple[str, float], ...] = ()
     exclude: tuple[str, ...] = ()
+
+    def stage_order(self) -> tuple[str, ...]:
+        """The stages in the order a build runs them, ``screen`` where ``screen.after`` puts it
+        (so outputs and method pages can say it; a build records it as ``Build.stages``).  For a
+        recipe whose ``screen.after`` is valid (``problems`` reports one that is not)."""
+        after = self.screen.after
+        if after == "raw":
+            return ("screen", *STAGES)
+        at = STAGES.index(after) + 1 if after in STAGES else 1
+        return (*STAGES[:at], "screen", *STAGES[at:])
 
     def weight_overrides(self) -> dict[str, float]:
         return dict(self.weights)
@@ -197,7 +227,8 @@ class Recipe:
                 else:
                     ok[where] = value
         choices = [("impute.method", IMPUTE_METHODS), ("treat.method", TREAT_METHODS),
-                   ("treat.fallback", ("log", "none")), ("normalise.method", NORMALISE_METHODS),
+                   ("treat.fallback", TREAT_FALLBACKS), ("screen.after", SCREEN_AFTER),
+                   ("normalise.method", NORMALISE_METHODS),
                    ("aggregate.method", AGGREGATE_METHODS), ("rank.method", RANK_METHODS)]
         for where, allowed in choices:
             value = ok.get(where)

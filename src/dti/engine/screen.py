@@ -10,7 +10,8 @@ from dti.engine.recipe import ScreenSpec
 def screen(X: np.ndarray, spec: ScreenSpec, required: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (availability per unit over the ``required`` columns, included mask).
 
-    Availability is measured on the raw data (before imputation), as the JRC and COINr do.
+    Availability is measured on ``X`` as given: the build passes the output of the stage
+    ``spec.after`` names (the denominated data by default, the imputed data in COINr's order).
     """
     cols = X[:, required] if required.any() else X
     availability = (~np.isnan(cols)).mean(axis=1) if cols.shape[1] else np.ones(X.shape[0])

@@ -17,18 +17,29 @@ The rule, per indicator (column) and ignoring NaN cells (they stay NaN and are n
    tests ``nwin < winmax`` *before* a step, so a tie can overshoot ``winmax`` there; here the
    limit is never exceeded.)  So ``max_points = 0`` means: no winsorisation, straight to step 4.
 4. **Fallback.**  If the column still fails, the winsorisation is discarded: the *original*
-   column is restored (COINr's default ``combine_treat = FALSE``) and, with ``fallback='log'``,
-   log-transformed on the side of its original skew:
+   column is restored (COINr's default ``combine_treat = FALSE``) and transformed by
+   ``spec.fallback``.  ``min`` and ``max`` are the column's, ignoring NaN; ``skew`` is its Excel
+   SKEW before treatment (COINr's ``skew``, the same definition, on the same original column);
+   ``a = 0.01·(max − min)``:
 
-   - skew ≥ 0:  ``x' = ln(x − min + 1)``
-   - skew < 0:  ``x' = −ln(max − x + 1)``
+   ===============  ==========  =======================  ======================
+   fallback         positive    positive form            negative form
+                    form when
+   ===============  ==========  =======================  ======================
+   ``log``          skew ≥ 0    ``ln(x − min + 1)``      ``−ln(max − x + 1)``
+   ``log_ct``       always      ``ln(x − min + a)``      —
+   ``log_ct_plus``  skew > 0    ``ln(x − min + a)``      ``−ln(max + a − x)``
+   ===============  ==========  =======================  ======================
 
-   Both are strictly increasing in ``x``, so the order of the units is preserved (the negative
-   form mirrors the positive one, compressing the long *low* tail).  This is the original COIN
-   Tool log (COINr's ``log_CT_orig``), not COINr's current default ``log_CT``
-   (``ln(x − min + 0.01·(max − min))``).  The result is not re-tested further; ``skew_after`` /
-   ``kurt_after`` report where it ended.  With ``fallback='none'`` the original column is kept and
-   nothing is flagged.
+   ``log`` is the original COIN Tool log on the side of the skew (the negative form mirrors the
+   positive one, compressing the long *low* tail; COINr's ``log_CT_orig`` has only the positive
+   form).  ``log_ct`` is COINr's default ``log_CT``, whatever the skew.  ``log_ct_plus`` is
+   COINr's ``log_CT_plus``, whose test is ``skew > 0``: at skew exactly 0 it takes the negative
+   form.  Every form is strictly increasing in ``x``, so the order of the units is preserved;
+   ``Treatment.log_forms`` names the form each column got.  A failing column has a nonzero
+   spread, so ``a > 0`` and every logarithm is finite.  The result is not re-tested further;
+   ``skew_after`` / ``kurt_after`` report where it ended.  With ``fallback='none'`` the original
+   column is kept and nothing is flagged.
 
 ``method='none'`` returns the input values unchanged (as a float copy) with every flag False.
 
@@ -42,7 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dti.engine.recipe import TreatSpec
+from dti.engine.recipe import TREAT_FALLBACKS, TreatSpec
 from dti.engine.stats import skew_kurt_excel
 from dti.errors import ComputeError, Problem, RecipeError
 
@@ -61,6 +72,9 @@ class Treatment:
     skew_after: np.ndarray       # per column, of ``values``
     kurt_after: np.ndarray       # per column, of ``values``
     n_winsorised: np.ndarray     # int per column: number of winsorised cells
+    # per column, the fallback form applied ("" for none): "log" / "log_neg" for ``log``,
+    # "log_ct" / "log_ct_neg" for ``log_ct`` and ``log_ct_plus`` (COINr's labels, lower case)
+    log_forms: tuple[str, ...] = ()
 
 
 def _fails(skew: np.ndarray, kurt: np.ndarray, spec: TreatSpec) -> np.ndarray:
@@ -74,10 +88,10 @@ def _check(spec: TreatSpec) -> None:
     if spec.method not in ("none", "jrc"):
         problems.append(Problem("recipe.bad_choice", f"treat.method is {spec.method!r}; choose "
                                 "one of none, jrc", column="treat.method", value=spec.method))
-    if spec.fallback not in ("log", "none"):
+    if spec.fallback not in TREAT_FALLBACKS:
         problems.append(Problem("recipe.bad_choice", f"treat.fallback is {spec.fallback!r}; "
-                                "choose one of log, none", column="treat.fallback",
-                                value=spec.fallback))
+                                f"choose one of {', '.join(TREAT_FALLBACKS)}",
+                                column="treat.fallback", value=spec.fallback))
     if spec.max_points < 0:
         problems.append(Problem("recipe.out_of_range", "treat.max_points must be ≥ 0",
                                 column="treat.max_points", value=spec.max_points))
@@ -123,11 +137,23 @@ def _winsorise(W: np.ndarray, skew: np.ndarray, kurt: np.ndarray,
     return mask, passed
 
 
-def _log(col: np.ndarray, positive: bool) -> np.ndarray:
+def _log_form(fallback: str, skew: float) -> str:
+    """Which form of the ``fallback`` log a column of original ``skew`` gets (module docstring)."""
+    if fallback == "log":
+        return "log" if skew >= 0 else "log_neg"
+    if fallback == "log_ct_plus" and not skew > 0:
+        return "log_ct_neg"      # COINr's log_CT_plus tests skew > 0: skew 0 is negative
+    return "log_ct"
+
+
+def _log(col: np.ndarray, form: str) -> np.ndarray:
+    """``col`` log-transformed by ``form``; NaN cells stay NaN."""
+    low, high = np.nanmin(col), np.nanmax(col)
+    shift = 1.0 if form in ("log", "log_neg") else 0.01 * (high - low)
     with np.errstate(invalid="ignore"):
-        if positive:
-            return np.log(col - np.nanmin(col) + 1.0)
-        return -np.log(np.nanmax(col) - col + 1.0)
+        if form in ("log", "log_ct"):
+            return np.log(col - low + shift)
+        return -np.log(high - col + shift)   # max − x first: exact near the max, then + a > 0
 
 
 def treat(X: np.ndarray, spec: TreatSpec, directions: np.ndarray | None = None) -> Treatment:
@@ -156,6 +182,7 @@ def treat(X: np.ndarray, spec: TreatSpec, directions: np.ndarray | None = None) 
     skew_before, kurt_before = skew_kurt_excel(A)
     winsorised = np.zeros(A.shape, dtype=bool)
     log_transformed = np.zeros(n_cols, dtype=bool)
+    log_forms = [""] * n_cols
     skew_after, kurt_after = skew_before.copy(), kurt_before.copy()
 
     failing = np.flatnonzero(_fails(skew_before, kurt_before, spec)) if spec.method == "jrc" \
@@ -169,9 +196,10 @@ def treat(X: np.ndarray, spec: TreatSpec, directions: np.ndarray | None = None) 
         winsorised[:, ok] = mask[:, passed]
         skew_after[ok], kurt_after[ok] = s[passed], k[passed]
         still = failing[~passed]
-        if spec.fallback == "log" and still.size:
+        if spec.fallback != "none" and still.size:
             for j in still:
-                A[:, j] = _log(A[:, j], bool(skew_before[j] >= 0))
+                log_forms[j] = _log_form(spec.fallback, float(skew_before[j]))
+                A[:, j] = _log(A[:, j], log_forms[j])
             log_transformed[still] = True
             skew_after[still], kurt_after[still] = skew_kurt_excel(A[:, still])
         # fallback 'none': A still holds the original columns; stats stay the "before" ones.
@@ -179,4 +207,5 @@ def treat(X: np.ndarray, spec: TreatSpec, directions: np.ndarray | None = None) 
     return Treatment(values=A, winsorised=winsorised, log_transformed=log_transformed,
                      skew_before=skew_before, kurt_before=kurt_before,
                      skew_after=skew_after, kurt_after=kurt_after,
-                     n_winsorised=winsorised.sum(axis=0).astype(np.int64))
+                     n_winsorised=winsorised.sum(axis=0).astype(np.int64),
+                     log_forms=tuple(log_forms))

@@ -3,7 +3,8 @@
 Codes (stable, documented in docs/issue-codes.md):
 node.unknown_parent, node.parent_not_aggregate, node.parent_level, node.orphan, node.cycle,
 aggregate.no_children, node.missing_weight, node.negative_weight, node.unknown_denominator,
-node.bad_goalposts, aggregate.bad_method, framework.no_indicators, framework.ambiguous_root,
+node.bad_goalposts, aggregate.bad_method, aggregate.bad_level, framework.no_indicators,
+framework.ambiguous_root,
 data.missing_column (only when the data header is given).
 """
 
@@ -33,20 +34,26 @@ def check_framework(fw: Framework, file: str | None = None,
             parent = by_code.get(p)
             if parent is None:
                 add("node.unknown_parent", node, f"parent {p!r} of {node.code!r} is not a code in "
-                    "this framework", "parent")
+                    "this framework; correct it, or add a row for that aggregate", "parent")
             elif not parent.is_aggregate:
                 add("node.parent_not_aggregate", node, f"parent {p!r} of {node.code!r} is a "
                     f"{parent.type}, not an aggregate", "parent")
-            elif parent.level <= node.level:
+            elif parent.level <= node.level and parent.level > 1:
                 add("node.parent_level", node, f"parent {p!r} (level {parent.level}) must be at a "
                     f"higher level than {node.code!r} (level {node.level})", "level")
+        if node.is_aggregate and node.level < 2:
+            # Reported once here rather than as a parent_level problem on each of its children.
+            add("aggregate.bad_level", node, f"aggregate {node.code!r} is at level {node.level}; "
+                "level 1 is the indicators, so an aggregate is at level 2 or above: give it the "
+                "level above its children", "level")
         if node.is_indicator and not node.parents and len(fw.nodes) > 1:
             add("node.orphan", node, f"indicator {node.code!r} has no parent, so it counts in no "
                 "aggregate; give it a parent", "parent")
         if node.denominator and (node.denominator not in by_code
                                  or by_code[node.denominator].type != "denominator"):
             add("node.unknown_denominator", node, f"denominator {node.denominator!r} of "
-                f"{node.code!r} is not a denominator column of this framework", "denominator")
+                f"{node.code!r} is not a denominator column of this framework; correct the "
+                "code, or add a row for it with type denominator", "denominator")
         if node.goalposts and node.goalposts[0] >= node.goalposts[1]:
             add("node.bad_goalposts", node, f"goalposts of {node.code!r} must have lower < upper, "
                 f"got {node.goalposts}", "goalpost_lower")
@@ -95,8 +102,8 @@ def _check_aggregates(fw: Framework, add) -> list[Problem]:
                     f"aggregation of {node.code!r}", "max_points")
             elif method != "points" and kid.weight is None and kid.max_points is None \
                     and fw.meta.get("require_weights", True):
-                add("node.missing_weight", kid, f"{kid.code!r} has no weight inside {node.code!r}",
-                    "weight")
+                add("node.missing_weight", kid, f"{kid.code!r} has no weight inside {node.code!r}; "
+                    "give it a weight (weights are relative within each parent)", "weight")
     tops = [n for n in fw.nodes if n.is_aggregate and not n.parents]
     if "root" in fw.meta:
         if not isinstance(fw.meta["root"], str) or fw.meta["root"] not in fw.by_code:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -34,6 +35,13 @@ COLUMN_ALIASES: dict[str, str] = {
     "method": "method", "compute": "compute", "column": "column", "short": "short", "role": "role", "note": "note",
 }
 REQUIRED_COLUMNS = ("code", "name_vi", "level", "type")
+# COINr's iMeta is told apart by its code column, ``iCode``: its ``iName`` is optional (a node
+# without one is named by its code, as COINr names it).
+COINR_CODE_COLUMN = "icode"
+COINR_REQUIRED_COLUMNS = ("code", "level", "type")
+# The Problem.column a check writes -> the row field it is about, to name the column as the
+# file heads it ("Parent" in an iMeta, "parent" in our own tables).
+PROBLEM_FIELDS = {"name": "name_vi", "parent": "parents"}
 TYPE_ALIASES = {t: t for t in NODE_TYPES} | {"other": "group"}
 TRUE_WORDS = ("true", "yes", "1", "có", "co")
 FALSE_WORDS = ("false", "no", "0", "không", "khong")
@@ -100,17 +108,25 @@ def framework_from_rows(rows: Iterable[Mapping[str, Any]], *, file: str | None, 
     seen: dict[str, int] = {}
     rows = list(rows)
     precision = _precision(precision, file, problems)
+    headers: dict[str, str] = {}
+    coinr = False
     if aliases and rows:
         headers = {str(k).strip().lower(): k for k in rows[0] if k != "__row__"}
-        missing = [c for c in REQUIRED_COLUMNS
+        coinr = COINR_CODE_COLUMN in headers
+        required = COINR_REQUIRED_COLUMNS if coinr else REQUIRED_COLUMNS
+        missing = [c for c in required
                    if not any(COLUMN_ALIASES.get(h) == c for h in headers)]
         if missing:
             raise FrameworkError([Problem("table.missing_column", f"missing column {c!r}; the table "
                                           "needs code, name, level, parent, weight, direction, type",
                                           file=file, column=c) for c in missing])
+        if coinr:
+            meta = dict(meta or {}) | {"layout": "coinr"}
     for raw in rows:
         row_no = raw.get("__row__")
         fields = _rename(raw) if aliases else {k: v for k, v in raw.items() if k != "__row__"}
+        if coinr and fields.get("code") and not fields.get("name_vi"):
+            fields["name_vi"] = str(fields["code"])
         node = _node_from_fields(fields, file, row_no, problems)
         if node is None:
             continue
@@ -131,8 +147,21 @@ def framework_from_rows(rows: Iterable[Mapping[str, Any]], *, file: str | None, 
                     if not (p.code == "node.orphan" and p.indicator in unparented)
                     and not (p.code == "aggregate.no_children" and unparented))
     if problems:
-        raise FrameworkError(problems)
+        raise FrameworkError(_as_headed(problems, headers))
     return framework
+
+
+def _as_headed(problems: list[Problem], headers: Mapping[str, str]) -> list[Problem]:
+    """Name each problem's column as the table heads it (``Parent``, ``Weight`` in an iMeta)."""
+    written = {COLUMN_ALIASES[h]: str(original).strip() for h, original in headers.items()
+               if h in COLUMN_ALIASES}
+    out = []
+    for problem in problems:
+        field = PROBLEM_FIELDS.get(problem.column or "", problem.column)
+        if field in written:
+            problem = replace(problem, column=written[field])
+        out.append(problem)
+    return out
 
 
 def _precision(value: Any, file: str | None, problems: list[Problem]) -> int | None:
@@ -191,7 +220,7 @@ def _node_from_fields(f: Mapping[str, Any], file: str | None, row: int | None,
     type_ = TYPE_ALIASES.get(str(f.get("type") or "indicator").strip().lower())
     if type_ is None:
         bad("node.bad_type", "type", f"type {f.get('type')!r} is not one of indicator, aggregate, "
-            "denominator, group", f.get("type"))
+            "denominator, group (or COINr's other); correct the type", f.get("type"))
         type_ = "indicator"
     level = _number(f.get("level", 1 if type_ != "aggregate" else None), "level", bad, integer=True)
     if level is None and type_ in ("indicator", "aggregate"):
@@ -200,7 +229,8 @@ def _node_from_fields(f: Mapping[str, Any], file: str | None, row: int | None,
     direction = _number(f.get("direction", 1), "direction", bad, integer=True)
     if direction not in (1, -1, None):
         bad("node.bad_direction", "direction", f"direction of {code!r} must be 1 or -1, got "
-            f"{f.get('direction')!r}", f.get("direction"))
+            f"{f.get('direction')!r}; write 1 when a higher value is better, -1 when it is worse",
+            f.get("direction"))
     scale = str(f.get("scale", "value"))
     if scale not in SCALES:
         bad("node.bad_scale", "scale", f"scale {scale!r} is not one of {', '.join(SCALES)}", scale)

@@ -39,15 +39,18 @@ from dti.units import MergedUnitError, UnitSet
 from dti.units.unit_set import AmbiguousUnitError
 from dti.workbook_limits import open_workbook
 
-__all__ = ["read_values", "required_codes", "value_nodes"]
+__all__ = ["read_values", "required_codes", "value_nodes", "values_from_rows"]
 
 # Header keys (see _key) of the columns that name the unit, in order of preference: when a file
 # has several (a template has ``code`` and ``name``), the first non-empty one names the row's
 # unit and the others must agree with it.
 UNIT_COLUMNS: tuple[str, ...] = (
-    "code", "ma", "mã", "province", "province_vi", "tinh", "tỉnh", "unit", "name", "don_vi",
-    "đơn_vị", "name_vi", "ten", "tên", "province_en", "name_en",
+    "code", "ucode", "ma", "mã", "province", "province_vi", "tinh", "tỉnh", "unit", "name",
+    "uname", "don_vi", "đơn_vị", "name_vi", "ten", "tên", "province_en", "name_en",
 )
+# COINr's iData names the period of each row in ``Time``; dti.io.periods splits a file on it.
+TIME_COLUMNS: tuple[str, ...] = ("time",)
+COINR_UNIT_COLUMN = "ucode"
 INDICATOR_COLUMNS: tuple[str, ...] = ("indicator", "chi_so", "chỉ_số")
 VALUE_COLUMNS: tuple[str, ...] = ("value", "gia_tri", "giá_trị")
 NOTE_COLUMNS: tuple[str, ...] = ("source_note", "note", "ghi_chu", "ghi_chú")
@@ -76,6 +79,7 @@ class _Context:
     allow_missing: bool
     required: frozenset[str]
     problems: list[Problem] = field(default_factory=list)
+    text_groups: frozenset[str] = frozenset()   # see _coinr_text_groups
 
     def add(self, problem: Problem) -> None:
         """Keep ``problem``, located in this file.  Callers write ``Problem("code", …)`` in full
@@ -109,15 +113,36 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
     denominators (all-NaN for a column the file lacks, allowed only for nodes not in
     :func:`required_codes`).  Raises :class:`DataError` listing every problem in the file.
     ``allow_missing`` accepts empty values of required nodes as NaN (for imputation); a
-    required column that is absent altogether is still a problem.
+    required column that is absent altogether is still a problem.  A file whose ``Time`` column
+    holds several periods (COINr panel data) is refused: :func:`dti.io.periods.read_periods`
+    reads each period.
     """
+    from dti.io.periods import split_by_time
+
     path = Path(path)
     rows, problems = read_table(path, sheet)
     if problems:
         raise DataError(problems)
-    ctx = _Context(framework, unit_set, _file_label(path, sheet), allow_missing,
+    file = _file_label(path, sheet)
+    periods = split_by_time(rows, file)
+    if len(periods) > 1:
+        raise DataError([Problem(
+            "data.several_periods",
+            f"the file holds {len(periods)} periods (Time {', '.join(t for t, _ in periods)}); "
+            "this reads one: keep the rows of one Time, or use dti compute, which computes each",
+            file=file, row=1, column=_time_column(rows))])
+    return values_from_rows(rows, framework, unit_set, file=file, source=path.name,
+                            allow_missing=allow_missing)
+
+
+def values_from_rows(rows: list[dict[str, Any]], framework: Framework, unit_set: UnitSet, *,
+                     file: str, source: str, allow_missing: bool = False) -> Dataset:
+    """:func:`read_values` on rows already read (``read_table`` rows, with their ``__row__``):
+    one period of a panel file keeps the row numbers of the whole file."""
+    ctx = _Context(framework, unit_set, file, allow_missing,
                    frozenset(required_codes(framework)))
     columns = [c for c in rows[0] if c != "__row__"]
+    ctx.text_groups = _coinr_text_groups(rows, columns, framework)
     keys = {header_key(c): c for c in columns}
     indicator = next((keys[k] for k in INDICATOR_COLUMNS if k in keys), None)
     value = next((keys[k] for k in VALUE_COLUMNS if k in keys), None)
@@ -138,7 +163,27 @@ def read_values(path: str | Path, framework: Framework, unit_set: UnitSet, *,
             known = unit_set.group_of(column)
             labels[column] = tuple(known.get(u, "") for u in units)
     return Dataset(tuple(units), tuple(n.data_column for n in nodes), values, labels,
-                   unit_set.id, path.name)
+                   unit_set.id, source)
+
+
+def _time_column(rows: list[dict[str, Any]]) -> str | None:
+    return next((c for c in rows[0] if c != "__row__" and header_key(c) in TIME_COLUMNS), None)
+
+
+def _coinr_text_groups(rows: list[dict[str, Any]], columns: list[str],
+                       framework: Framework) -> frozenset[str]:
+    """Columns of a COINr iData (it has ``uCode``) that group units when the framework declares
+    no groups: every column the framework does not name whose cells are all text, as COINr
+    keeps such columns beside the indicators.  Other files keep their strict header."""
+    if framework.groups or not any(header_key(c) == COINR_UNIT_COLUMN for c in columns):
+        return frozenset()
+    lookup = _column_lookup(framework)
+    special = UNIT_COLUMNS + TIME_COLUMNS + NOTE_COLUMNS
+    return frozenset(
+        c for c in columns
+        if header_key(c) not in special and header_key(c) not in lookup
+        and any(cell_text(row[c]) for row in rows)
+        and all(isinstance(parse_number(row[c]), (str, type(None))) for row in rows))
 
 
 def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
@@ -150,6 +195,7 @@ def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
                 f"there is no column for {node.code} ({node.name_vi}), which counts in the "
                 f"score; add a column headed {node.data_column!r} with one value per province",
                 row=1, column=node.data_column, indicator=node.code))
+    _missing_denominators(header, ctx)
     units: list[str] = []
     matrix: dict[str, dict[str, float]] = {}
     groups: dict[str, dict[str, str]] = {key: {} for key in header.groups.values()}
@@ -179,6 +225,23 @@ def _read_wide(rows: list[dict[str, Any]], columns: list[str], ctx: _Context):
         ctx.add(Problem("data.no_values", "no row has any value; fill in the values of at "
                         "least one province"))
     return units, matrix, groups
+
+
+def _missing_denominators(header: _Header, ctx: _Context) -> None:
+    """A denominator some counted indicator divides by must have its column, or every value of
+    that indicator would come out missing."""
+    present = set(header.values.values())
+    for node in ctx.framework.denominators:
+        users = [n.code for n in ctx.framework.data_nodes
+                 if n.denominator == node.code and n.code in ctx.required]
+        if users and node not in present:
+            ctx.add(Problem(
+                "data.missing_column",
+                f"there is no column for the denominator {node.code} ({node.name_vi}), which "
+                f"{', '.join(users[:5])}{' …' if len(users) > 5 else ''} "
+                f"{'is' if len(users) == 1 else 'are'} divided by; add a column headed "
+                f"{node.data_column!r} with one value per unit",
+                row=1, column=node.data_column, indicator=node.code))
 
 
 def _read_long(rows: list[dict[str, Any]], columns: list[str], indicator: str, value: str,
@@ -258,7 +321,11 @@ def _read_header(columns: list[str], ctx: _Context, *, long: bool) -> _Header:
         if key in UNIT_COLUMNS:
             header.unit.append(column)
             continue
-        if key in NOTE_COLUMNS or (long and key in INDICATOR_COLUMNS + VALUE_COLUMNS):
+        if key in NOTE_COLUMNS + TIME_COLUMNS or (
+                long and key in INDICATOR_COLUMNS + VALUE_COLUMNS):
+            continue
+        if column in ctx.text_groups:
+            header.groups[column] = column
             continue
         node = lookup.get(key)
         if node is not None and node.type == "group":

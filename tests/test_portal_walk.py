@@ -181,7 +181,7 @@ def test_the_ranking_profile_and_compare_pages_explain_their_marks(client, url):
 
 def test_recomputed_values_are_marked_in_words(client):
     ranking = Catalogue.shipped().ranking(E2022)
-    row = next(r for r in ranking.rows if any(f["source"] == "computed" for f in r.figures.values()))
+    row = next(r for r in ranking.rows if any(f.source == "computed" for f in r.figures.values()))
     html = client.get(f"/editions/{E2022}").text
     cells = html.split(f'data-name="{row.name_ascii.lower()}"', 1)[1].split("</tr>")[0]
     assert '<sup class="mark" aria-hidden="true">*</sup><span class="vh"> (tính lại)</span>' in cells
@@ -190,7 +190,7 @@ def test_recomputed_values_are_marked_in_words(client):
 def test_a_value_recomputed_beside_its_published_rank_is_marked_too(client):
     ranking = Catalogue.shipped().ranking(E2022)
     code, row = next((c, r) for r in ranking.rows for c, f in r.figures.items()
-                     if f["source"] == "published+computed")
+                     if f.source == "published+computed")
     html = client.get(f"/provinces/{row.code}?edition={E2022}").text
     cells = [c for c in html.split("<td") if 'class="num published+computed"' in c]
     assert cells and all('<sup class="mark" aria-hidden="true">*</sup>' in c for c in cells), code

@@ -142,8 +142,8 @@ def test_province_report_puts_each_figure_beside_its_source(catalogue, thai_nguy
     lines = pdf.text.splitlines()
     checked = 0
     for column in catalogue.ranking(E2021).columns:
-        label = (column["name_en"] or column["short"]) if lang == "en" else column["name_vi"]
-        measure = next(m for m, code in SCORE_COLUMNS.items() if code == column["code"])
+        label = (column.name_en or column.short) if lang == "en" else column.name_vi
+        measure = next(m for m, code in SCORE_COLUMNS.items() if code == column.code)
         figure = record.get(measure, {}).get("19")
         if figure is None:
             continue

@@ -15,11 +15,15 @@ from dti.cli import main
 from dti.editions import load_edition
 from dti.engine.build import build
 from dti.io.export import to_json
+from dti.report.compare import EditionComparison, UnitChange, compare_editions
 from dti.report.profile import HistoryEntry, RankChange, province_profile
 from dti.report.results import Gap, Published, ResultRow, result_table
 from dti.web import create_app
 from dti.web.context import context_of
-from dti.web.snapshot import HistoryRow, RankingRow, ScoreChange, province_history
+from dti.web.maps import MapRow, map_rows
+from dti.web.snapshot import (ComparedFigure, HistoryRow, NodeFigure, NodeStats, RankingRow,
+                              ScoreChange, ShownNode, province_history)
+from dti.web.story import StoryEntry, StoryFigure, story
 
 E2021 = "dti-province-2021"
 E2022 = "dti-province-2022"
@@ -107,10 +111,10 @@ def test_ranking_rows_are_frozen_and_render_as_the_api_shows_them(client):
         assert (shown["rank"], shown["value"], shown["previous_rank"], shown["change"]) == (
             record.rank, record.value, record.previous_rank, record.change)
         assert {k: f["value"] for k, f in shown["figures"].items()} == {
-            k: f["value"] for k, f in record.figures.items()}
+            k: f.value for k, f in record.figures.items()}
     # Đà Nẵng, first in 2021 and in 2022: no change, the total's figure repeated on the row
     assert (row.rank, row.previous_rank, row.change) == (1, 1, 0)
-    assert row.value == row.figures["DTI"]["value"] == 0.8002
+    assert row.value == row.figures["DTI"].value == 0.8002
     assert list(row.as_dict()) == ["code", "name_vi", "name_en", "name_ascii", "region",
                                    "figures", "rank", "value", "previous_rank", "change",
                                    "sources", "change_sources"]
@@ -121,6 +125,128 @@ def test_the_ranking_pages_json_twin_lists_the_rows_in_order(client):
     data = client.get(f"/en/editions/{E2022}.json").json()
     assert [(r["code"], r["name"], r["rank"]) for r in data["results"]] == [
         (r.code, r.name_en, r.rank) for r in ranking.rows]
+
+
+def test_shown_nodes_and_figures_are_frozen_and_are_what_the_json_twin_serves(client):
+    ranking = context_of(client.app).catalogue.ranking(E2022)
+    node, figure = ranking.columns[0], ranking.row("48").figures["DTI"]
+    assert isinstance(node, ShownNode) and isinstance(figure, NodeFigure)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        node.code = "X"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        figure.value = 0.0
+    data = client.get(f"/editions/{E2022}.json").json()
+    assert data["columns"] == [c.as_dict() for c in ranking.columns]
+    assert list(data["columns"][0]) == ["code", "name_vi", "name_en", "short", "role", "max_points"]
+    for shown, row in zip(data["results"], ranking.rows):
+        assert shown["figures"] == {k: f.as_dict() for k, f in row.figures.items()}
+        assert all(list(f) == ["value", "rank", "source", "sources"]
+                   for f in shown["figures"].values())
+    # a row's mapping is plain data all the way down: it needs no encoder of records
+    assert json.loads(json.dumps(ranking.row("48").as_dict()))["figures"]["DTI"]["value"] == 0.8002
+    assert ranking.column("DTI") is node and ranking.column("nothing") is None
+
+
+def test_column_stats_are_records_over_the_values_present(client):
+    ranking = context_of(client.app).catalogue.ranking(E2022)
+    stats = ranking.column_stats["DTI"]
+    assert isinstance(stats, NodeStats)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stats.n = 0
+    # Đà Nẵng's 0.8002 is the best total of 2022; only the units with a value are counted
+    assert stats.best == 0.8002
+    assert 0 < stats.n < len(ranking.rows) and stats.as_dict() == {
+        "mean": stats.mean, "best": 0.8002, "n": stats.n}
+    assert stats.mean < stats.best
+
+
+def test_compared_figures_are_flat_records_and_the_profile_twins_read_them(client):
+    ranking = context_of(client.app).catalogue.ranking(E2021)
+    compared = ranking.compared("19")
+    assert all(isinstance(f, ComparedFigure) for f in compared)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        compared[0].mean = 0.0
+    keys = ["code", "name_vi", "name_en", "short", "role", "max_points", "value", "rank",
+            "source", "sources", "mean", "best", "n"]
+    assert all(list(f.as_dict()) == keys for f in compared)
+    page = client.get(f"/provinces/19.json?edition={E2021}").json()
+    assert page["figures"] == [f.as_dict() for f in compared]
+    lines = list(csv.DictReader(io.StringIO(
+        client.get(f"/provinces/19.csv?edition={E2021}").content.decode("utf-8-sig"))))
+    assert list(lines[0]) == keys and [x["code"] for x in lines] == [f.code for f in compared]
+    # Thái Nguyên 2021: total 0.496, rank 8, beside the best of the year
+    total = compared[0]
+    assert (total.code, total.value, total.rank) == ("DTI", 0.496, 8)
+    assert total.best == ranking.column_stats["DTI"].best > total.value
+
+
+def test_map_rows_are_frozen_and_the_map_twin_lists_their_summaries(client):
+    catalogue = context_of(client.app).catalogue
+    ranking = catalogue.ranking(E2022)
+    by_rank = map_rows(ranking, "DTI", "en", "rank")
+    assert all(isinstance(r, MapRow) for r in by_rank)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        by_rank[0].drawn = 0
+    # drawn is the rank on the rank view and the score on the score view
+    da_nang = next(r for r in by_rank if r.code == "48")
+    assert (da_nang.drawn, da_nang.rank, da_nang.value) == (1, 1, 0.8002)
+    assert next(r for r in map_rows(ranking, "DTI", "en") if r.code == "48").drawn == 0.8002
+    data = client.get(f"/en/editions/{E2022}/map.json?show=rank").json()
+    assert data["maps"][0]["results"] == [r.summary() for r in by_rank]
+    assert list(data["maps"][0]["results"][0]) == ["code", "name", "value", "rank", "source", "href"]
+    assert list(da_nang.as_dict()) == ["code", "name", "value", "drawn", "rank", "source",
+                                       "sources", "href", "tip"]
+
+
+def test_story_entries_are_frozen_and_the_story_twin_serves_their_mappings(client):
+    told = story(context_of(client.app).catalogue, "19", "en")
+    entries = told["entries"]
+    assert entries and all(isinstance(e, StoryEntry) for e in entries)
+    assert all(isinstance(f, StoryFigure) for e in entries for f in e.figures)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entries[0].of = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entries[0].figures[0].rank = 0
+    data = client.get("/en/provinces/19/story.json").json()
+    assert data["entries"] == [e.as_dict() for e in entries]
+    assert list(data["entries"][0]) == ["edition", "year", "basis", "name", "of", "previous_rank",
+                                        "change", "figures"]
+    assert list(data["entries"][0]["figures"][0]) == ["code", "value", "rank", "derived",
+                                                      "sources", "third_party"]
+    lines = client.get("/en/provinces/19/story.csv").content.decode("utf-8-sig").splitlines()
+    assert len(lines) - 1 == sum(len(e.figures) for e in entries)
+    # Thái Nguyên, 8th of 63 in 2021
+    e2021 = next(e for e in entries if e.edition == E2021)
+    assert (e2021.figures[0].code, e2021.figures[0].rank, e2021.of) == ("DTI", 8, 63)
+
+
+# ---------------------------------------------------------------- dti compare
+
+
+def test_an_edition_comparison_is_frozen_and_its_mapping_is_the_cli_output(capsys):
+    comparison = compare_editions(E2021, E2022)
+    assert isinstance(comparison, EditionComparison)
+    assert all(isinstance(r, UnitChange) for r in comparison.results)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        comparison.results[0].rank_change = 0
+    shown = _json_of(capsys, "compare", E2021, E2022, "--format", "json")
+    assert shown == comparison.as_dict()
+    assert list(shown) == ["before", "after", "basis", "method", "node", "results", "compared"]
+    assert shown["compared"] == sum(r.rank_before is not None and r.rank_after is not None
+                                    for r in comparison.results)
+    # Thái Nguyên: 8th in 2021, 8th in 2022 (as its profile says)
+    tn = next(r for r in comparison.results if r.code == "19")
+    assert (tn.rank_before, tn.rank_after, tn.rank_change) == (8, 8, 0)
+
+
+def test_a_unit_change_is_known_only_where_both_figures_are():
+    moved = UnitChange.of("01", "Hà Nội", (0.5, 10, "published"), (0.625, 7, "computed"))
+    assert (moved.score_change, moved.rank_change) == (0.125, 3)   # up three places
+    half = UnitChange.of("01", "Hà Nội", (None, None, ""), (0.6, 2, "published"))
+    assert (half.score_change, half.rank_change) == (None, None)
+    assert list(moved.as_dict()) == ["code", "name", "score_before", "score_after",
+                                     "score_change", "rank_before", "rank_after", "rank_change",
+                                     "source_before", "source_after"]
 
 
 # ---------------------------------------------------------------- history and score change

@@ -80,7 +80,7 @@ def test_every_page_and_twin_is_exported(site, catalogue):
     # the map, if the portal has one, with every indicator it can show
     if (folder / f"editions/{E}/map/index.html").exists():
         for column in ranking.columns[1:]:
-            assert (folder / f"editions/{E}/map/indicators/{column['code']}/index.html").is_file()
+            assert (folder / f"editions/{E}/map/indicators/{column.code}/index.html").is_file()
 
 
 def test_the_exported_map_is_the_view_the_portal_opens_on(site):

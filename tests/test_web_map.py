@@ -267,7 +267,7 @@ def test_a_node_with_more_scores_than_ranks_opens_by_score(client):
     """The choice is per node shown: 2022's NTS has more published scores than ranks."""
     ranking = context_of(client.app).catalogue.ranking(E2022)
     figures = [r.figures["NTS"] for r in ranking.rows]
-    assert sum(f["value"] is not None for f in figures) > sum(f["rank"] is not None for f in figures)
+    assert sum(f.value is not None for f in figures) > sum(f.rank is not None for f in figures)
     page = client.get(f"/editions/{E2022}/map?indicator=NTS")
     assert current_view(page.text) == "Theo điểm"
     assert f'href="/editions/{E2022}/map?indicator=NTS&amp;show=rank"' in page.text

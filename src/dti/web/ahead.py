@@ -68,7 +68,8 @@ def fingerprint(catalogue: Catalogue) -> str:
         e = ranking.edition
         digest.update(json.dumps([edition_id, basis, e.name_vi, e.name_en, e.published_on,
                                   e.legal_basis, e.note, e.illustrative, ranking.previous,
-                                  ranking.columns, [r.as_dict() for r in ranking.rows]],
+                                  [c.as_dict() for c in ranking.columns],
+                                  [r.as_dict() for r in ranking.rows]],
                                  sort_keys=True,
                                  default=str).encode())
     return digest.hexdigest()[:24]

@@ -21,7 +21,8 @@ from dti.editions import Edition
 from dti.units import load_unit_set, normalise_name, unit_set_ids
 from dti.web.context import app_context
 from dti.web.i18n import TEXT
-from dti.web.snapshot import Catalogue, Ranking, RankingRow, province_history
+from dti.web.snapshot import (Catalogue, NodeFigure, Ranking, RankingRow, ShownNode,
+                              province_history)
 
 # ---------------------------------------------------------------- Public schemas
 
@@ -330,9 +331,9 @@ def _edition(e: Edition, catalogue: Catalogue, source: SourcePublic) -> EditionP
                          framework=framework)
 
 
-def _figure(f: dict[str, Any]) -> FigurePublic:
-    return FigurePublic(value=f["value"], rank=f["rank"], origin=_origin(f["source"]),
-                        sources=list(f.get("sources", ())))
+def _figure(f: NodeFigure) -> FigurePublic:
+    return FigurePublic(value=f.value, rank=f.rank, origin=_origin(f.source),
+                        sources=list(f.sources))
 
 
 def _ranking(ranking: Ranking, source: SourcePublic) -> RankingPublic:
@@ -347,8 +348,7 @@ def _ranking(ranking: Ranking, source: SourcePublic) -> RankingPublic:
     return RankingPublic(licence=LICENCE, source=source, edition=e.id, year=e.year, basis=ranking.basis,
                          previous_edition=ranking.previous, region=None,
                          regions=sorted({r.region for r in ranking.rows if r.region}),
-                         indicators=[IndicatorPublic(**{k: c[k] for k in IndicatorPublic.model_fields})
-                                     for c in ranking.columns],
+                         indicators=[IndicatorPublic(**_indicator(c)) for c in ranking.columns],
                          count=len(results), results=results)
 
 
@@ -356,13 +356,18 @@ def _column_stats(ranking: Ranking) -> dict[str, dict[str, Any]]:
     """The ranking's own column statistics in the API's shape (mean rounded: no float noise)."""
     stats = {}
     for c in ranking.columns:
-        own = ranking.column_stats[c["code"]]
-        mean = round(own["mean"], 6) if own["mean"] is not None else None
-        stats[c["code"]] = {**{k: c[k] for k in IndicatorPublic.model_fields},
-                            "provinces_with_value": own["n"], "mean": mean,
-                            "national_mean": mean if own["n"] == len(ranking.rows) else None,
-                            "best": own["best"]}
+        own = ranking.column_stats[c.code]
+        mean = round(own.mean, 6) if own.mean is not None else None
+        stats[c.code] = {**_indicator(c),
+                         "provinces_with_value": own.n, "mean": mean,
+                         "national_mean": mean if own.n == len(ranking.rows) else None,
+                         "best": own.best}
     return stats
+
+
+def _indicator(node: ShownNode) -> dict[str, Any]:
+    """The fields of a shown node that the API's indicator schema publishes, in its order."""
+    return {k: getattr(node, k) for k in IndicatorPublic.model_fields}
 
 
 def _province(ranking: Ranking, row: RankingRow, source: SourcePublic,

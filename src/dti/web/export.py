@@ -195,7 +195,7 @@ class Scheme:
             return None
         rankings = maps.page_rankings(self.catalogue, edition_id, ident.get("basis", ""))
         indicator = ident.get("indicator") or (rankings[0].root if rankings else "")
-        if not rankings or all(c["code"] != indicator for c in rankings[0].columns):
+        if not rankings or rankings[0].column(indicator) is None:
             return None
         return maps.default_show(rankings, indicator)
 
@@ -285,7 +285,7 @@ def seeds(catalogue: Catalogue, editions: tuple[str, ...] | None = None) -> list
             ranking = catalogue.ranking(edition.id)
             views = [""] + ([f"basis={b}&" for b in edition.bases] if len(edition.bases) > 1 else [])
             for column in ranking.columns if ranking else ():
-                urls += [f"{page}/map{fmt}?{view}indicator={column['code']}"
+                urls += [f"{page}/map{fmt}?{view}indicator={column.code}"
                          for view in views for fmt in twins]
     urls += ["/static/" + p.relative_to(HERE / "static").as_posix()
              for p in sorted((HERE / "static").rglob("*")) if p.is_file()]

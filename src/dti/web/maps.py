@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
 from dti.messages import bilingual
 from dti.web.i18n import name, number
-from dti.web.snapshot import Catalogue, Ranking
+from dti.web.snapshot import Catalogue, Ranking, ShownNode, Sources
 
 GEO = Path(__file__).parent / "geo"
 FILES = {"provinces-63": "provinces_63.topo.json", "provinces-34": "provinces_34.topo.json"}
@@ -59,8 +60,8 @@ def islet_markers(basis: str) -> tuple[dict[str, float], ...]:
                  for g in topo["objects"]["islands"]["geometries"] for x, y in g["coordinates"])
 
 
-def indicator_name(column: dict[str, Any], lang: str) -> str:
-    return (column.get("name_en") or column["short"]) if lang == "en" else column["short"]
+def indicator_name(column: ShownNode, lang: str) -> str:
+    return (column.name_en or column.short) if lang == "en" else column.short
 
 
 SHOWS = ("score", "rank")
@@ -85,39 +86,63 @@ def default_show(rankings: Sequence[Ranking], indicator: str) -> str:
     units have a published score than a published rank (DTI 2022: 6 scores, 63 ranks), else by
     score.  Shared by the page, its static export and the national PDF so that they agree."""
     figures = [r.figures[indicator] for ranking in rankings for r in ranking.rows]
-    scored = sum(f["value"] is not None for f in figures)
-    ranked = sum(f["rank"] is not None for f in figures)
+    scored = sum(f.value is not None for f in figures)
+    ranked = sum(f.rank is not None for f in figures)
     return "rank" if ranked > scored else "score"
 
 
-def map_rows(ranking: Ranking, indicator: str, lang: str, show: str = "score") -> list[dict[str, Any]]:
-    """One row per unit: the value drawn (``drawn``: the score, or the published rank when
-    ``show`` is ``rank``), score, rank, the profile link and the tooltip text."""
-    column = next(c for c in ranking.columns if c["code"] == indicator)
+@dataclass(frozen=True, slots=True)
+class MapRow:
+    """One unit of a map: the value drawn (``drawn``: the score, or the published rank when the
+    map shows ranks), score, rank, source, sources, the profile link and the tooltip text."""
+
+    code: str
+    name: str
+    value: float | None
+    drawn: float | None
+    rank: int | None
+    source: str
+    sources: Sources
+    href: str
+    tip: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "value": self.value, "drawn": self.drawn,
+                "rank": self.rank, "source": self.source, "sources": self.sources,
+                "href": self.href, "tip": self.tip}
+
+    def summary(self) -> dict[str, Any]:
+        """What the map page's JSON twin lists per unit (no drawing details, no sources)."""
+        return {"code": self.code, "name": self.name, "value": self.value, "rank": self.rank,
+                "source": self.source, "href": self.href}
+
+
+def map_rows(ranking: Ranking, indicator: str, lang: str, show: str = "score") -> list[MapRow]:
+    """One row per unit of the ranking, on the shown node ``indicator``."""
+    column = ranking.column(indicator)
     prefix = "/en" if lang == "en" else ""
     t = labels(lang)
     out = []
     for r in ranking.rows:
         figure = r.figures[indicator]
-        shown = number(figure["value"], lang) if figure["value"] is not None else t["not_published"]
+        shown = number(figure.value, lang) if figure.value is not None else t["not_published"]
         tip = f"{name(r, lang)} — {indicator_name(column, lang)}: {shown}"
-        if figure["rank"] is not None:
-            tip += f" ({t['rank']} {figure['rank']})"
-        out.append({"code": r.code, "name": name(r, lang), "value": figure["value"],
-                    "drawn": figure["rank"] if show == "rank" else figure["value"],
-                    "rank": figure["rank"], "source": figure["source"],
-                    "sources": figure.get("sources", []),
-                    "href": f"{prefix}/provinces/{r.code}?edition={ranking.edition.id}"
-                    + (f"&basis={ranking.basis}" if ranking.basis != ranking.edition.unit_set else ""), "tip": tip})
+        if figure.rank is not None:
+            tip += f" ({t['rank']} {figure.rank})"
+        href = (f"{prefix}/provinces/{r.code}?edition={ranking.edition.id}"
+                + (f"&basis={ranking.basis}" if ranking.basis != ranking.edition.unit_set else ""))
+        out.append(MapRow(r.code, name(r, lang), figure.value,
+                          figure.rank if show == "rank" else figure.value, figure.rank,
+                          figure.source, figure.sources, href, tip))
     return out
 
 
-def map_svg(ranking: Ranking, indicator: str, lang: str, rows: list[dict[str, Any]] | None = None,
+def map_svg(ranking: Ranking, indicator: str, lang: str, rows: list[MapRow] | None = None,
             show: str = "score") -> str:
     """The map of one edition on one basis for one shown node, as inline SVG (cached)."""
     rows = rows if rows is not None else map_rows(ranking, indicator, lang, show)
-    column = next(c for c in ranking.columns if c["code"] == indicator)
-    key = tuple((r["code"], r["drawn"], r["href"], r["tip"]) for r in rows)
+    column = ranking.column(indicator)
+    key = tuple((r.code, r.drawn, r.href, r.tip) for r in rows)
     # The legend's title names the node, then what its colours stand for in this view.
     title = (indicator_name(column, lang), labels(lang)[f"{show}_legend"])
     return render(ranking.basis, title, "en" if lang == "en" else "vi", key, show)

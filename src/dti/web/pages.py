@@ -137,10 +137,10 @@ def _filtered(ranking: Ranking, region: str, q: str, sort: str, order: str) -> l
     if q:
         key = normalise_name(q)
         rows = [r for r in rows if key in normalise_name(r.name_vi)]
-    if sort and sort in {c["code"] for c in ranking.columns}:
-        present = [r for r in rows if r.figures[sort]["value"] is not None]
-        absent = [r for r in rows if r.figures[sort]["value"] is None]
-        present.sort(key=lambda r: r.figures[sort]["value"], reverse=order != "asc")
+    if sort and ranking.column(sort) is not None:
+        present = [r for r in rows if r.figures[sort].value is not None]
+        absent = [r for r in rows if r.figures[sort].value is None]
+        present.sort(key=lambda r: r.figures[sort].value, reverse=order != "asc")
         rows = present + absent
     return rows
 
@@ -161,9 +161,9 @@ def flat_rows(ranking: Ranking, rows: list[RankingRow], lang: str) -> list[dict[
     for r in rows:
         flat = {"code": r.code, "name": name(r, lang), "region": r.region}
         for c in ranking.columns:
-            figure = r.figures[c["code"]]
-            flat[c["code"]] = figure["value"]
-            flat[f"rank_{c['code']}"] = figure["rank"]
+            figure = r.figures[c.code]
+            flat[c.code] = figure.value
+            flat[f"rank_{c.code}"] = figure.rank
         flat["change"] = r.change
         flat["sources"] = str(r.sources)   # the total's sources, one readable cell
         out.append(flat)
@@ -194,7 +194,7 @@ def province_page(request: Request, code: str, edition: str = "", basis: str = "
     years = _years(request, "profile", chosen.id, code=code, basis=basis)
     return respond(request, "province.html", {"row": row, "ranking": ranking, "data": data,
                                               "years": years}, fmt,
-                   data["figures"])
+                   [f.as_dict() for f in comparison])
 
 
 def _rank_interval(edition, code: str, basis: str) -> dict[str, Any] | None:
@@ -250,7 +250,7 @@ def method_page(request: Request, edition: str, fmt: str = "html") -> Response:
             "legal_basis_en": fw.meta.get("legal_basis_en"), "formula_en": fw.meta.get("formula_en"),
             "unknown_en": fw.meta.get("unknown_en"), "note_en": chosen.note_en}
     ranking = _catalogue(request).ranking(chosen.id)
-    shown = [c["code"] for c in ranking.columns] if ranking else []
+    shown = [c.code for c in ranking.columns] if ranking else []
     return respond(request, "method.html", {"edition": chosen, "data": data, "ranking_codes": shown,
                                             "years": _years(request, "method", chosen.id)}, fmt,
                    nodes)
@@ -275,7 +275,7 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
         raise HTTPException(404, f"no map of {chosen.id}" + (f" on {basis}" if basis else ""))
     columns = rankings[0].columns
     code = indicator or rankings[0].root
-    column = next((c for c in columns if c["code"] == code), None)
+    column = rankings[0].column(code)
     if column is None:
         raise HTTPException(404, f"no indicator {indicator!r} in {chosen.id}")
     if show and show not in maps.SHOWS:
@@ -289,18 +289,17 @@ def map_page(request: Request, edition: str, basis: str = "", indicator: str = "
         rows = maps.map_rows(ranking, code, lang, show)
         panels.append({"basis": ranking.basis, "rows": rows,
                        "svg": maps.map_svg(ranking, code, lang, rows, show) if fmt == "html" else "",
-                       "with_value": sum(r["value"] is not None for r in rows),
+                       "with_value": sum(r.value is not None for r in rows),
                        "geo": t["geo"][ranking.basis]})
-        flat += [{"basis": ranking.basis, "code": r["code"], "name": r["name"], "indicator": code,
-                  "value": r["value"], "rank": r["rank"], "source": r["source"]} for r in rows]
+        flat += [{"basis": ranking.basis, "code": r.code, "name": r.name, "indicator": code,
+                  "value": r.value, "rank": r.rank, "source": r.source} for r in rows]
     data = {"edition": chosen.id, "name": chosen.name(lang), "show": show, "default_show": default,
-            "indicator": {"code": code, "name": maps.indicator_name(column, lang), "role": column["role"]},
-            "indicators": [{"code": c["code"], "name": maps.indicator_name(c, lang), "role": c["role"]}
+            "indicator": {"code": code, "name": maps.indicator_name(column, lang), "role": column.role},
+            "indicators": [{"code": c.code, "name": maps.indicator_name(c, lang), "role": c.role}
                            for c in columns],
             "maps": [{"basis": p["basis"], "units": len(p["rows"]), "units_with_value": p["with_value"],
                       "geometry": maps.FILES[p["basis"]], "geometry_source": p["geo"],
-                      "results": [{k: r[k] for k in ("code", "name", "value", "rank", "source", "href")}
-                                  for r in p["rows"]]} for p in panels],
+                      "results": [r.summary() for r in p["rows"]]} for p in panels],
             "licence": text(lang)["licence"]}
     years = _years(request, "map", chosen.id, indicator=code)
     return respond(request, "map.html", {"edition": chosen, "panels": panels, "columns": columns,
@@ -315,19 +314,19 @@ def indicator_page(request: Request, edition: str, code: str, basis: str = "") -
     """One pillar or main indicator: every province ranked on it, with its definition."""
     code, fmt = split_format(code)
     ranking = _ranking(request, edition, basis)
-    column = next((c for c in ranking.columns if c["code"] == code), None)
+    column = ranking.column(code)
     if column is None:
         raise HTTPException(404, f"{code!r} is not a pillar or main indicator of {edition!r}")
     lang = lang_of(request)
     rows = _filtered(ranking, "", "", code, "desc")
     node = ranking.edition.framework[code]
-    values = [r.figures[code]["value"] for r in rows if r.figures[code]["value"] is not None]
+    values = [r.figures[code].value for r in rows if r.figures[code].value is not None]
     data = {"edition": ranking.edition.id, "basis": ranking.basis, "indicator": column,
             "parents": list(node.parents), "children": list(ranking.edition.framework.children[code]),
             "mean_of_published": sum(values) / len(values) if values else None,
             "provinces_with_value": len(values), "licence": text(lang)["licence"],
             "results": [{"code": r.code, "name": name(r, lang), "region": r.region,
-                         **r.figures[code]} for r in rows]}
+                         **r.figures[code].as_dict()} for r in rows]}
     years = _years(request, "indicator", ranking.edition.id, indicator=code)
     return respond(request, "indicator.html", {"ranking": ranking, "column": column, "rows": rows,
                                                "data": data, "years": years}, fmt, data["results"])

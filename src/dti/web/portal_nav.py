@@ -36,13 +36,13 @@ def year_links(catalogue: Catalogue, kind: str, prefix: str, edition_id: str, *,
         href = base
         if kind == "map":   # keeps the node shown where that year has it
             ranking = catalogue.ranking(edition.id)
-            shown = [c["code"] for c in ranking.columns[1:]] if ranking else []
+            shown = [c.code for c in ranking.columns[1:]] if ranking else []
             href = base + "/map" + (_query(indicator=indicator) if indicator in shown else "")
         elif kind == "method":
             href = base + "/method"
         elif kind == "indicator":
             ranking = catalogue.ranking(edition.id)
-            if ranking and any(c["code"] == indicator for c in ranking.columns):
+            if ranking and ranking.column(indicator) is not None:
                 href = f"{base}/indicators/{indicator}"
         elif kind == "profile":
             href = _profile_href(catalogue, edition, code, basis, prefix) or base

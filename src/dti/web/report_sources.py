@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from dti.editions import RANK_COLUMNS, SCORE_COLUMNS
 from dti.messages import bilingual
 from dti.web.i18n import name
-from dti.web.snapshot import Catalogue, Ranking, RankingRow
+from dti.web.snapshot import Catalogue, ComparedFigure, NodeFigure, Ranking, RankingRow
 from dti.web.story import labels as story_labels
 
 WORDS = bilingual("portal.report_sources")
@@ -156,7 +156,7 @@ def ranges(values: list[int]) -> str:
 
 def _row_sources(ranking: Ranking, row: RankingRow) -> list[dict[str, Any]]:
     """Every source of a row: its figures' in column order, then its rank change's."""
-    out = [s for c in ranking.columns for s in row.figures[c["code"]]["sources"]]
+    out = [s for c in ranking.columns for s in row.figures[c.code].sources]
     return out + _change_sources(row)
 
 
@@ -165,10 +165,10 @@ def _change_sources(row: RankingRow) -> list[dict[str, Any]]:
     return list(row.change_sources) if row.change is not None else []
 
 
-def recomputed(figure: dict[str, Any]) -> bool:
+def recomputed(figure: NodeFigure | ComparedFigure) -> bool:
     """A value computed from published indicators: not a published figure, so no source of its
     own (the portal's "*" mark)."""
-    return figure["value"] is not None and "computed" in figure["source"].split("+")
+    return figure.value is not None and "computed" in figure.source.split("+")
 
 
 def national_citations(ranking: Ranking, lang: str) -> dict[str, Any]:
@@ -189,7 +189,7 @@ def province_citations(catalogue: Catalogue, data: dict[str, Any], lang: str) ->
     row, year, unit = data["row"], data["ranking"].edition.year, data["display_name"]
     headline = citations.cite(row.sources, year, unit)
     change = citations.cite(_change_sources(row), year, unit)
-    figures = [citations.cite(f["sources"], year, unit) for f in data["figures"]]
+    figures = [citations.cite(f.sources, year, unit) for f in data["figures"]]
     history = []
     for h in data["history"]:
         shown = catalogue.ranking(h.edition, h.basis).row(h.code)

@@ -19,17 +19,95 @@ from dti.units import load_crosswalk
 
 
 @dataclass(frozen=True, slots=True)
+class ShownNode:
+    """A node a ranking shows as a column: the total, a pillar or a main indicator (``short`` is
+    the Vietnamese short name, or the full one when there is none; ``role`` falls back to the
+    node's type)."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    short: str
+    role: str
+    max_points: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name_vi": self.name_vi, "name_en": self.name_en,
+                "short": self.short, "role": self.role, "max_points": self.max_points}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFigure:
+    """One unit's figure on one shown node: value, rank, source ("published", "computed", both
+    joined by "+", or "") and the sources of the published record behind it."""
+
+    value: float | None
+    rank: int | None
+    source: str
+    sources: Sources
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "rank": self.rank, "source": self.source,
+                "sources": self.sources}
+
+
+@dataclass(frozen=True, slots=True)
+class NodeStats:
+    """Over the units of a ranking, one shown node's values present: their mean, the best and
+    how many there are."""
+
+    mean: float | None
+    best: float | None
+    n: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mean": self.mean, "best": self.best, "n": self.n}
+
+
+@dataclass(frozen=True, slots=True)
+class ComparedFigure:
+    """A unit's figure on one shown node beside that node's mean and best (profile page and
+    report): the node, the figure and the statistics in one flat record."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    short: str
+    role: str
+    max_points: float | None
+    value: float | None
+    rank: int | None
+    source: str
+    sources: Sources
+    mean: float | None
+    best: float | None
+    n: int
+
+    @classmethod
+    def of(cls, node: ShownNode, figure: NodeFigure, stats: NodeStats) -> "ComparedFigure":
+        return cls(node.code, node.name_vi, node.name_en, node.short, node.role, node.max_points,
+                   figure.value, figure.rank, figure.source, figure.sources,
+                   stats.mean, stats.best, stats.n)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "name_vi": self.name_vi, "name_en": self.name_en,
+                "short": self.short, "role": self.role, "max_points": self.max_points,
+                "value": self.value, "rank": self.rank, "source": self.source,
+                "sources": self.sources, "mean": self.mean, "best": self.best, "n": self.n}
+
+
+@dataclass(frozen=True, slots=True)
 class RankingRow:
     """One unit of a ranking, as every page, report, map and API answer shows it: ``figures``
-    maps each shown node to its value, rank, source ("published", "computed", both joined by
-    "+", or "") and sources; ``rank``, ``value`` and ``sources`` repeat the total's."""
+    maps each shown node's code to its :class:`NodeFigure`; ``rank``, ``value`` and ``sources``
+    repeat the total's."""
 
     code: str
     name_vi: str
     name_en: str
     name_ascii: str
     region: str
-    figures: dict[str, dict[str, Any]]
+    figures: dict[str, NodeFigure]
     rank: int | None
     value: float | None
     previous_rank: int | None
@@ -39,7 +117,8 @@ class RankingRow:
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "name_vi": self.name_vi, "name_en": self.name_en,
-                "name_ascii": self.name_ascii, "region": self.region, "figures": self.figures,
+                "name_ascii": self.name_ascii, "region": self.region,
+                "figures": {code: f.as_dict() for code, f in self.figures.items()},
                 "rank": self.rank, "value": self.value, "previous_rank": self.previous_rank,
                 "change": self.change, "sources": self.sources,
                 "change_sources": self.change_sources}
@@ -51,7 +130,7 @@ class Ranking:
 
     edition: Edition
     basis: str
-    columns: tuple[dict[str, Any], ...]      # the nodes shown: root, pillars, main indicators
+    columns: tuple[ShownNode, ...]      # the nodes shown: root, pillars, main indicators
     rows: tuple[RankingRow, ...]
     previous: str | None
     previous_basis: str | None
@@ -63,21 +142,24 @@ class Ranking:
     def row(self, code: str) -> RankingRow | None:
         return next((r for r in self.rows if r.code == code), None)
 
+    def column(self, code: str) -> ShownNode | None:
+        return next((c for c in self.columns if c.code == code), None)
+
     @cached_property
-    def column_stats(self) -> dict[str, dict[str, Any]]:
+    def column_stats(self) -> dict[str, NodeStats]:
         """Per shown node: mean and best of the values present, and how many there are."""
         out = {}
         for c in self.columns:
-            present = [r.figures[c["code"]]["value"] for r in self.rows
-                       if r.figures[c["code"]]["value"] is not None]
-            out[c["code"]] = {"mean": sum(present) / len(present) if present else None,
-                              "best": max(present) if present else None, "n": len(present)}
+            present = [r.figures[c.code].value for r in self.rows
+                       if r.figures[c.code].value is not None]
+            out[c.code] = NodeStats(sum(present) / len(present) if present else None,
+                                    max(present) if present else None, len(present))
         return out
 
-    def compared(self, code: str) -> list[dict[str, Any]]:
+    def compared(self, code: str) -> list[ComparedFigure]:
         """A unit's figures beside the mean and the best of every shown node (profile, report)."""
         row = self.row(code)
-        return [{**c, **row.figures[c["code"]], **self.column_stats[c["code"]]}
+        return [ComparedFigure.of(c, row.figures[c.code], self.column_stats[c.code])
                 for c in self.columns]
 
 
@@ -122,13 +204,12 @@ class Catalogue:
         return self.rankings.get((edition_id, basis or edition.unit_set))
 
 
-def _shown_nodes(edition: Edition) -> tuple[dict[str, Any], ...]:
+def _shown_nodes(edition: Edition) -> tuple[ShownNode, ...]:
     fw = edition.framework
     nodes = [fw.root, *[n for n in fw.nodes if n.role == "pillar"],
              *[n for n in fw.indicators if n.role == "main" and n.scored]]
-    return tuple({"code": n.code, "name_vi": n.name_vi, "name_en": n.name_en,
-                  "short": n.short or n.name_vi, "role": n.role or n.type,
-                  "max_points": n.max_points} for n in nodes)
+    return tuple(ShownNode(n.code, n.name_vi, n.name_en, n.short or n.name_vi, n.role or n.type,
+                           n.max_points) for n in nodes)
 
 
 def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Ranking:
@@ -142,18 +223,18 @@ def _ranking(edition: Edition, basis: str, public: dict[str, Edition]) -> Rankin
     for unit in units:
         figures = {}
         for c in columns:
-            value, rank, source = figure_for(edition, basis, unit.code, c["code"])
-            figures[c["code"]] = {"value": value, "rank": rank, "source": source,
-                                  "sources": figure_sources(record, unit.code, c["code"])}
-        root = figures[columns[0]["code"]]
+            value, rank, source = figure_for(edition, basis, unit.code, c.code)
+            figures[c.code] = NodeFigure(value, rank, source,
+                                         figure_sources(record, unit.code, c.code))
+        root = figures[columns[0].code]
         before = None
         if prev_basis:
             _, before, _ = figure_for(prev_edition, prev_basis, unit.code,
                                       prev_edition.framework.root.code)
-        change = before - root["rank"] if before is not None and root["rank"] is not None else None
+        change = before - root.rank if before is not None and root.rank is not None else None
         rows.append(RankingRow(unit.code, unit.name_vi, unit.name_en, unit.name_ascii, unit.region,
-                               figures, root["rank"], root["value"], before, change,
-                               root["sources"],
+                               figures, root.rank, root.value, before, change,
+                               root.sources,
                                _measure_sources(record, unit.code, "rank_change")))
     rows.sort(key=lambda r: (r.rank is None, r.rank or 0, r.name_ascii))
     return Ranking(edition, basis, columns, tuple(rows), previous, prev_basis)

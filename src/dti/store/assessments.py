@@ -142,7 +142,8 @@ def compare_and_set(session: Session, answer: Answer, expected_version: int,
 @dataclass(frozen=True)
 class Summary:
     """What the form shows around the answers, and what a save answers with: progress, the
-    self-assessed total and each main indicator's points."""
+    self-assessed total and each main indicator's points and answers given (the summary beside
+    the form counts them per main indicator, and must follow a save without a reload)."""
 
     answered: int
     required: int
@@ -150,12 +151,14 @@ class Summary:
     evidence_attached: int
     total_points: float
     main_points: dict[str, float]
+    main_answered: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"progress": {"answered": self.answered, "required": self.required,
                              "evidence_needed": self.evidence_needed,
                              "evidence_attached": self.evidence_attached},
-                "total_points": self.total_points, "main_points": self.main_points}
+                "total_points": self.total_points, "main_points": self.main_points,
+                "main_answered": self.main_answered}
 
 
 def summarise(catalogue: ScoringCatalogue, points: Mapping[str, float | None],
@@ -169,7 +172,9 @@ def summarise(catalogue: ScoringCatalogue, points: Mapping[str, float | None],
         evidence_attached=sum(1 for i in needing if i.code in evidenced),
         total_points=round(sum(p or 0.0 for p in points.values()), 4),
         main_points={main: round(sum(points.get(i.code) or 0.0 for i in group if i.scored), 4)
-                     for main, group in catalogue.by_main().items()})
+                     for main, group in catalogue.by_main().items()},
+        main_answered={main: sum(1 for i in group if i.scored and points.get(i.code) is not None)
+                       for main, group in catalogue.by_main().items()})
 
 
 def summary(session: Session, catalogue: ScoringCatalogue, assessment_id: int) -> Summary:

@@ -64,6 +64,14 @@
         node.textContent = points(mains[main]);
       });
     });
+    // The summary's "answered 2/10" per main indicator, in the words the server wrote it with.
+    var answered = body.main_answered || {};
+    Object.keys(answered).forEach(function (main) {
+      document.querySelectorAll('[data-main-answered="' + main + '"]').forEach(function (node) {
+        node.textContent = node.dataset.format.replace("{answered}", answered[main])
+          .replace("{required}", node.dataset.required);
+      });
+    });
   }
 
   function showProblems(form, problems) {

@@ -8,7 +8,9 @@ Builds a fresh database (SQLite file in a temporary folder unless ``--database-u
 another), loads the demo (the illustrative edition, 63 provinces of simulated answers), gives
 each client its own editor account and a province in draft (beyond 63 clients, two clients share
 a province and split its sub-indicators, so they never save the same answer), then starts
-``dti serve`` on a free loopback port.  Each client logs in through the real form, then sends its share of a
+``dti serve`` on a free loopback port, with its PDF reports in a fresh folder and not rendered
+ahead (``--render-ahead`` renders them meanwhile, as a server does in the minutes after it
+starts: that work shares each worker's interpreter with the requests).  Each client logs in through the real form, then sends its share of a
 bounded number of requests, one after another:
 
 * save: ``POST /app/{edition}/{province}/answers/{code}`` — parse, score, optimistic-concurrency
@@ -187,13 +189,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--database-url")
+    parser.add_argument("--render-ahead", action="store_true",
+                        help="let the workers render every published PDF report in the "
+                             "background meanwhile, as a freshly started server does")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
         evidence = Path(tmp) / "evidence"
         edition, accounts = prepare(url, evidence, args.clients)
         port = free_port()
-        env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence)}
+        env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence),
+               "DTI_REPORT_DIR": str(Path(tmp) / "reports"),
+               "DTI_RENDER_AHEAD": "1" if args.render_ahead else "0"}
         server = start_server(port, args.workers, env, probe="/app/login", wait=90)
         try:
             accounts = sessions(port, edition, accounts)

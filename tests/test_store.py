@@ -470,3 +470,36 @@ def test_the_postgresql_pool_is_sized_by_its_settings_and_refuses_nonsense():
             pool_sizes(bad)
     engine = make_engine("postgresql://nobody@127.0.0.1:1/none")   # no connection is made
     assert (engine.pool.size(), engine.pool._max_overflow) == (POOL_SIZE, POOL_OVERFLOW)
+
+
+def test_sqlite_writers_of_every_process_wait_on_one_lock_file_not_by_polling(tmp_path):
+    """A write transaction holds an exclusive flock beside the database: another process's writer
+    blocks on it in the kernel until the transaction ends, however it ends."""
+    import fcntl
+    import os
+
+    from dti.store.db import Store
+
+    store = Store.open(f"sqlite:///{tmp_path}/queue.db", tmp_path / "evidence")
+    lock = tmp_path / "queue.db.writers"
+
+    def another_process_could_write() -> bool:
+        fd = os.open(lock, os.O_RDWR)      # its own open file, as another process has
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return True
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)
+
+    try:
+        with store.transaction():
+            assert lock.exists() and not another_process_could_write()
+        assert another_process_could_write()
+        with pytest.raises(RuntimeError), store.transaction():
+            raise RuntimeError("rolled back")
+        assert another_process_could_write()          # a failed transaction lets it go too
+    finally:
+        store.close()

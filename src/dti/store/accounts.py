@@ -310,15 +310,17 @@ def read_session(session: Session, token: str | None) -> tuple[tuple[Actor, str]
     lock; when the second value is true, :func:`session_upkeep` does the write apart."""
     if not token:
         return None, False
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
-    if row is None:
+    found = session.execute(select(LoginSession.last_seen, LoginSession.csrf_token, User)
+                            .join(User, User.id == LoginSession.user_id)   # every request: one query
+                            .where(LoginSession.token_hash == _digest(token))).first()
+    if found is None:
         return None, False
-    idle = now() - row.last_seen
+    last_seen, csrf, user = found
+    idle = now() - last_seen
     upkeep = idle > timedelta(minutes=1)
-    user = session.get(User, row.user_id)
-    if user is None or not user.active or idle > SESSION_IDLE:
+    if not user.active or idle > SESSION_IDLE:
         return None, upkeep
-    return (Actor.of(user), row.csrf_token), upkeep
+    return (Actor.of(user), csrf), upkeep
 
 
 def session_upkeep(session: Session, token: str | None) -> None:

@@ -79,18 +79,16 @@ def view(session: Session, actor: Actor, edition_code: str, province_code: str) 
     answers = {a.indicator_code: AnswerView(a.indicator_code, a) for a in session.execute(
         select(Answer.__table__).where(Answer.assessment_id == assessment.id))}
     ids = {v.answer.id: v for v in answers.values()}
-    for ev in session.scalars(select(Evidence).where(Evidence.answer_id.in_(ids),
-                                                     Evidence.removed_at.is_(None))
-                              .order_by(Evidence.id)):
+    mine = Answer.assessment_id == assessment.id      # joined, not a list of ~100 answer ids
+    for ev in session.scalars(select(Evidence).join(Answer, Answer.id == Evidence.answer_id)
+                              .where(mine, Evidence.removed_at.is_(None)).order_by(Evidence.id)):
         ids[ev.answer_id].evidence.append(ev)
-    comments = list(session.scalars(select(Comment).where(Comment.answer_id.in_(ids))
-                                    .order_by(Comment.id)))
-    authors = {c.author_id for c in comments}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(authors))).all()
-                 ) if authors else {}
-    for c in comments:
-        ids[c.answer_id].comments.append({"author": names.get(c.author_id, "?"), "at": c.at,
-                                          "body": c.body})
+    for answer_id, at, body, author in session.execute(
+            select(Comment.answer_id, Comment.at, Comment.body, User.display_name)
+            .join(Answer, Answer.id == Comment.answer_id)
+            .outerjoin(User, User.id == Comment.author_id).where(mine).order_by(Comment.id)):
+        ids[answer_id].comments.append({"author": author if author is not None else "?",
+                                        "at": at, "body": body})
     return AssessmentView(edition, assessment, catalogue, answers)
 
 

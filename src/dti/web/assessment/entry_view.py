@@ -140,13 +140,6 @@ def _size(size: int, lang: str) -> str:
     return f"{format_number(size / 1048576, lang, 1)} MB"
 
 
-def section_points(view: AssessmentView, which: str = "self") -> dict[str, float]:
-    """Σ points of each main indicator's scored sub-indicators."""
-    points = view.points(which)
-    return {main: round(sum(points.get(i.code) or 0.0 for i in items if i.scored), 4)
-            for main, items in view.catalogue.by_main().items()}
-
-
 def points_summary(view: AssessmentView) -> dict[str, Any]:
     """What changes on the page after a save: progress, the total and each section's points."""
     return view.summary().as_dict()
@@ -177,13 +170,13 @@ def answer_body(item: SubIndicator | None, a: Answer, evidence: list[Evidence], 
 
 def page_json(view: AssessmentView, base: str) -> dict[str, Any]:
     """The page's JSON twin; ``total_points`` and ``main_values`` are self-assessed."""
-    a = view.assessment
+    a, summary = view.assessment, view.summary().as_dict()
     return {"edition": view.edition.code, "province": a.province_code, "state": a.state,
             "version": a.version, "return_reason": a.return_reason,
-            "illustrative": view.edition.illustrative, "progress": view.progress(),
-            "total_points": view.total_points("self"),
+            "illustrative": view.edition.illustrative, "progress": summary["progress"],
+            "total_points": summary["total_points"],
             "final_total_points": view.total_points("final"),
-            "main_values": view.main_values("self"), "main_points": section_points(view),
+            "main_values": view.main_values("self"), "main_points": summary["main_points"],
             "answers": [answer_json(view, i.code, base) for i in view.catalogue.items]}
 
 
@@ -269,7 +262,8 @@ def page_values(session: Session, view: AssessmentView, actor: Actor, lang: str,
     names = _uploaders(session, [e for i in items for e in view.answers[i.code].evidence])
     rows = [_row(view, i, lang, names) for i in items]
     by_code = {r["item"].code: r for r in rows}
-    main_points, stats, by_main = section_points(view), section_stats(view), view.catalogue.by_main()
+    summary, stats, by_main = view.summary(), section_stats(view), view.catalogue.by_main()
+    main_points = summary.main_points
     sections = [{"main": m, "name": m.name_en if lang == "en" and m.name_en else m.name_vi,
                  "max": fmt_points(m.max_points, lang),
                  "points": fmt_points(main_points.get(m.code), lang), "stats": stats[m.code],
@@ -286,7 +280,8 @@ def page_values(session: Session, view: AssessmentView, actor: Actor, lang: str,
         "province_name": unit.name_en if lang == "en" and unit.name_en else unit.name_vi,
         "province_code": a.province_code, "illustrative": edition.illustrative,
         "catalogue_note": view.catalogue.note_en if lang == "en" else view.catalogue.note_vi,
-        "progress": view.progress(), "total_self": fmt_points(view.total_points("self"), lang),
+        "progress": summary.as_dict()["progress"],
+        "total_self": fmt_points(summary.total_points, lang),
         "total_final": fmt_points(view.total_points("final"), lang) if any_appraised else None,
         "sections": sections, "rows": rows,
         "previous": sections[shown[0] - 1] if shown and shown[0] > 0 else None,

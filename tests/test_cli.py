@@ -151,7 +151,9 @@ def test_merged_province_in_2024_falls_back_to_old_basis(capsys):
 def test_editions_lists_all(capsys):
     code, out, _ = run(capsys, "editions", "--format", "json")
     ids = [e["id"] for e in json.loads(out)]
-    assert code == 0 and ids == [f"dti-province-{y}" for y in range(2020, 2025)]
+    # each year: the provinces, then the ministries and the nation (tests/test_levels.py)
+    assert code == 0 and ids == [f"dti-{level}-{y}" for y in range(2020, 2025)
+                                 for level in ("province", "ministry", "national")]
 
 
 def test_framework_show_tree_with_points(capsys):

@@ -68,6 +68,9 @@ COMMANDS: dict[str, Lazy] = {
                    "Serve the public results portal and the assessment app (/app/) with uvicorn."),
     "template": Lazy(("dti.cli.commands",),
                    "Write an empty data template (CSV or XLSX) for an edition, one row per province."),
+    "unit": Lazy(("dti.cli.levels",),
+                   "Find a ministry or government body (or the nation) by any spelling; say what it "
+                   "became in 2025."),
     "user": Lazy(("dti.cli.store",), "Accounts of the assessment app."),
     "validate": Lazy(("dti.cli.commands",), "Check an indicator-value file; report every problem at once."),
 }

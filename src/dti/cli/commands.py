@@ -24,22 +24,30 @@ from dti.messages import bilingual
 if TYPE_CHECKING:  # the engine and reports load in the commands that compute: listing stays quick
     from dti.report.results import ResultRow, ResultTable
 
+LEVEL_ORDER = ("province", "ministry", "national")
+
+
 @app.command("editions")
 @format_option("json", "csv")
 def editions_command(format: str) -> None:
     """List the built-in DTI editions."""
-    rows = sorted((edition_summary(load_edition(e)) for e in edition_ids()),
-                  key=lambda r: (r["year"], r["id"]))
+    from dti.editions.levels import level_edition_ids, level_summary, load_level_edition
+
+    rows = sorted([*(edition_summary(load_edition(e)) for e in edition_ids()),
+                   *(level_summary(load_level_edition(e)) for e in level_edition_ids())],
+                  key=lambda r: (r["year"], LEVEL_ORDER.index(r["level"]), r["id"]))
     if format == "json":
         return write_output(to_json(rows), None)
     if format == "csv":
         return write_output(to_csv([{**r, "bases": ";".join(r["bases"])} for r in rows]), None)
     table = Table(title="DTI editions")
-    for column in ("id", "year", "framework", "unit sets", "main indicators", "ranks published"):
+    for column in ("id", "level", "year", "framework", "unit sets", "main indicators",
+                   "ranks published"):
         table.add_column(column, no_wrap=True)
     for r in rows:
-        table.add_row(r["id"], str(r["year"]), r["framework"], ", ".join(r["bases"]),
-                      str(r["main_indicators"]), str(r["published_ranks"]))
+        main = "—" if r["main_indicators"] is None else str(r["main_indicators"])
+        table.add_row(r["id"], r["level"], str(r["year"]), r["framework"] or "—",
+                      ", ".join(r["bases"]), main, str(r["published_ranks"]))
     console.print(table)
 
 

@@ -133,15 +133,28 @@ def _package_dir() -> Path:
     return Path(str(resources.files("dti.editions")))
 
 
+# The ministry-level and national editions (:mod:`dti.editions.levels`): published figures
+# without a framework to compute, so they are listed apart from the provincial editions.
+LEVEL_PREFIXES = ("dti-ministry-", "dti-national-")
+
+
 def edition_ids() -> tuple[str, ...]:
-    return tuple(sorted(p.stem for p in _package_dir().glob("dti-*.yaml")))
+    """The provincial editions (the ministry and national ones: ``levels.level_edition_ids``)."""
+    return tuple(sorted(p.stem for p in _package_dir().glob("dti-*.yaml")
+                        if not p.stem.startswith(LEVEL_PREFIXES)))
 
 
 @lru_cache(maxsize=None)
 def load_edition(edition_id: str) -> Edition:
     known = edition_ids()
     if edition_id not in known:
-        raise UnknownEditionError(edition_id, list(known))
+        error = UnknownEditionError(edition_id, list(known))
+        if edition_id.startswith(LEVEL_PREFIXES) and (_package_dir() / f"{edition_id}.yaml").is_file():
+            error.args = (f"{edition_id!r} is a ministry-level or national edition: it holds the "
+                          "published figures only (dti editions, dti unit, /api/v1/editions/"
+                          f"{edition_id}/results); the editions with a framework are: "
+                          f"{', '.join(known)}",)
+        raise error
     base = _package_dir()
     raw = _yaml((base / f"{edition_id}.yaml").read_text(encoding="utf-8"))
     framework = _load_framework(raw["framework"])
@@ -241,7 +254,7 @@ def with_record(published: tuple[PublishedResults, ...], year: int,
 def edition_summary(edition: Edition) -> dict[str, Any]:
     """What ``dti editions`` lists for one edition."""
     fw = edition.framework
-    return {"id": edition.id, "year": edition.year, "name_vi": edition.name_vi,
+    return {"id": edition.id, "level": "province", "year": edition.year, "name_vi": edition.name_vi,
             "name_en": edition.name_en, "framework": fw.id, "legal_basis": edition.legal_basis,
             "unit_set": edition.unit_set, "bases": list(edition.bases),
             "main_indicators": sum(1 for n in fw.indicators if n.scored and n.parents),

@@ -126,7 +126,14 @@ def dated_names() -> tuple[DatedName, ...]:
 def load_unit_set(id: str, as_of: str | None = None) -> UnitSet:  # noqa: A002 (API name)
     """Return the shipped unit set ``id`` with each unit's name as of ``as_of`` (an ISO date;
     default today), e.g. "Thừa Thiên Huế" for code 46 until 31 December 2024; every name a unit
-    has had still resolves.  Raise UnknownUnitSetError naming the known ids."""
+    has had still resolves.  Raise UnknownUnitSetError naming the known ids.
+
+    The ministry and national sets (``ministries-2021``, ``national``) come from
+    :mod:`dti.units.bodies`; a ministry set is already the bodies as they were in its year."""
+    from dti.units.bodies import is_level_set, load_level_set
+
+    if is_level_set(id):
+        return load_level_set(id)
     return _dated_set(id, as_of or datetime.date.today().isoformat())
 
 
@@ -153,7 +160,9 @@ def _dated_set(id: str, day: str) -> UnitSet:  # noqa: A002 (API name)
 @functools.cache
 def _load_unit_set(id: str) -> UnitSet:  # noqa: A002 (API name)
     if id not in BUILTIN_SETS:
-        raise UnknownUnitSetError(id, list(BUILTIN_SETS))
+        from dti.units.bodies import level_unit_set_ids
+
+        raise UnknownUnitSetError(id, [*BUILTIN_SETS, *level_unit_set_ids()])
     spec = BUILTIN_SETS[id]
     rows = _read_data(spec.file)
     if id == "provinces-63":

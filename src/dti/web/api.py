@@ -18,7 +18,9 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 from dti.editions import Edition
+from dti.editions.levels import LevelEdition
 from dti.units import load_unit_set, normalise_name, unit_set_ids
+from dti.units.bodies import group_name
 from dti.web.context import app_context
 from dti.web.i18n import TEXT
 from dti.web.snapshot import (Catalogue, NodeFigure, Ranking, RankingRow, ShownNode,
@@ -120,6 +122,32 @@ class ProvinceResultPublic(BaseModel):
         default_factory=list, description="Sources that state the rank change themselves")
     figures: dict[str, FigurePublic] = Field(description="Per indicator code of `indicators`")
     source_note: str = Field(description="Where this row's published figures were read")
+    group: str | None = Field(None, description="Ministry level: with_public_services or "
+                              "without_public_services (the rank is within the group); national: "
+                              "national; null for provinces")
+
+
+class LevelSourcePublic(BaseModel):
+    url: str = Field(description="The page the figure was read on")
+    quote: str = Field(description="A short quote from that page")
+
+
+class LevelFigurePublic(BaseModel):
+    """A figure of a ministry-level or national edition that belongs to a group, not a unit."""
+
+    group: str = Field(description="with_public_services, without_public_services, all_ministries "
+                       "(as the source says), provinces or national")
+    measure: str = Field(description="average_score, max_score, min_score, change_pct_vs_prev or "
+                         "change_pct_vs_2020")
+    value: float = Field(description="As published")
+    sources: list[LevelSourcePublic]
+
+
+class LevelGroupPublic(BaseModel):
+    group: str
+    name_vi: str
+    name_en: str
+    count: int = Field(description="Bodies of the group with a published rank or score")
 
 
 class RankingPublic(Provenance):
@@ -132,6 +160,17 @@ class RankingPublic(Provenance):
     indicators: list[IndicatorPublic]
     count: int
     results: list[ProvinceResultPublic]
+    level: Literal["province", "ministry", "national"] = Field(
+        "province", description="The DTI level: provinces, ministries and government bodies (ranked "
+        "within two groups) or the nation")
+    groups: list[LevelGroupPublic] = Field(default_factory=list,
+                                           description="Ministry and national levels: the groups")
+    group_figures: list[LevelFigurePublic] = Field(
+        default_factory=list, description="Ministry and national levels: group averages and other "
+        "group figures as published, each with its sources")
+    not_published: dict[str, str] = Field(
+        default_factory=dict, description="Ministry and national levels: what our sources do not "
+        "publish (keys vi, en)")
 
 
 class ProvinceFigurePublic(IndicatorPublic, FigurePublic):
@@ -295,6 +334,9 @@ class ApiSnapshot:
                 stats = _column_stats(ranking)
                 for row in ranking.rows:
                     snap.provinces[e.id, basis, row.code] = _province(ranking, row, source, stats)
+        for level in catalogue.levels:
+            source = SourcePublic(description=SOURCE_TEXT, references=[_level_reference(level)])
+            snap.rankings[level.id, level.unit_set] = _level_ranking(level, catalogue, source)
         latest = ordered[-1] if ordered else None
         snap.history_bases = tuple(dict.fromkeys(
             [*([latest.unit_set, *latest.bases] if latest else []), *(b for e in ordered for b in e.bases)]))
@@ -306,6 +348,45 @@ class ApiSnapshot:
                     name_vi=unit.name_vi, name_en=unit.name_en,
                     history=[HistoryEntryPublic(**h.as_dict()) for h in history])
         return snap
+
+
+def _level_reference(e: LevelEdition) -> SourceReferencePublic:
+    return SourceReferencePublic(edition=e.id, published_on=e.published_on,
+                                 legal_basis=e.legal_basis, note=e.note_en,
+                                 files=[e.file] if e.file else [])
+
+
+def _level_ranking(e: LevelEdition, catalogue: Catalogue, source: SourcePublic) -> RankingPublic:
+    """A ministry-level or national edition in the results shape: one row per body, ranked within
+    its group, rank changes against the previous edition's rank in the same group."""
+    previous = catalogue.level(e.previous or "")
+    before = {(r.code, r.group): r.rank for r in previous.results} if previous else {}
+    order = {g: i for i, g in enumerate(e.groups)}
+    rows = sorted(e.results, key=lambda r: (order[r.group], r.rank or 10**6, -(r.score or 0)))
+    results = []
+    for r in rows:
+        was = before.get((r.code, r.group))
+        figure = FigurePublic(value=r.score, rank=r.rank, sources=[],
+                              origin="published" if r.score is not None or r.rank is not None
+                              else "not_published")
+        note = " ; ".join(r.sources) + (f" — {r.quote}" if r.quote else "") + (f" ({r.note})" if r.note else "")
+        results.append(ProvinceResultPublic(
+            code=r.code, name_vi=r.name_vi, name_en=r.name_en, region="", rank=r.rank, value=r.score,
+            previous_rank=was, change=None if was is None or r.rank is None else was - r.rank,
+            figures={"DTI": figure}, source_note=note, group=r.group))
+    total = IndicatorPublic(code="DTI", name_vi=e.name_vi, name_en=e.name_en, role="total",
+                            max_points=e.structure.get("max_points"))
+    groups = [LevelGroupPublic(group=g, name_vi=group_name(g, "vi") or "Quốc gia",
+                               name_en=group_name(g, "en") or "The nation", count=len(e.in_group(g)))
+              for g in e.groups]
+    figures = [LevelFigurePublic(group=f.group, measure=f.measure, value=f.value,
+                                 sources=[LevelSourcePublic(url=u, quote=q) for u, q in f.sources])
+               for f in e.figures]
+    return RankingPublic(licence=LICENCE, source=source, edition=e.id, year=e.year, basis=e.unit_set,
+                         previous_edition=previous.id if previous else None, region=None, regions=[],
+                         indicators=[total], count=len(results), results=results, level=e.level,
+                         groups=groups, group_figures=figures,
+                         not_published={"vi": e.not_published, "en": e.not_published_en})
 
 
 def _summary(e: Edition, catalogue: Catalogue) -> dict[str, Any]:
@@ -465,10 +546,14 @@ async def get_edition(snap: SnapshotDep, edition: EditionId) -> EditionPublic:
 @router.get("/editions/{edition}/results", summary="An edition's results",
             description="Every province on one basis, ordered by published rank (ties as published), "
                         "with total, pillar and main-indicator figures. Filter by `region` (accents "
-                        "and case ignored); an unknown region gives an empty list.")
+                        "and case ignored); an unknown region gives an empty list. For a "
+                        "ministry-level edition (dti-ministry-2021) every body with a published rank "
+                        "or score, ranked within its group (`group`), with the group averages; for "
+                        "a national edition (dti-national-2024) the nation's value.")
 async def get_results(snap: SnapshotDep, edition: EditionId, basis: BasisQuery = None,
                       region: RegionQuery = None) -> RankingPublic:
-    chosen = _found(snap.catalogue.edition(edition), f"edition {edition!r}")
+    chosen = _found(snap.catalogue.edition(edition) or snap.catalogue.level(edition),
+                    f"edition {edition!r}")
     ranking = _found(snap.rankings.get((edition, basis or chosen.unit_set)), f"edition {edition!r}", basis)
     if not region:
         return ranking

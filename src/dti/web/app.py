@@ -30,7 +30,7 @@ from dti.web.portal_http import Public
 from dti.web.public_cache import recognised_parameters
 from dti.web.render_gate import Gates
 from dti.web.settings import Settings
-from dti.web.snapshot import Catalogue
+from dti.web.snapshot import Catalogue, shipped_levels
 
 HERE = Path(__file__).parent
 
@@ -124,7 +124,7 @@ def public_catalogue(settings: Settings, store: Store | None) -> Catalogue:
         with store.reading() as session:
             editions += [e for e in published_editions(session)
                          if settings.editions is None or e.id in settings.editions]
-    return Catalogue.build(editions)
+    return Catalogue.build(editions, shipped_levels(settings.editions))
 
 
 def refresh_public(app: FastAPI) -> None:

@@ -333,6 +333,8 @@ def api_seeds(catalogue: Catalogue, spec: dict) -> list[str]:
                 urls.append(filled + ("?" + urlencode(params) if params else ""))
                 if "lang" in query:
                     urls.append(filled + "?" + urlencode([*params, ("lang", "en")]))
+    # the ministry-level and national editions: their results (no pages of their own yet)
+    urls += [f"/api/v1/editions/{level.id}/results" for level in catalogue.levels]
     return urls
 
 

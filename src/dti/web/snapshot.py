@@ -13,6 +13,7 @@ from typing import Any, Iterable
 from urllib.parse import urlparse
 
 from dti.editions import RANK_COLUMNS, SCORE_COLUMNS, Edition, edition_ids, load_edition
+from dti.editions.levels import LevelEdition, level_edition_ids, load_level_edition
 from dti.editions.record import Fact, Figure, shipped_record
 from dti.report.profile import figure_for
 from dti.units import load_crosswalk
@@ -165,22 +166,32 @@ class Ranking:
 
 @dataclass(frozen=True)
 class Catalogue:
+    """The published provincial editions (every page and ranking is built from them) and, apart,
+    the ministry-level and national editions (``levels``: published figures only, served by the
+    API's results route until they have pages of their own)."""
+
     editions: tuple[Edition, ...]
     rankings: dict[tuple[str, str], Ranking] = field(default_factory=dict)
+    levels: tuple[LevelEdition, ...] = ()
 
     @classmethod
-    def build(cls, editions: Iterable[Edition]) -> "Catalogue":
+    def build(cls, editions: Iterable[Edition], levels: Iterable[LevelEdition] = ()) -> "Catalogue":
         public = tuple(e for e in editions if e.is_published)
         known = {e.id: e for e in public}
         rankings = {(e.id, b): _ranking(e, b, known) for e in public for b in e.bases}
-        return cls(public, rankings)
+        return cls(public, rankings, tuple(e for e in levels if e.is_published))
 
     @classmethod
     def shipped(cls, only: tuple[str, ...] | None = None) -> "Catalogue":
-        return cls.build(load_edition(e) for e in edition_ids() if only is None or e in only)
+        return cls.build((load_edition(e) for e in edition_ids() if only is None or e in only),
+                         shipped_levels(only))
 
     def edition(self, edition_id: str) -> Edition | None:
         return next((e for e in self.editions if e.id == edition_id), None)
+
+    def level(self, edition_id: str) -> LevelEdition | None:
+        """A ministry-level or national edition of the catalogue."""
+        return next((e for e in self.levels if e.id == edition_id), None)
 
     @property
     def latest(self) -> Edition:
@@ -366,3 +377,16 @@ def score_change(catalogue: Catalogue, edition_id: str, code: str, basis: str) -
 def _points_method(edition: Edition) -> bool:
     method = edition.recipe.aggregate.method or edition.framework.meta.get("aggregation")
     return method == "points"
+
+
+def shipped_levels(only: Iterable[str] | None = None) -> tuple[LevelEdition, ...]:
+    """The shipped ministry-level and national editions that belong with the provincial editions
+    ``only`` (None: all): those named, and those of a year up to the latest provincial year named,
+    so a portal exported as of an edition holds the other levels as they stood then."""
+    editions = tuple(load_level_edition(e) for e in level_edition_ids())
+    if only is None:
+        return editions
+    named = set(only)
+    years = [int(e.rsplit("-", 1)[1]) for e in named if e.rsplit("-", 1)[-1].isdigit()]
+    latest = max(years, default=0)
+    return tuple(e for e in editions if e.id in named or e.year <= latest)

@@ -38,6 +38,9 @@ PAGES = {
     "method": f"/editions/{E22}/method",
     "record": "/record",
     "not-found": "/editions/no-such-edition",
+    "ministries-2021": "/levels/ministry?edition=dti-ministry-2021",
+    "national": "/levels/national",
+    "ministry-profile": "/levels/ministry/BKHDT",
 }
 NEW = {"story", "record"}     # skipped while the route answers 404, never otherwise
 STATUS = {"not-found": 404}

@@ -343,7 +343,8 @@ def _get_routes(app):
 
 def _urls_for_draft(path: str, draft: str) -> list[str]:
     """Every concrete URL of a route pointing at the draft: in the path, as twin, or as ?edition=."""
-    paths = [path.replace("{code}", "48").replace("{fmt}", f) for f in ("json", "csv", "html")]
+    code = "BTC" if "/levels/" in path else "48"     # a ministry's profile, else a province's
+    paths = [path.replace("{code}", code).replace("{fmt}", f) for f in ("json", "csv", "html")]
     urls = []
     for filled in dict.fromkeys(paths):
         if "{edition}" in filled:

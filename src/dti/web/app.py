@@ -21,8 +21,8 @@ from dti.errors import DtiError
 from dti.store import migrate
 from dti.store.db import Store
 from dti.services.publication import published_editions
-from dti.web import (api, assessment, pages, planner_api, portal_http, record_page, site_chrome,
-                     story)
+from dti.web import (api, assessment, level_pages, pages, planner_api, portal_http, record_page,
+                     site_chrome, story)
 from dti.web.ahead import ReportShelf
 from dti.web.context import AppContext, context_of
 from dti.web.i18n import date_text, number, region, text
@@ -111,7 +111,8 @@ def _include_routers(app: FastAPI, store: Store | None) -> None:
         assessment.install(app, store)
     app.include_router(pages.router)
     app.include_router(pages.router, prefix="/en")
-    for extra in (story.router, record_page.router):   # a province's story; the record's audit
+    # a province's story; the record's audit; the ministry-level and national DTI
+    for extra in (story.router, record_page.router, level_pages.router):
         app.include_router(extra)
         app.include_router(extra, prefix="/en")
 

@@ -266,6 +266,7 @@ def seeds(catalogue: Catalogue, editions: tuple[str, ...] | None = None) -> list
     twins = ("", ".json", ".csv")
     for prefix in ("", "/en"):
         urls += [f"{prefix}/"] + [f"{prefix}/compare{fmt}" for fmt in twins]
+        urls += level_seeds(catalogue, prefix, twins)
         for edition in catalogue.editions:
             if editions is not None and edition.id not in editions:
                 continue
@@ -290,6 +291,25 @@ def seeds(catalogue: Catalogue, editions: tuple[str, ...] | None = None) -> list
     urls += ["/static/" + p.relative_to(HERE / "static").as_posix()
              for p in sorted((HERE / "static").rglob("*")) if p.is_file()]
     return urls + ["/favicon.ico"]                   # what browsers ask a site's root for
+
+
+def level_seeds(catalogue: Catalogue, prefix: str, twins: tuple[str, ...]) -> list[str]:
+    """The ministry-level and national pages with their twins: the national page, the ministry
+    ranking of each year (and the bare one), and the profile of every body a ranking names or
+    that one of them became or took over in the restructuring."""
+    from dti.units.bodies import body, predecessors, successor
+
+    if not catalogue.levels:
+        return []
+    ministry = [e for e in catalogue.levels if e.level == "ministry"]
+    codes = {r.code for e in ministry for r in e.results}
+    for code in list(codes):
+        after = successor(body(code))
+        codes.update(b.code for b in (*predecessors(body(code)), *([after] if after else [])))
+    urls = [f"{prefix}/levels/national{fmt}" for fmt in twins]
+    urls += [f"{prefix}/levels/ministry{fmt}" for fmt in twins]
+    urls += [f"{prefix}/levels/ministry{fmt}?edition={e.id}" for e in ministry for fmt in twins]
+    return urls + [f"{prefix}/levels/ministry/{code}{fmt}" for code in sorted(codes) for fmt in twins]
 
 
 def api_seeds(catalogue: Catalogue, spec: dict) -> list[str]:
@@ -333,7 +353,7 @@ def api_seeds(catalogue: Catalogue, spec: dict) -> list[str]:
                 urls.append(filled + ("?" + urlencode(params) if params else ""))
                 if "lang" in query:
                     urls.append(filled + "?" + urlencode([*params, ("lang", "en")]))
-    # the ministry-level and national editions: their results (no pages of their own yet)
+    # the ministry-level and national editions: their results (their pages: level_seeds)
     urls += [f"/api/v1/editions/{level.id}/results" for level in catalogue.levels]
     return urls
 

@@ -25,6 +25,8 @@ from dti.web.snapshot import Catalogue, Ranking, RankingRow, province_history, s
 router = APIRouter(include_in_schema=False)
 FORMATS = ("json", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Pages that read no query parameter: their other-language link carries none.
+UNSELECTED = ("home.html", "level_national.html", "level_body.html")
 
 
 def lang_of(request: Request) -> str:
@@ -75,9 +77,9 @@ def _render(request: Request, template: str, context: dict[str, Any], fmt: str,
         **context, "request": request, "lang": lang, "t": text(lang),
         "prefix": "/en" if lang == "en" else "", "switch": switch,
         "settings": shared.settings,
-        # the other language's link keeps what selects within the page (the home page has none)
+        # the other language's link keeps what selects within the page (some pages have none)
         "query": kept_query(request.scope["query_string"], shared.public.recognised)
-        if template != "home.html" else "",
+        if template not in UNSELECTED else "",
         "catalogue": shared.catalogue,
         "illustrative_note": shown.note if illustrative else None})
     return page.encode("utf-8"), "text/html; charset=utf-8"

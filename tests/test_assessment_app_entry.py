@@ -430,3 +430,30 @@ def test_in_a_browser_points_follow_typing_and_a_stale_tab_keeps_its_values(live
         assert second.locator("input[name=f_a]").input_value() == "3"   # what was typed stays
         browser.close()
     assert _stored(store, RATIO)[0].self_value == {"a": 1.0, "b": 4.0}
+
+
+def test_a_page_reads_its_own_answers_whole_and_every_other_one_narrowly(store, editor):
+    client, token = editor
+    other = next(i for i in CAT.items if i.scored and i.main_code != CAT.item(RATIO).main_code)
+    for code, name in ((RATIO, "bien-ban.pdf"), (other.code, "quyet-dinh.pdf")):
+        up = _post(client, f"{PAGE}/answers/{code}/evidence", token,
+                   files=[("files", (name, PDF, "application/pdf"))])
+        assert up.status_code == 200, up.text
+    assert _post(client, f"{PAGE}/answers/{RATIO}/comments", token,
+                 {"body": "Theo báo cáo quý"}).status_code == 200
+    shown = [i.code for i in CAT.by_main()[other.main_code]]
+    with store.reading() as session:
+        whole = assessments.view(session, _admin(store), EDITION, OWN)
+        part = assessments.view(session, _admin(store), EDITION, OWN, pick=lambda v: shown)
+    for code in shown:    # read whole: the same row, files and comments as the whole view's
+        assert tuple(part.answers[code].answer) == tuple(whole.answers[code].answer)
+        assert part.answers[code].evidence == whole.answers[code].evidence
+        assert part.answers[code].comments == whole.answers[code].comments
+    hidden = part.answers[RATIO]     # not shown: its points and whether it has evidence only
+    assert hidden.evidence == [] and hidden.comments == [] and hidden.attached
+    assert whole.answers[RATIO].comments and whole.answers[RATIO].evidence
+    assert part.summary() == whole.summary() and part.summary().as_dict()["progress"][
+        "evidence_attached"] == 2
+    page = client.get(f"{PAGE}?section={other.main_code}").text
+    assert "quyet-dinh.pdf" in page and "bien-ban.pdf" not in page
+    assert "bien-ban.pdf" in client.get(f"{PAGE}?section={CAT.item(RATIO).main_code}").text

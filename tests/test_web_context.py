@@ -71,3 +71,36 @@ def test_every_router_is_prepared_when_the_app_is_made_not_by_its_first_visitor(
     assert included, "FastAPI 0.16x keeps included routers apart; none found"
     assert all(r._effective_candidates_version is not None for r in included)
     assert all(r._effective_low_priority_routes_version is not None for r in included)
+
+
+def test_templates_look_a_dictionarys_key_up_before_its_methods():
+    from dti.web.app import _templates
+
+    template = _templates().env.from_string(
+        "{{ d.values }}|{{ d.get('a') }}|{{ d.missing }}|{{ n.real }}|{{ t.save }}")
+    assert template.render(d={"values": "v", "a": 1}, n=2.5, t={"save": "Lưu"}) == "v|1||2.5|Lưu"
+
+
+def test_a_serving_process_settles_its_heap_and_a_test_app_does_not():
+    import subprocess
+    import sys
+
+    assert Settings.from_env({}).settle_heap and not Settings().settle_heap
+    code = ("import gc; from dti.web.portal_http import settle_heap, YOUNG_COLLECTION; "
+            "settle_heap(); print(gc.get_freeze_count() > 1000, "
+            "gc.get_threshold()[0] == YOUNG_COLLECTION)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]
+
+
+def test_a_worker_runs_as_many_requests_at_once_as_set():
+    from anyio import to_thread
+
+    from dti.errors import DtiError
+
+    assert Settings.from_env({"DTI_REQUEST_THREADS": "3"}).request_threads == 3
+    with pytest.raises(DtiError, match="DTI_REQUEST_THREADS"):
+        Settings.from_env({"DTI_REQUEST_THREADS": "0"})
+    with TestClient(create_app(Settings(request_threads=3))) as client:
+        tokens = client.portal.call(lambda: to_thread.current_default_thread_limiter().total_tokens)
+    assert tokens == 3

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dti.clock import now
 from dti.errors import InputError, NotAllowed, NotFound, Problem, StaleEdit
@@ -57,7 +58,7 @@ def save_answer(session: Session, actor: Actor, edition_code: str, province_code
         "note": answer.note if note is None else note,
         "review_status": "pending" if answer.review_status == "returned" else answer.review_status,
         "updated_by": actor.id, "updated_at": now()})
-    _touch(assessment)
+    _touch(session, assessment)
     audit.write(session, actor, "answer.save", edition=edition_code, province=province_code,
                 indicator=code, before=before, after=snapshot(answer))
     return Saved(answer, catalogue_of(edition))
@@ -82,7 +83,7 @@ def appraise_answer(session: Session, actor: Actor, edition_code: str, province_
               **_verdict(item, answer, decision, raw, reason)}
     before = snapshot(answer)
     compare_and_set(session, answer, expected_version, values)
-    _touch(assessment)
+    _touch(session, assessment)
     audit.write(session, actor, f"answer.{decision}", edition=edition_code, province=province_code,
                 indicator=code, before=before, after=snapshot(answer), reason=reason)
     return answer
@@ -191,8 +192,16 @@ def _reason_problem(code: str) -> Problem:
                    "kept in the audit trail", indicator=code, column="reason")
 
 
-def _touch(assessment: Assessment) -> None:
-    assessment.updated_at = now()
+_TOUCH = (update(Assessment.__table__).where(Assessment.__table__.c.id == bindparam("assessment"))
+          .values(updated_at=bindparam("at")))
+
+
+def _touch(session: Session, assessment: Assessment) -> None:
+    """The assessment's last change, written at once by a statement built once — setting the
+    attribute instead left the commit to work out what had changed."""
+    at = now()
+    session.connection().execute(_TOUCH, {"assessment": assessment.id, "at": at})
+    set_committed_value(assessment, "updated_at", at)
 
 
 def _returned_answers(session: Session, assessment: Assessment) -> list[Answer]:

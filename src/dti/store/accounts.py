@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from dti.clock import now
@@ -303,6 +303,16 @@ def open_session(session: Session, user: User) -> tuple[str, str]:
     return token, csrf
 
 
+# Every request's one query, built once: the session row and the columns of its user an
+# :class:`Actor` holds (plain columns — no user object is loaded and tracked).
+_SESSION = (select(LoginSession.__table__.c.last_seen, LoginSession.__table__.c.csrf_token,
+                   *(User.__table__.c[name] for name in ("id", "username", "role",
+                                                         "province_code", "display_name",
+                                                         "active")))
+            .join(User.__table__, User.__table__.c.id == LoginSession.__table__.c.user_id)
+            .where(LoginSession.__table__.c.token_hash == bindparam("token")))
+
+
 def read_session(session: Session, token: str | None) -> tuple[tuple[Actor, str] | None, bool]:
     """(actor and CSRF token of a live session or ``None``, whether the row needs a write).
 
@@ -310,17 +320,14 @@ def read_session(session: Session, token: str | None) -> tuple[tuple[Actor, str]
     lock; when the second value is true, :func:`session_upkeep` does the write apart."""
     if not token:
         return None, False
-    found = session.execute(select(LoginSession.last_seen, LoginSession.csrf_token, User)
-                            .join(User, User.id == LoginSession.user_id)   # every request: one query
-                            .where(LoginSession.token_hash == _digest(token))).first()
+    found = session.connection().execute(_SESSION, {"token": _digest(token)}).first()
     if found is None:
         return None, False
-    last_seen, csrf, user = found
-    idle = now() - last_seen
+    idle = now() - found.last_seen
     upkeep = idle > timedelta(minutes=1)
-    if not user.active or idle > SESSION_IDLE:
+    if not found.active or idle > SESSION_IDLE:
         return None, upkeep
-    return (Actor.of(user), csrf), upkeep
+    return (Actor.of(found), found.csrf_token), upkeep
 
 
 def session_upkeep(session: Session, token: str | None) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -41,8 +41,9 @@ def catalogue_of(edition: EditionRow) -> ScoringCatalogue:
 class AnswerView:
     code: str
     answer: Any    # the answer's stored row (read-only; attributes as on Answer)
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[Any] = field(default_factory=list)   # stored rows (attributes as on Evidence)
     comments: list[dict[str, Any]] = field(default_factory=list)
+    attached: bool = False   # whether it has evidence (known also where the files were not read)
 
 
 @dataclass
@@ -55,7 +56,7 @@ class AssessmentView:
     def summary(self) -> Summary:
         """Progress and self-assessed points, as a save reports them (:func:`summarise`)."""
         return summarise(self.catalogue, self.points("self"),
-                         frozenset(code for code, v in self.answers.items() if v.evidence))
+                         frozenset(code for code, v in self.answers.items() if v.attached))
 
     def progress(self) -> dict[str, int]:
         return self.summary().as_dict()["progress"]
@@ -70,32 +71,79 @@ class AssessmentView:
         return round(sum(p or 0.0 for p in self.points(which).values()), 4)
 
 
-def view(session: Session, actor: Actor, edition_code: str, province_code: str) -> AssessmentView:
+# The reads of :func:`view`, built once: plain table statements with bound parameters, run on
+# the session's connection.  Built per call through the ORM, composing each statement and
+# finding it in the compiled cache took more of a form page's time than SQLite answering it.
+_A, _E, _C, _U = (Answer.__table__, Evidence.__table__, Comment.__table__, User.__table__)
+_MINE = _A.c.assessment_id == bindparam("assessment")
+_SHOWN = _A.c.indicator_code.in_(bindparam("codes", expanding=True))
+_ATTACHED = (select(_E.c.id).where(_E.c.answer_id == _A.c.id, _E.c.removed_at.is_(None))
+             .exists().label("attached"))
+# What a page that shows only some answers still needs of every other one: its points and review
+# state (progress, totals, each main indicator's counts) and whether it has evidence.
+_NARROW = select(_A.c.id, _A.c.indicator_code, _A.c.self_points, _A.c.appraised_points,
+                 _A.c.final_points, _A.c.review_status, _ATTACHED).where(_MINE)
+
+
+def _reads(which: Any) -> tuple[Any, Any, Any]:
+    """The answers, their evidence (oldest first) and comments (with author) ``which`` selects."""
+    return (select(_A).where(which),
+            select(_E).join(_A, _A.c.id == _E.c.answer_id)
+            .where(which, _E.c.removed_at.is_(None)).order_by(_E.c.id),
+            select(_C.c.answer_id, _C.c.at, _C.c.body, _U.c.display_name)
+            .join(_A, _A.c.id == _C.c.answer_id).outerjoin(_U, _U.c.id == _C.c.author_id)
+            .where(which).order_by(_C.c.id))
+
+
+_EVERY, _SOME = _reads(_MINE), _reads(and_(_MINE, _SHOWN))
+
+
+def view(session: Session, actor: Actor, edition_code: str, province_code: str,
+         pick: Callable[[AssessmentView], Iterable[str]] | None = None) -> AssessmentView:
+    """The assessment with every answer, its evidence and comments.  ``pick``: given the view of
+    every answer's points and review state (:data:`_NARROW`), the codes of the answers a page
+    shows — only those are read whole, with their evidence and comments (a form page shows one
+    main indicator of ~100 answers)."""
     edition, assessment = find(session, edition_code, province_code)
     authorize(session, actor, Action.VIEW, assessment)
     catalogue = catalogue_of(edition)
     # Read-only rows, not ORM objects: the form reads ~100 answers on every page, and tracking
     # them for changes no one makes was most of the page's database time.
-    answers = {a.indicator_code: AnswerView(a.indicator_code, a) for a in session.execute(
-        select(Answer.__table__).where(Answer.assessment_id == assessment.id))}
+    run, params = session.connection().execute, {"assessment": assessment.id}
+    if pick is None:
+        answers = {a.indicator_code: AnswerView(a.indicator_code, a)
+                   for a in run(_EVERY[0], params)}
+        _attach(run, answers, _EVERY, params)
+        return AssessmentView(edition, assessment, catalogue, answers)
+    answers = {a.indicator_code: AnswerView(a.indicator_code, a, attached=a.attached)
+               for a in run(_NARROW, params)}
+    shown = AssessmentView(edition, assessment, catalogue, answers)
+    params["codes"] = sorted(set(pick(shown)))
+    for a in run(_SOME[0], params):
+        answers[a.indicator_code].answer = a
+    _attach(run, answers, _SOME, params)
+    return shown
+
+
+def _attach(run: Callable, answers: dict[str, AnswerView], reads: tuple[Any, Any, Any],
+            params: dict[str, Any]) -> None:
+    """The evidence and comments of the answers ``reads`` select."""
     ids = {v.answer.id: v for v in answers.values()}
-    mine = Answer.assessment_id == assessment.id      # joined, not a list of ~100 answer ids
-    for ev in session.scalars(select(Evidence).join(Answer, Answer.id == Evidence.answer_id)
-                              .where(mine, Evidence.removed_at.is_(None)).order_by(Evidence.id)):
+    for ev in run(reads[1], params):
         ids[ev.answer_id].evidence.append(ev)
-    for answer_id, at, body, author in session.execute(
-            select(Comment.answer_id, Comment.at, Comment.body, User.display_name)
-            .join(Answer, Answer.id == Comment.answer_id)
-            .outerjoin(User, User.id == Comment.author_id).where(mine).order_by(Comment.id)):
+        ids[ev.answer_id].attached = True
+    for answer_id, at, body, author in run(reads[2], params):
         ids[answer_id].comments.append({"author": author if author is not None else "?",
                                         "at": at, "body": body})
-    return AssessmentView(edition, assessment, catalogue, answers)
+
+
+_ROW = select(Answer).where(Answer.assessment_id == bindparam("assessment"),
+                           Answer.indicator_code == bindparam("code"))
 
 
 def answer_row(session: Session, assessment: Assessment, code: str) -> Answer:
     """The stored answer of one sub-indicator (every item of the catalogue has one)."""
-    row = session.scalar(select(Answer).where(Answer.assessment_id == assessment.id,
-                                              Answer.indicator_code == code))
+    row = session.scalar(_ROW, {"assessment": assessment.id, "code": code})
     if row is None:
         raise NotFound(f"no answer row for {code!r} in this assessment")
     return row
@@ -176,21 +224,19 @@ def summarise(catalogue: ScoringCatalogue, points: Mapping[str, float | None],
 
 
 def summary(session: Session, catalogue: ScoringCatalogue, assessment_id: int) -> Summary:
-    """:func:`summarise` from one narrow query: each answer's code, points and whether it has
-    evidence — no answer, evidence or comment is loaded as an object."""
-    has_evidence = (select(Evidence.id).where(Evidence.answer_id == Answer.id,
-                                              Evidence.removed_at.is_(None)).exists())
-    rows = session.execute(select(Answer.indicator_code, Answer.self_points, has_evidence)
-                           .where(Answer.assessment_id == assessment_id)).all()
-    return summarise(catalogue, {code: p for code, p, _ in rows},
-                     frozenset(code for code, _, ev in rows if ev))
+    """:func:`summarise` from one narrow query (:data:`_NARROW`): each answer's points and
+    whether it has evidence — no answer, evidence or comment is loaded as an object."""
+    rows = session.connection().execute(_NARROW, {"assessment": assessment_id}).all()
+    return summarise(catalogue, {r.indicator_code: r.self_points for r in rows},
+                     frozenset(r.indicator_code for r in rows if r.attached))
 
 
-def answer_extras(session: Session, answer_id: int) -> tuple[list[Evidence], int]:
-    """One answer's evidence (oldest first) and its number of comments."""
-    files = list(session.scalars(select(Evidence).where(Evidence.answer_id == answer_id,
-                                                        Evidence.removed_at.is_(None))
-                                 .order_by(Evidence.id)))
-    comments = session.scalar(select(func.count()).select_from(Comment)
-                              .where(Comment.answer_id == answer_id))
-    return files, comments or 0
+_EXTRAS = (select(_E).where(_E.c.answer_id == bindparam("answer"), _E.c.removed_at.is_(None))
+           .order_by(_E.c.id),
+           select(func.count()).select_from(_C).where(_C.c.answer_id == bindparam("answer")))
+
+
+def answer_extras(session: Session, answer_id: int) -> tuple[list[Any], int]:
+    """One answer's evidence (oldest first, stored rows) and its number of comments."""
+    run, params = session.connection().execute, {"answer": answer_id}
+    return list(run(_EXTRAS[0], params)), run(_EXTRAS[1], params).scalar() or 0

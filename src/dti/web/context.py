@@ -74,4 +74,9 @@ def app_context(request: Request) -> AppContext:
     return request.app.state.context
 
 
-AppContextDep = Annotated[AppContext, Depends(app_context)]
+async def _app_context(request: Request) -> AppContext:
+    # async: a plain ``def`` dependency costs each request a trip through the thread pool
+    return request.app.state.context
+
+
+AppContextDep = Annotated[AppContext, Depends(_app_context)]

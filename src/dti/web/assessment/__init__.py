@@ -35,6 +35,32 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 ROUTERS = ("auth", "entry", "review", "admin", "excel", "plan")
+_HEADERS = tuple((name.lower().encode("latin-1"), value.encode("latin-1"))
+                 for name, value in SECURITY_HEADERS.items())
+
+
+class AppHeaders:
+    """ASGI layer: :data:`SECURITY_HEADERS` on every answer under ``/app`` (they replace any
+    the route set).  A plain layer, not Starlette's ``BaseHTTPMiddleware``, which runs each
+    request through a task and a memory stream of its own."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/app"):
+            return await self.app(scope, receive, send)
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
+                message = {**message, "headers": [*kept, *_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+_NAMES = frozenset(name for name, _ in _HEADERS)
 
 
 def install(app: FastAPI, store: Store) -> None:
@@ -44,15 +70,9 @@ def install(app: FastAPI, store: Store) -> None:
         module = importlib.import_module(f"dti.web.assessment.{name}")
         app.include_router(module.router, prefix="/app", include_in_schema=False)
 
-    # Added before the headers middleware, so it sits inside it: its 413s get the headers too.
+    # Added before the headers layer, so it sits inside it: its 413s get the headers too.
     app.add_middleware(BodyLimits, limits=app_limits(), refuse=too_large)
-
-    @app.middleware("http")
-    async def app_security_headers(request: Request, call_next):
-        response = await call_next(request)
-        if request.url.path.startswith("/app"):
-            response.headers.update(SECURITY_HEADERS)
-        return response
+    app.add_middleware(AppHeaders)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired):

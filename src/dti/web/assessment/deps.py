@@ -43,7 +43,9 @@ class Context:
         return text(self.lang)
 
 
-def get_store(shared: AppContextDep) -> Store:
+async def get_store(shared: AppContextDep) -> Store:
+    # async, as every dependency that does no I/O: a plain ``def`` one costs each request a trip
+    # through the thread pool (and, under load, a wait for the interpreter there and back)
     store = shared.store
     if store is None:
         raise HTTPException(404, "the assessment app is not enabled on this server")
@@ -77,7 +79,7 @@ class LoginRequired(Exception):
     401 (JSON)."""
 
 
-def logged_in(ctx: ContextDep) -> Context:
+async def logged_in(ctx: ContextDep) -> Context:
     if ctx.actor.is_public:
         raise LoginRequired()
     return ctx

@@ -87,10 +87,16 @@ def assessment_page(request: Request, edition: str, province: str, ctx: UserDep,
     summary of every main indicator; the JSON twin holds the whole assessment."""
     quota = quota_bytes(request)
     base = _page_url(edition, province)
+    whole = wants_json(request)     # the twin holds every answer; the page, one main indicator's
+
+    def shown(partial: assessments.AssessmentView) -> list[str]:
+        main = section_of(partial, section, item)
+        return [i.code for i in partial.catalogue.by_main()[main]]
+
     with store.reading() as session:
-        view = assessments.view(session, ctx.actor, edition, province)
+        view = assessments.view(session, ctx.actor, edition, province, None if whole else shown)
         used = evidence.usage(session, view.assessment)
-        if wants_json(request):
+        if whole:
             return JSONResponse({**page_json(view, base),
                                  "evidence_quota": {"used_bytes": used, "quota_bytes": quota}})
         values = page_values(session, view, ctx.actor, ctx.lang, base,

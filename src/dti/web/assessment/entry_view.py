@@ -245,7 +245,7 @@ def section_stats(view: AssessmentView) -> dict[str, dict[str, int]]:
         stats[main] = {
             "answered": sum(1 for i in scored if answers[i.code].answer.self_points is not None),
             "required": len(scored),
-            "evidence_attached": sum(1 for i in needing if answers[i.code].evidence),
+            "evidence_attached": sum(1 for i in needing if answers[i.code].attached),
             "evidence_needed": len(needing),
             "returned": sum(1 for i in items if answers[i.code].answer.review_status == "returned")}
     return stats

@@ -118,9 +118,14 @@ def _day_after(day: str) -> str:
     return (datetime.date.fromisoformat(day) + datetime.timedelta(days=1)).isoformat()
 
 
+@functools.cache
+def _by_code() -> dict[str, Body]:
+    return {b.code: b for b in bodies()}
+
+
 def body(code: str) -> Body:
     """The body with this code; KeyError if there is none."""
-    found = {b.code: b for b in bodies()}
+    found = _by_code()
     if code not in found:
         raise KeyError(f"no ministry or government body with code {code!r}")
     return found[code]
@@ -180,13 +185,13 @@ def load_level_set(unit_set: str) -> UnitSet:
     former = tuple(FormerUnit(b.code, b.name_vi, after.code, b.name_ascii, b.name_en)
                    for b in bodies() if b.valid_to and b.valid_to < day
                    and (after := successor(b)) is not None and after.exists_on(day))
-    restructured = any(b.valid_to and b.valid_to < day for b in bodies())
+    # None: no body had ended by then (the set holds until the first one ends)
     first_day = min((_day_after(b.valid_to) for b in bodies() if b.valid_to and b.valid_to < day),
                     default=None)
     return UnitSet(id=unit_set, name_vi=f"Các bộ, cơ quan đánh giá DTI năm {year}",
                    name_en=f"Ministries and government bodies assessed in {year}", units=units,
-                   valid_from=first_day if restructured else None,
-                   valid_to=None if restructured else _last_day_before_change(),
+                   valid_from=first_day,
+                   valid_to=_last_day_before_change() if first_day is None else None,
                    former_units=former)
 
 

@@ -76,7 +76,7 @@ def app_context(request: Request) -> AppContext:
 
 async def _app_context(request: Request) -> AppContext:
     # async: a plain ``def`` dependency costs each request a trip through the thread pool
-    return request.app.state.context
+    return app_context(request)
 
 
 AppContextDep = Annotated[AppContext, Depends(_app_context)]

@@ -61,6 +61,25 @@ def populate(store: Store, edition: str = EDITION) -> World:
     return World(store, actors)
 
 
+MINISTRY_EDITION = "dti-bo-test-2025"
+OWN_BODY, OTHER_BODY = "BTC", "NHNN"   # Bộ Tài chính, Ngân hàng Nhà nước Việt Nam
+BODY_USERS = {"bo_editor": ("province_editor", OWN_BODY), "bo_approver": ("province_approver", OWN_BODY),
+              "bo_other_editor": ("province_editor", OTHER_BODY)}
+
+
+def populate_ministries(world: World, edition: str = MINISTRY_EDITION) -> World:
+    """Users of two bodies and an open ministry edition on the illustrative ministry method,
+    beside what :func:`populate` made."""
+    from dti.scoring import illustrative_ministry_catalogue
+
+    with world.store.transaction() as session:
+        for name, (role, unit) in BODY_USERS.items():
+            world.actors[name] = Actor.of(create_user(session, name, PASSWORD, role, unit, name.title()))
+        create_edition(session, world.actors["admin"], illustrative_ministry_catalogue(), edition, 2025,
+                       "Kỳ thử nghiệm cấp bộ 2025", "Ministry test edition 2025", "bo-minh-hoa")
+    return world
+
+
 def signed_in(app, username: str, password: str = PASSWORD):
     """A test client of ``app`` logged in as ``username``, and the session's CSRF token."""
     from fastapi.testclient import TestClient

@@ -256,15 +256,7 @@ def test_illustrative_catalogue_structure():
 
 
 def test_illustrative_catalogue_strings_are_nfc():
-    def strings(value):
-        if isinstance(value, str):
-            yield value
-        elif isinstance(value, dict):
-            for v in value.values():
-                yield from strings(v)
-        elif isinstance(value, list):
-            for v in value:
-                yield from strings(v)
+    from test_ministry_catalogue import strings
 
     texts = list(strings(illustrative_catalogue().to_dict()))
     assert len(texts) > 900

@@ -28,7 +28,7 @@ from dti.store.accounts import Actor, authenticate, create_user, reauthenticate
 from dti.services.assessments import save_answer
 from dti.store.assessments import view
 from dti.store.evidence import upload
-from dti.store.models import Answer, Assessment, AuditEntry, Base, SecurityEvent, User
+from dti.store.models import Answer, Assessment, AuditEntry, Base, EditionRow, SecurityEvent, User
 from dti.workflow import Role, State
 
 PDF = pdf()   # a real PDF: evidence must open as what it claims to be
@@ -382,21 +382,36 @@ def test_the_archive_lists_a_checksum_for_every_member(store, tmp_path):
 
 # -- the demo --------------------------------------------------------------------------------------
 
+def _demo_rows(session, edition: str):
+    return list(session.execute(select(Assessment.province_code, Assessment.state, Assessment.simulated)
+                                .join(EditionRow).where(EditionRow.code == edition)))
+
+
 def test_demo_seeds_63_simulated_assessments_in_several_states(store):
+    from dti.units import load_unit_set
+
     logins = demo.seed(store)
     assert {login.role for login in logins} == {r.value for r in Role if r is not Role.PUBLIC}
     with store.reading() as session:
-        rows = list(session.execute(select(Assessment.state, Assessment.simulated)))
+        rows = _demo_rows(session, demo.EDITION)
+        bodies = _demo_rows(session, demo.MINISTRY_EDITION)
         users = {u.username: u for u in session.scalars(select(User))}
-    assert len(rows) == 63 and all(simulated for _, simulated in rows)
-    states = {state for state, _ in rows}
+        total = session.scalar(select(func.count()).select_from(Assessment))
+    assert len(rows) == 63 and all(simulated for _, _, simulated in rows)
+    states = {state for _, state, _ in rows}
     assert len(states) >= 5 and states <= {s.value for s in State}
+    # the ministry level: every body of 2025, simulated, in several states; the demo body in draft
+    assert sorted(code for code, _, _ in bodies) == sorted(load_unit_set("ministries-2025").codes)
+    assert all(simulated for _, _, simulated in bodies) and total == 63 + len(bodies)
+    assert len({state for _, state, _ in bodies}) >= 5
+    assert dict((c, s) for c, s, _ in bodies)["BTC"] == "draft"
+    assert users["btc.nhaplieu"].province_code == "BTC" and users["btc.nhaplieu"].active
     assert {login.username for login in logins} <= set(users)
     # the others are the simulated provinces' officials, who act in the demo but cannot log in
     assert not any(u.active for name, u in users.items() if name not in {x.username for x in logins})
     assert demo.seed(store) == logins                  # a second run creates nothing
     with store.reading() as session:
-        assert session.scalar(select(func.count()).select_from(Assessment)) == 63
+        assert session.scalar(select(func.count()).select_from(Assessment)) == total
         assert session.scalar(select(func.count()).select_from(User)) == len(users)
     assert _attempt(store, logins[0].username, logins[0].password) == "ok"
 

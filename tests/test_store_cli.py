@@ -74,8 +74,9 @@ def test_demo_prints_the_logins_and_runs_once(store, capsys, tmp_path):
     assert code == 0 and "nothing was created" in second
     assert [line for line in second.splitlines() if "demo-dti" in line] == \
         [line for line in first.splitlines() if "demo-dti" in line]
+    assert "BTC Bộ Tài chính" in first and demo.MINISTRY_EDITION in first
     with store.reading() as session:
-        assert session.scalar(select(func.count()).select_from(Assessment)) == 63
+        assert session.scalar(select(func.count()).select_from(Assessment)) == 63 + 17   # + bodies
         assert session.scalar(select(func.count()).select_from(User)
                               .where(User.active)) == len(demo._logins())   # + inactive officials
 
@@ -128,10 +129,17 @@ def test_user_add_reads_the_password_never_from_an_option(store, capsys):
     assert "mot-mat-khau" not in result.output
     with store.transaction() as session:
         assert authenticate(session, "hoa.tran", "mot-mat-khau").role == "reviewer"
+    # a ministry's editor: the unit is the body's code
+    result = CliRunner().invoke(app, ["user", "add", "minh.tran", "--role", "province_editor", "--unit",
+                                      "NHNN", "--database-url", store.url], input="mot-mat-khau\nmot-mat-khau\n")
+    assert result.exit_code == 0, result.output
+    with store.transaction() as session:
+        assert authenticate(session, "minh.tran", "mot-mat-khau").province_code == "NHNN"
     sys_stdin = sys.stdin
     for args, message in ((["ngan", "--role", "admin"], "at least 8 characters"),
-                          (["tinh", "--role", "province_editor"], "need a province"),
-                          (["tinh", "--role", "province_editor", "--province", "999"], "unknown province"),
+                          (["tinh", "--role", "province_editor"], "need their unit"),
+                          (["tinh", "--role", "province_editor", "--province", "999"], "unknown unit code"),
+                          (["bo", "--role", "province_editor", "--unit", "XYZ"], "unknown unit code"),
                           (["hoa.tran", "--role", "reviewer"], "is taken")):
         sys.stdin = io.StringIO("ngan\n" if args[0] == "ngan" else "du-dai-roi\n")
         try:

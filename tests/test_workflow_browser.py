@@ -27,9 +27,7 @@ YESNO = next(i for i in CAT.items if i.rule.kind == "yesno" and i.max_points >= 
 PDF = pdf()   # a real PDF: evidence must open as what it claims to be
 
 
-@pytest.fixture
-def live(store):
-    """The app on a free loopback port, serving ``store``."""
+def _need_chromium() -> None:
     import os
 
     reason = _missing()
@@ -37,6 +35,12 @@ def live(store):
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
         pytest.skip(reason=f"browser tests need Debian's chromium locally: {reason}")
+
+
+@pytest.fixture
+def live(store):
+    """The app on a free loopback port, serving ``store``."""
+    _need_chromium()
     populate(store)
     with store.transaction() as session:
         others = select(Assessment.id).where(Assessment.province_code != OWN)
@@ -185,3 +189,72 @@ def _appraise(page, code: str, decision: str, reason: str | None = None,
         form.locator("input[name=reason]").fill(reason)
     form.locator("button[type=submit]").click()
     page.wait_for_load_state()
+
+
+@pytest.fixture
+def live_bodies(store):
+    """The app with a ministry edition beside the provincial one, on a free loopback port."""
+    from assessment_support import World, populate_ministries
+
+    _need_chromium()
+    world: World = populate_ministries(populate(store))
+    with serving(create_app(Settings(), store=store)) as base:
+        yield base, world
+
+
+def test_a_ministry_fills_and_submits_in_chromium(live_bodies, store):
+    """Bộ Tài chính's editor lands on the body's form, answers a sub-indicator (saved on blur),
+    and the page fits a phone; the approver submits once every answer is in; the reviewer's
+    queue of the ministry edition shows the body as submitted."""
+    from playwright.sync_api import sync_playwright
+
+    from assessment_support import MINISTRY_EDITION, OWN_BODY
+    from dti.scoring import illustrative_ministry_catalogue
+    from dti.services import assessments as changes
+    from dti.services.demo_year import answer_for
+    import numpy as np
+
+    base, world = live_bodies
+    catalogue = illustrative_ministry_catalogue()
+    ratio = next(i for i in catalogue.items if i.rule.kind == "ratio")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ctx, editor = _login(browser, base, "bo_editor")
+            assert editor.url.endswith(f"/app/{MINISTRY_EDITION}/{OWN_BODY}")
+            assert "Bộ Tài chính" in editor.inner_text("header")
+            editor.goto(f"/app/{MINISTRY_EDITION}/{OWN_BODY}?section={ratio.main_code}")
+            block = editor.locator(f"[id='a-{ratio.code}']")
+            first, second = (f"input[name=f_{f.name}]" for f in ratio.rule.fields)
+            block.locator(first).fill("3")
+            block.locator(second).fill("4")
+            block.locator(second).blur()
+            block.locator("[data-status]").filter(has_text="Đã lưu").wait_for(timeout=10_000)
+            editor.set_viewport_size({"width": 375, "height": 800})
+            assert editor.evaluate("document.documentElement.scrollWidth") <= 375
+            _shot(editor, "ministry-editor-375")
+            ctx.close()
+            rng = np.random.default_rng(5)
+            with store.transaction() as session:   # the rest of the answers, through the service
+                for item in catalogue.items:
+                    if item.code != ratio.code:
+                        changes.save_answer(session, world.actors["bo_editor"], MINISTRY_EDITION,
+                                            OWN_BODY, item.code, answer_for(item, 0.7, rng), 0)
+            ctx, approver = _login(browser, base, "bo_approver")
+            _transition(approver, "submit")
+            assert "Đã gửi" in approver.inner_text(".state")
+            ctx.close()
+            ctx, reviewer = _login(browser, base, "reviewer")
+            reviewer.goto(f"/app/review/{MINISTRY_EDITION}")
+            row = reviewer.locator(f"tr[data-province='{OWN_BODY}']")
+            assert "Bộ Tài chính" in row.inner_text() and "Đã gửi" in row.inner_text()
+            assert "Bộ, cơ quan" in reviewer.inner_text("table thead")
+            _shot(reviewer, "ministry-queue")
+            ctx.close()
+        finally:
+            browser.close()
+    with store.reading() as session:
+        from dti.store.access import find
+
+        _, assessment = find(session, MINISTRY_EDITION, OWN_BODY)
+        assert assessment.state == "submitted"

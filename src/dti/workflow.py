@@ -118,7 +118,7 @@ def decide(action: Action | str, role: Role | str, state: State | str, own: bool
         return Decision(False, f"the role {role.value} may not {action.value.replace('_', ' ')}")
     scoped = [r for r in rules if own or role not in r.own_only]
     if not scoped:
-        return Decision(False, "this assessment belongs to another province")
+        return Decision(False, "this assessment belongs to another province or body")
     for r in scoped:
         if state in r.states:
             return Decision(True, to=r.to, needs_reason=r.needs_reason)

@@ -97,6 +97,7 @@ def demo_command(database_url: str | None, evidence_dir: Path | None) -> None:
     from dti.services import demo
     from dti.store import migrate
     from dti.units import load_unit_set
+    from dti.units.bodies import body
 
     store = open_store(database_url, evidence_dir)
     try:
@@ -104,11 +105,14 @@ def demo_command(database_url: str | None, evidence_dir: Path | None) -> None:
         with store.reading() as session:
             existed = _has_demo(session, demo.EDITION)
         logins = demo.seed(store)
+        with store.reading() as session:
+            older = not _has_demo(session, demo.MINISTRY_EDITION)
     finally:
         store.close()
-    names = {u.code: u.name_vi for u in load_unit_set("provinces-63").units}
-    table = Table(title=f"Demo log-ins — {demo.EDITION}")
-    for column in ("user name", "password", "role", "province"):
+    names = {u.code: u.name_vi for u in load_unit_set("provinces-63").units} | {
+        code: body(code).name_vi for code in demo.DEMO_BODIES}
+    table = Table(title=f"Demo log-ins — {demo.EDITION}, {demo.MINISTRY_EDITION}")
+    for column in ("user name", "password", "role", "unit"):
         table.add_column(column, no_wrap=True)
     for login in logins:
         province = f"{login.province} {names.get(login.province, '')}" if login.province else "—"
@@ -117,7 +121,11 @@ def demo_command(database_url: str | None, evidence_dir: Path | None) -> None:
     console.print("Dữ liệu mô phỏng: các câu trả lời là số liệu mô phỏng, bộ chỉ số thành phần chỉ "
                   "mang tính minh hoạ. / The answers are simulated and the catalogue is illustrative.")
     console.print("the demo already existed: nothing was created" if existed else
-                  "created the demo edition, its 63 simulated assessments and the demo users")
+                  "created the demo editions (63 provinces, 17 ministries and government bodies, "
+                  "simulated) and the demo users")
+    if older:
+        console.print(f"this demo was made before the ministry level: {demo.MINISTRY_EDITION} is "
+                      "missing (make the demo again in a new database to have it)")
     console.print("Log in at /app/ of `dti serve` (http://127.0.0.1:8000/app/ by default).")
 
 
@@ -213,7 +221,9 @@ def user_app() -> None:
 @click.option("--role", required=True,
               type=click.Choice(["admin", "reviewer", "province_editor", "province_approver"]),
               help="what the user may do")
-@click.option("--province", default=None, help="province code, for province_editor and province_approver")
+@click.option("--province", "--unit", "province", default=None,
+              help="the user's unit, for province_editor and province_approver: a province code "
+              "(48) or a ministry or government body's code (BTC)")
 @click.option("--name", "display_name", default="", help="the name shown in the app")
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input "
               "(first line) instead of asking for it")
@@ -222,14 +232,12 @@ def user_add_command(username: str, role: str, province: str | None, display_nam
                      password_stdin: bool, database_url: str | None) -> None:
     """Create a user; the password is asked for (or read from standard input), never an option."""
     from dti.store import audit, migrate
-    from dti.store.accounts import Actor, create_user
-    from dti.units import load_unit_set
+    from dti.store.accounts import Actor, unit_codes, create_user
     from dti.workflow import Role
 
-    if province is not None:
-        known = set(load_unit_set("provinces-63").codes) | set(load_unit_set("provinces-34").codes)
-        if province not in known:
-            raise Conflict(f"unknown province code {province!r} (codes as in the unit sets, e.g. 48)")
+    if province is not None and province not in unit_codes():
+        raise Conflict(f"unknown unit code {province!r}: a province code as in the unit sets (48) "
+                       "or a ministry or government body's code (BTC; dti unit NAME finds it)")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:

@@ -144,9 +144,30 @@ def edition_ids() -> tuple[str, ...]:
                         if not p.stem.startswith(LEVEL_PREFIXES)))
 
 
+def method_ids() -> tuple[str, ...]:
+    """The assessment methods (``methods/*.yaml``): a framework, recipe and unit set that a store
+    edition can be opened on (``base_edition``), with no published results of their own — the
+    ministry-level assessment, whose official method is not published, is one.  Never listed on
+    the portal."""
+    return tuple(sorted(p.stem for p in (_package_dir() / "methods").glob("*.yaml")))
+
+
+def base_ids() -> tuple[str, ...]:
+    """Everything an edition in the store can take its method from: the provincial editions and
+    the assessment methods."""
+    return (*edition_ids(), *method_ids())
+
+
+def _edition_file(edition_id: str) -> Path:
+    folder = _package_dir()
+    return folder / f"{edition_id}.yaml" if edition_id in edition_ids() else \
+        folder / "methods" / f"{edition_id}.yaml"
+
+
 @lru_cache(maxsize=None)
 def load_edition(edition_id: str) -> Edition:
-    known = edition_ids()
+    """A provincial edition or an assessment method (:func:`method_ids`) by its id."""
+    known = base_ids()
     if edition_id not in known:
         error = UnknownEditionError(edition_id, list(known))
         if edition_id.startswith(LEVEL_PREFIXES) and (_package_dir() / f"{edition_id}.yaml").is_file():
@@ -156,11 +177,12 @@ def load_edition(edition_id: str) -> Edition:
                           f"{', '.join(known)}",)
         raise error
     base = _package_dir()
-    raw = _yaml((base / f"{edition_id}.yaml").read_text(encoding="utf-8"))
+    raw = _yaml(_edition_file(edition_id).read_text(encoding="utf-8"))
     framework = _load_framework(raw["framework"])
     recipe = Recipe.from_dict(raw.get("recipe"), file=f"{edition_id}.yaml")
     published = tuple(read_published(base / p["file"], p["basis"]) for p in raw.get("published", []))
-    published = with_record(published, int(raw["year"]), framework)
+    if edition_id in edition_ids():   # a method has no published record
+        published = with_record(published, int(raw["year"]), framework)
     return Edition(
         id=raw["id"], year=int(raw["year"]), name_vi=raw["name_vi"], name_en=raw["name_en"],
         framework=framework, recipe=recipe, unit_set=raw["unit_set"], previous=raw.get("previous"),
@@ -172,7 +194,7 @@ def load_edition(edition_id: str) -> Edition:
 def framework_source(edition_id: str) -> dict[str, Any]:
     """The framework file of a shipped edition as data (what a publication freezes)."""
     load_edition(edition_id)   # a clear error for an unknown id
-    raw = _yaml((_package_dir() / f"{edition_id}.yaml").read_text(encoding="utf-8"))
+    raw = _yaml(_edition_file(edition_id).read_text(encoding="utf-8"))
     return _yaml((_package_dir() / raw["framework"]).read_text(encoding="utf-8"))
 
 

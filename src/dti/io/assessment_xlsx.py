@@ -89,15 +89,18 @@ def _cover(sheet, catalogue: ScoringCatalogue, edition: str, code: str, name: st
     from openpyxl.styles import Font
 
     sheet.title = COVER
-    sheet["A1"] = "Phiếu tự đánh giá chỉ số chuyển đổi số cấp tỉnh (DTI) / DTI self-assessment"
+    body = not code.isdigit()   # a ministry's or government body's code (BTC), not a province's
+    sheet["A1"] = ("Phiếu tự đánh giá chỉ số chuyển đổi số (DTI) cấp bộ / Ministry DTI self-assessment"
+                   if body else "Phiếu tự đánh giá chỉ số chuyển đổi số cấp tỉnh (DTI) / DTI self-assessment")
     sheet["A1"].font = Font(bold=True, size=14)
     if catalogue.illustrative:
         sheet["A2"] = ("MINH HOẠ — bộ chỉ số thành phần minh hoạ, không phải bộ chỉ số chính thức / "
                        "ILLUSTRATIVE — an illustrative catalogue, not the official one")
         sheet["A2"].font = Font(bold=True, color="B00020")
     for cell, label, value in (("4", "Mã kỳ đánh giá / Edition", edition),
-                               ("5", "Mã tỉnh / Province code", code),
-                               ("6", "Tên tỉnh / Province", name),
+                               ("5", "Mã bộ, cơ quan / Body code" if body else "Mã tỉnh / Province code", code),
+                               ("6", "Tên bộ, cơ quan / Ministry or body" if body else "Tên tỉnh / Province",
+                                name),
                                ("7", "Định dạng / Format", FORMAT_ID)):
         sheet[f"A{cell}"] = label
         sheet[f"B{cell}"] = value

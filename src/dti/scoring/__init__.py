@@ -15,11 +15,14 @@ from dti.scoring.catalogue import (
 )
 from dti.scoring.load import (
     ILLUSTRATIVE,
+    ILLUSTRATIVE_MINISTRY,
     catalogue_csv,
     catalogue_from_bytes,
     catalogue_from_rows,
     catalogue_rows,
     illustrative_catalogue,
+    illustrative_catalogue_for,
+    illustrative_ministry_catalogue,
     load_catalogue,
     write_catalogue_xlsx,
 )
@@ -43,6 +46,7 @@ from dti.scoring.text import parse_number, parse_yes_no, slug
 __all__ = [
     "DECIMALS",
     "ILLUSTRATIVE",
+    "ILLUSTRATIVE_MINISTRY",
     "KINDS",
     "CatalogueInfo",
     "Field",
@@ -62,6 +66,8 @@ __all__ = [
     "catalogue_from_rows",
     "catalogue_rows",
     "illustrative_catalogue",
+    "illustrative_catalogue_for",
+    "illustrative_ministry_catalogue",
     "load_catalogue",
     "parse_answer",
     "parse_number",

@@ -47,6 +47,14 @@ ILLUSTRATIVE = CatalogueInfo(
     framework_id="qd-922-btttt", illustrative=True,
     note_vi="Bộ chỉ số thành phần minh hoạ — không phải bộ chỉ số chính thức của Bộ",
     note_en="Illustrative sub-indicator catalogue — not the ministry's official catalogue")
+ILLUSTRATIVE_MINISTRY_FILE = "illustrative-ministry.csv"
+ILLUSTRATIVE_MINISTRY = CatalogueInfo(
+    id="dti-bo-minh-hoa",
+    name_vi="Bộ chỉ số thành phần DTI cấp bộ (minh hoạ)",
+    name_en="Ministry DTI sub-indicators (illustrative)",
+    framework_id="ministry-minh-hoa", illustrative=True,
+    note_vi="Bộ chỉ số thành phần cấp bộ minh hoạ — không phải bộ chỉ số chính thức",
+    note_en="Illustrative ministry-level sub-indicator catalogue — not the official catalogue")
 
 
 def load_catalogue(path: str | Path, info: CatalogueInfo | None = None,
@@ -89,8 +97,30 @@ def catalogue_from_bytes(data: bytes, name: str, info: CatalogueInfo | None = No
 @cache
 def illustrative_catalogue() -> ScoringCatalogue:
     """The shipped ILLUSTRATIVE catalogue (98 sub-indicators after Decision 922/QĐ-BTTTT)."""
-    data = resources.files("dti.scoring").joinpath("data", ILLUSTRATIVE_FILE).read_bytes()
-    return catalogue_from_bytes(data, ILLUSTRATIVE_FILE, ILLUSTRATIVE)
+    return _shipped(ILLUSTRATIVE_FILE, ILLUSTRATIVE)
+
+
+@cache
+def illustrative_ministry_catalogue() -> ScoringCatalogue:
+    """The shipped ILLUSTRATIVE ministry catalogue (31 sub-indicators, framework ministry-minh-hoa)."""
+    return _shipped(ILLUSTRATIVE_MINISTRY_FILE, ILLUSTRATIVE_MINISTRY)
+
+
+def illustrative_catalogue_for(framework_id: str) -> ScoringCatalogue | None:
+    """The shipped illustrative catalogue written for this framework, or None when none is.
+
+    An edition may only be given a catalogue whose main indicators are its framework's, so the
+    choice goes by framework rather than by level or year.
+    """
+    loaders = {ILLUSTRATIVE.framework_id: illustrative_catalogue,
+               ILLUSTRATIVE_MINISTRY.framework_id: illustrative_ministry_catalogue}
+    loader = loaders.get(framework_id)
+    return loader() if loader else None
+
+
+def _shipped(file: str, info: CatalogueInfo) -> ScoringCatalogue:
+    data = resources.files("dti.scoring").joinpath("data", file).read_bytes()
+    return catalogue_from_bytes(data, file, info)
 
 
 def _default_info(stem: str) -> CatalogueInfo:

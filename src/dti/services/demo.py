@@ -41,6 +41,14 @@ OPENED = timedelta(days=75)     # the window opened this long before the demo is
 CLOSES_IN = timedelta(days=90)  # … and closes this long after: the demo provinces can still fill in
 STATE_PLAN = ((State.DRAFT, 10), (State.SUBMITTED, 9), (State.IN_REVIEW, 8), (State.RETURNED, 5),
               (State.APPRAISED, 6))   # the rest: approved
+# The ministry level: an edition of the bodies of 2025 on the illustrative ministry method, where
+# Bộ Tài chính has demo log-ins (its assessment stays in draft) and the other bodies are simulated.
+MINISTRY_EDITION = "dti-bo-2025-minh-hoa"
+MINISTRY_BASE = "bo-minh-hoa"
+DEMO_BODIES = {"BTC": "btc"}
+MINISTRY_STATE_PLAN = ((State.DRAFT, 3), (State.SUBMITTED, 3), (State.IN_REVIEW, 3),
+                       (State.RETURNED, 2), (State.APPRAISED, 2))   # the rest: approved
+DEMO_UNITS = {**DEMO_PROVINCES, **DEMO_BODIES}
 
 
 @dataclass(frozen=True)
@@ -52,40 +60,70 @@ class DemoLogin:
 
 
 def seed(store: Store, seed: int = SEED) -> list[DemoLogin]:
-    """Create (once) the demo users and the illustrative edition, and take every simulated
-    province through its year; the log-ins either way.  One transaction: the demo is there
-    whole or not at all."""
+    """Create (once) the demo users and the two illustrative editions — the provinces' and the
+    ministries' — and take every simulated unit through its year, both editions on one calendar
+    so the audit trail reads in time order; the log-ins either way.  One transaction: the demo
+    is there whole or not at all."""
     logins = _logins()
     today = now()
     with store.transaction() as session:
-        if session.scalar(select(EditionRow.id).where(EditionRow.code == EDITION)) is not None:
+        if _exists(session, EDITION):
             return logins
         with moving_clock(today - OPENED - timedelta(days=1)) as moment:   # set up the day before
             users = {login.username: create_user(session, login.username, login.password,
                                                  login.role, login.province, _display(login))
                      for login in logins}
             admin = Actor.of(users["admin"])
-            catalogue = illustrative_catalogue()
-            edition = create_edition(session, admin, catalogue, EDITION, 2022,
-                                     "DTI cấp tỉnh 2022 — bản minh hoạ (số liệu mô phỏng)",
-                                     "Provincial DTI 2022 — illustrative edition (simulated data)",
-                                     opens_at=today - OPENED, closes_at=today + CLOSES_IN)
-            session.flush()
-            provinces = _provinces(session, edition, catalogue, users, np.random.default_rng(seed))
             first_day = (today - OPENED + VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
-            year = np.random.default_rng([seed, 1])   # the year's own stream: answers stay as drawn
-            steps = [step for p in provinces for step in plan(p, catalogue, first_day, year)]
-            play(session, EDITION, steps, {name: Actor.of(u) for name, u in users.items()}, moment)
-        audit.write(session, admin, "demo.seed", edition=EDITION,
-                    after={"seed": seed, "note": "simulated answers, not real data"})
+            steps = {EDITION: _provincial_year(session, admin, users, today, first_day, seed),
+                     MINISTRY_EDITION: _ministry_year(session, admin, users, today, first_day, seed)}
+            play(session, steps, {name: Actor.of(u) for name, u in users.items()}, moment)
+        for code in steps:
+            audit.write(session, admin, "demo.seed", edition=code,
+                        after={"seed": seed, "note": "simulated answers, not real data"})
     return logins
+
+
+def _exists(session, code: str) -> bool:
+    return session.scalar(select(EditionRow.id).where(EditionRow.code == code)) is not None
+
+
+def _provincial_year(session, admin: Actor, users: dict[str, User], today, first_day,
+                     seed: int) -> list:
+    """The provincial edition, and every province's steps through its year."""
+    catalogue = illustrative_catalogue()
+    edition = create_edition(session, admin, catalogue, EDITION, 2022,
+                             "DTI cấp tỉnh 2022 — bản minh hoạ (số liệu mô phỏng)",
+                             "Provincial DTI 2022 — illustrative edition (simulated data)",
+                             opens_at=today - OPENED, closes_at=today + CLOSES_IN)
+    session.flush()
+    provinces = _provinces(session, edition, catalogue, users, np.random.default_rng(seed))
+    year = np.random.default_rng([seed, 1])   # the year's own stream: answers stay as drawn
+    return [step for p in provinces for step in plan(p, catalogue, first_day, year)]
+
+
+def _ministry_year(session, admin: Actor, users: dict[str, User], today, first_day,
+                   seed: int) -> list:
+    """The ministry-level edition on the illustrative ministry method, and every body's steps
+    through its year; Bộ Tài chính stays in draft for the demo log-ins."""
+    from dti.scoring import illustrative_ministry_catalogue
+
+    catalogue = illustrative_ministry_catalogue()
+    edition = create_edition(session, admin, catalogue, MINISTRY_EDITION, 2025,
+                             "DTI cấp bộ 2025 — bản minh hoạ (số liệu mô phỏng)",
+                             "Ministry DTI 2025 — illustrative edition (simulated data)",
+                             MINISTRY_BASE, opens_at=today - OPENED, closes_at=today + CLOSES_IN)
+    session.flush()
+    bodies = _units_in(session, edition, catalogue, users, np.random.default_rng([seed, 2]))
+    year = np.random.default_rng([seed, 3])
+    return [step for b in bodies for step in plan(b, catalogue, first_day, year)]
 
 
 def _logins() -> list[DemoLogin]:
     out = [DemoLogin("admin", PASSWORD, Role.ADMIN.value, None),
            DemoLogin("thamdinh1", PASSWORD, Role.REVIEWER.value, None),
            DemoLogin("thamdinh2", PASSWORD, Role.REVIEWER.value, None)]
-    for code, slug in DEMO_PROVINCES.items():
+    for code, slug in DEMO_UNITS.items():
         out.append(DemoLogin(f"{slug}.nhaplieu", PASSWORD, Role.EDITOR.value, code))
         out.append(DemoLogin(f"{slug}.pheduyet", PASSWORD, Role.APPROVER.value, code))
     return out
@@ -111,7 +149,7 @@ def _provinces(session, edition: EditionRow, catalogue: ScoringCatalogue, users:
     session.execute(update(Assessment).where(Assessment.edition_id == edition.id)
                     .values(simulated=True))
     states = _state_plan(codes, rng)
-    users.update(_officials(session, {c: s for c, s in states.items() if c not in DEMO_PROVINCES}))
+    users.update(_officials(session, {c: s for c, s in states.items() if c not in DEMO_UNITS}))
     provinces = []
     for n, code in enumerate(codes):
         row = data.units.index(code)
@@ -121,16 +159,36 @@ def _provinces(session, edition: EditionRow, catalogue: ScoringCatalogue, users:
     return provinces
 
 
+def _units_in(session, edition: EditionRow, catalogue: ScoringCatalogue, users: dict[str, User],
+              rng: np.random.Generator) -> list[Province]:
+    """Each body's final state, drawn answers and officials, as :func:`_provinces` for the
+    provinces; with no published scores of the bodies to follow, each main indicator's level is
+    drawn between 0.3 and 0.9."""
+    codes = list(session.scalars(select(Assessment.province_code)
+                                 .where(Assessment.edition_id == edition.id)
+                                 .order_by(Assessment.province_code)))
+    session.execute(update(Assessment).where(Assessment.edition_id == edition.id)
+                    .values(simulated=True))
+    states = _state_plan(codes, rng, MINISTRY_STATE_PLAN)
+    users.update(_officials(session, {c: s for c, s in states.items() if c not in DEMO_UNITS}))
+    out = []
+    for n, code in enumerate(codes):
+        quality = {m.code: float(rng.uniform(0.3, 0.9)) for m in catalogue.mains}
+        out.append(Province(code, states[code], _answers(catalogue, quality, code, states[code], rng),
+                            quality, _cast(code, n)))
+    return out
+
+
 def _answers(catalogue: ScoringCatalogue, quality: dict[str, float], code: str, state: State,
              rng: np.random.Generator) -> dict[str, dict]:
     """The answers the province's editor will save: all of them once it submits; about 60 % in a
     simulated draft; half in a demo province's draft, the rest left for the visitor."""
-    partial = state is State.DRAFT and code not in DEMO_PROVINCES
+    partial = state is State.DRAFT and code not in DEMO_UNITS
     out = {}
     for item in catalogue.items:
         if partial and rng.random() < 0.4:
             continue
-        if code in DEMO_PROVINCES and rng.random() < 0.5:
+        if code in DEMO_UNITS and rng.random() < 0.5:
             continue
         out[item.code] = answer_for(item, quality.get(item.main_code, 0.5), rng)
     return out
@@ -146,7 +204,7 @@ def _officials(session, states: dict[str, State]) -> dict[str, User]:
         for role in (Role.EDITOR, Role.APPROVER)[:1 if state is State.DRAFT else 2]:
             kind = "nhập liệu" if role is Role.EDITOR else "phê duyệt"
             user = User(username=_username(code, role), password_hash=hashed, role=role.value,
-                        display_name=f"Cán bộ {kind} — {_units()[code].name_vi} (mô phỏng)",
+                        display_name=f"Cán bộ {kind} — {_unit_name(code)} (mô phỏng)",
                         province_code=code, active=False, created_at=now())
             session.add(user)
             out[user.username] = user
@@ -162,9 +220,10 @@ def _cast(code: str, n: int) -> Cast:
 
 
 def _username(code: str, role: Role) -> str:
-    """``danang.nhaplieu``, ``hagiang.pheduyet``: the province's name without diacritics."""
-    slug = DEMO_PROVINCES.get(code) or re.sub(r"[^a-z]", "", re.sub(
-        r" (province|city)$", "", _units()[code].name_en.lower()))
+    """``danang.nhaplieu``, ``hagiang.pheduyet``: the province's name without diacritics;
+    ``nhnn.nhaplieu``: a body's code."""
+    slug = DEMO_UNITS.get(code) or (code.lower() if not code.isdigit() else re.sub(
+        r"[^a-z]", "", re.sub(r" (province|city)$", "", _units()[code].name_en.lower())))
     return f"{slug}.{'nhaplieu' if role is Role.EDITOR else 'pheduyet'}"
 
 
@@ -173,12 +232,19 @@ def _units() -> dict[str, Unit]:
     return {u.code: u for u in load_unit_set("provinces-63").units}
 
 
-def _state_plan(codes: list[str], rng: np.random.Generator) -> dict[str, State]:
-    others = [c for c in codes if c not in DEMO_PROVINCES]
+def _unit_name(code: str) -> str:
+    from dti.units.bodies import body
+
+    return _units()[code].name_vi if code.isdigit() else body(code).name_vi
+
+
+def _state_plan(codes: list[str], rng: np.random.Generator,
+                state_plan: tuple[tuple[State, int], ...] = STATE_PLAN) -> dict[str, State]:
+    others = [c for c in codes if c not in DEMO_UNITS]
     order = list(rng.permutation(others))
-    states = {c: State.DRAFT for c in DEMO_PROVINCES if c in codes}
+    states = {c: State.DRAFT for c in DEMO_UNITS if c in codes}
     i = 0
-    for state, n in STATE_PLAN:
+    for state, n in state_plan:
         for c in order[i:i + n]:
             states[c] = state
         i += n

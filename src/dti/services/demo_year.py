@@ -40,24 +40,24 @@ ADJUST_SHARE = 0.05     # share of the appraised answers the reviewer adjusts
 SESSION = 30            # answers a reviewer appraises in one sitting
 
 RETURN_REASONS = (
-    "Minh chứng chưa khớp với số liệu kê khai; đề nghị tỉnh rà soát lại.",
+    "Minh chứng chưa khớp với số liệu kê khai; đề nghị đơn vị rà soát lại.",
     "Thiếu văn bản minh chứng có chữ ký và đóng dấu của cơ quan có thẩm quyền.",
-    "Số liệu kê khai khác với báo cáo năm của Sở Thông tin và Truyền thông; đề nghị giải trình.",
+    "Số liệu kê khai khác với báo cáo năm của đơn vị chuyên trách chuyển đổi số; đề nghị giải trình.",
     "Tử số và mẫu số chưa cùng kỳ báo cáo; đề nghị tính lại theo số liệu đến 31/12.",
 )
 SEND_BACK_REASONS = (
-    "Đề nghị tỉnh hoàn thiện các chỉ số thành phần được trả lại và gửi lại hồ sơ.",
+    "Đề nghị đơn vị hoàn thiện các chỉ số thành phần được trả lại và gửi lại hồ sơ.",
     "Một số chỉ số thành phần chưa có minh chứng phù hợp; đề nghị bổ sung và gửi lại.",
 )
 ADJUST_REASONS = (
-    "Điều chỉnh theo minh chứng: số liệu được xác nhận thấp hơn số tỉnh kê khai.",
-    "Điều chỉnh theo báo cáo của Sở Thông tin và Truyền thông gửi Bộ.",
+    "Điều chỉnh theo minh chứng: số liệu được xác nhận thấp hơn số đơn vị kê khai.",
+    "Điều chỉnh theo báo cáo của đơn vị chuyên trách chuyển đổi số gửi Bộ.",
 )
 CORRECTED_NOTE = "Đã rà soát lại số liệu và bổ sung minh chứng theo yêu cầu của thẩm định viên."
-SOURCE_COMMENT = "Số liệu lấy từ báo cáo tổng kết năm của Sở Thông tin và Truyền thông."
-UPDATED_COMMENT = "Tỉnh đã cập nhật số liệu theo góp ý; đề nghị thẩm định viên xem lại."
-CHECKED_COMMENT = "Đã đối chiếu với báo cáo của Sở Thông tin và Truyền thông; số liệu khớp."
-QUESTION_COMMENT = "Đề nghị tỉnh cho biết nguồn số liệu của chỉ tiêu này."
+SOURCE_COMMENT = "Số liệu lấy từ báo cáo tổng kết năm của đơn vị chuyên trách chuyển đổi số."
+UPDATED_COMMENT = "Đơn vị đã cập nhật số liệu theo góp ý; đề nghị thẩm định viên xem lại."
+CHECKED_COMMENT = "Đã đối chiếu với báo cáo của đơn vị chuyên trách chuyển đổi số; số liệu khớp."
+QUESTION_COMMENT = "Đề nghị đơn vị cho biết nguồn số liệu của chỉ tiêu này."
 
 
 @dataclass(frozen=True)
@@ -329,19 +329,22 @@ def moving_clock(start: datetime) -> Iterator[Moment]:
         clock.source = original
 
 
-def play(session: Session, edition_code: str, steps: list[Step], actors: dict[str, Actor],
+def play(session: Session, steps: dict[str, list[Step]], actors: dict[str, Actor],
          moment: Moment) -> None:
-    """Take every step in time order (a province's own steps keep their order) through the
-    services, each at its moment; the services authorise, score and audit each.
+    """Take every step of every edition (edition code → its steps) in time order, each at its
+    moment, through the services, which authorise, score and audit each; a unit's own steps keep
+    their order.
 
     Without autoflush: each action touches its assessment's ``updated_at``, and flushing that
     before the next action's first query would cost an UPDATE per action; the transitions flush
     what they change, and the commit flushes the rest.  Nothing reads the assessments meanwhile."""
-    versions = _versions(session, edition_code)
+    versions = {code: _versions(session, code) for code in steps}
+    timeline = sorted(((step, code) for code, own in steps.items() for step in own),
+                      key=lambda pair: pair[0].at)
     with session.no_autoflush:
-        for step in sorted(steps, key=lambda s: s.at):
+        for step, code in timeline:
             moment.at = step.at
-            _take(session, edition_code, step, actors[step.who], versions)
+            _take(session, code, step, actors[step.who], versions[code])
 
 
 def _take(session: Session, edition_code: str, step: Step, actor: Actor,

@@ -64,8 +64,11 @@ def dataset(values: dict[str, dict[str, float]], framework, unit_set: str) -> Da
     nodes = framework.data_nodes
     matrix = np.array([[values.get(u, {}).get(n.code, np.nan) for n in nodes] for u in units.codes],
                       dtype=float)
-    return Dataset(units.codes, tuple(n.code for n in nodes), matrix,
-                   {"region": tuple(u.region or "" for u in units)}, unit_set=unit_set)
+    # every grouping column of the set: a method may rank within one (the ministries' "group")
+    extra = dict.fromkeys(k for u in units for k in u.groups if k != "region")
+    groups = {"region": tuple(u.region or "" for u in units)} | {
+        c: tuple(u.groups.get(c, "") for u in units) for c in extra}
+    return Dataset(units.codes, tuple(n.code for n in nodes), matrix, groups, unit_set=unit_set)
 
 
 def publish(session: Session, actor: Actor, code: str, password: str) -> EditionRow:
@@ -77,6 +80,11 @@ def publish(session: Session, actor: Actor, code: str, password: str) -> Edition
     edition = edition_rows.get(session, code)
     if edition.status == "published":
         raise Conflict("this edition is published already")
+    if not edition.unit_set.startswith("provinces-"):
+        # The portal shows a store edition as a provincial ranking; the ministry pages show the
+        # published record only.  Publishing here would put bodies into the provinces' tables.
+        raise Conflict("an edition of ministries and government bodies cannot be published on the "
+                       "portal yet: its results stay in the app (Kết quả), its assessments approved")
     pending = edition_rows.pending_provinces(session, edition)
     if pending:
         raise Conflict(f"{len(pending)} province(s) not approved yet: {', '.join(pending[:10])}"

@@ -92,7 +92,8 @@ def create_user(session: Session, username: str, password: str, role: Role | str
     if role is Role.PUBLIC:
         raise Conflict("the public role is for visitors who are not logged in")
     if (role in PROVINCE_ROLES) != (province_code is not None):
-        raise Conflict("province users need a province; ministry users have none")
+        raise Conflict("editors and approvers need their unit (a province, or a ministry or "
+                       "government body); admins and reviewers have none")
     if len(password) < MIN_PASSWORD:
         raise Conflict(f"the password needs at least {MIN_PASSWORD} characters")
     if not USERNAME.fullmatch(username or ""):
@@ -100,8 +101,9 @@ def create_user(session: Session, username: str, password: str, role: Role | str
                        "or '-'")
     if len(display_name) > 200:
         raise Conflict("the display name has more than 200 characters")
-    if province_code is not None and province_code not in _province_codes():
-        raise Conflict(f"{province_code!r} is not a province code (GSO codes such as 48)")
+    if province_code is not None and province_code not in unit_codes():
+        raise Conflict(f"{province_code!r} is neither a province code (GSO codes such as 48) nor a "
+                       "ministry or government body's code (such as BTC; dti unit NAME finds it)")
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"the user name {username!r} is taken")
     user = User(username=username, display_name=display_name or username,
@@ -218,10 +220,15 @@ def _fail(session: Session, username: str, user: User | None, key: str | None, t
 
 
 @lru_cache(maxsize=1)
-def _province_codes() -> frozenset[str]:
+def unit_codes() -> frozenset[str]:
+    """The units an editor or approver can belong to: the provinces before and after the 2025
+    merger, and every ministry and government body (the codes never collide: GSO codes are
+    digits, body codes letters)."""
     from dti.units import load_unit_set
+    from dti.units.bodies import bodies
 
-    return frozenset(u.code for s in ("provinces-63", "provinces-34") for u in load_unit_set(s))
+    return frozenset([*(u.code for s in ("provinces-63", "provinces-34") for u in load_unit_set(s)),
+                      *(b.code for b in bodies())])
 
 
 @lru_cache(maxsize=1)

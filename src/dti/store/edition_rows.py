@@ -101,6 +101,13 @@ def all_editions(session: Session) -> list[EditionRow]:
     return list(session.scalars(select(EditionRow).order_by(EditionRow.year.desc(), EditionRow.code)))
 
 
+def unit_editions(session: Session, unit: str) -> list[EditionRow]:
+    """The editions that assess ``unit`` (a province's, or a body's), newest first: a ministry's
+    editor has nothing to do in a provincial edition."""
+    return list(session.scalars(select(EditionRow).join(Assessment).where(
+        Assessment.province_code == unit).order_by(EditionRow.year.desc(), EditionRow.code)))
+
+
 def set_window(session: Session, actor: Actor, code: str, opens_at: datetime | None,
                closes_at: datetime | None) -> EditionRow:
     require_role(actor, Role.ADMIN)

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from dti.errors import CatalogueError, Conflict, InputError, NotAllowed, Problem
 from dti.messages import bilingual
-from dti.scoring import CatalogueInfo, catalogue_from_bytes, illustrative_catalogue, write_catalogue_xlsx
+from dti.scoring import CatalogueInfo, catalogue_from_bytes, illustrative_catalogue_for, write_catalogue_xlsx
 from dti.services import assessments as changes
 from dti.services import edition_setup
 from dti.services import publication
@@ -26,9 +26,10 @@ from dti.store import edition_rows, users
 from dti.store.access import require_role
 from dti.store.assessments import catalogue_of
 from dti.units import load_unit_set
+from dti.units.bodies import GROUPS, group_name
 from dti.web.assessment.deps import PostDep, StoreDep, UserDep, render, wants_json
 from dti.web.assessment.review import jsonable
-from dti.web.assessment.words import (edition_name, local_input, province_label,
+from dti.web.assessment.words import (edition_name, local_input, province_label, role_label,
                                       utc_from_local)
 from dti.workflow import Role, State
 
@@ -57,6 +58,7 @@ def admin_page(request: Request, ctx: UserDep, store: StoreDep):
         accounts = [{"username": u.username, "display_name": u.display_name, "role": u.role,
                      "province_code": u.province_code, "active": u.active,
                      "province_name": province_label(u.province_code, ctx.lang),
+                     "role_name": role_label(u.role, u.province_code, ctx.lang),
                      "locked_until": u.locked_until} for u in users.list_users(session, ctx.actor)]
         locks = users.login_locks(session, ctx.actor)
     if wants_json(request):
@@ -64,8 +66,17 @@ def admin_page(request: Request, ctx: UserDep, store: StoreDep):
     return render(request, ctx, "app/admin.html", {
         "illustrative": any(r["illustrative"] for r in rows), "locks": locks,
         "window_input": local_input,
-        "editions": rows, "users": accounts, "states": [s.value for s in State],
+        "editions": rows, "users": accounts, "states": [s.value for s in State], "bases": _bases(ctx.lang),
         "roles": [r.value for r in Role if r is not Role.PUBLIC]}, extra_text=TEXT)
+
+
+def _bases(lang: str) -> list[tuple[str, str]]:
+    """What a new edition can take its method from (id, name), the 2022 provincial one first:
+    the provincial editions, then the assessment methods of other levels (the ministries')."""
+    from dti.editions import base_ids, load_edition
+
+    ids = sorted(base_ids(), key=lambda b: (b != "dti-province-2022", b))
+    return [(b, load_edition(b).name(lang)) for b in ids]
 
 
 def _catalogue_name(catalogue: dict[str, Any], lang: str) -> str:
@@ -90,21 +101,27 @@ def _when(value: str, column: str, problems: list[Problem]) -> datetime | None:
 
 def _catalogue(source: str, upload: UploadFile | None, data: bytes, base: str, code: str,
                names: tuple[str, str], problems: list[Problem]):
-    """The chosen catalogue, or None with its problems added (every located problem)."""
+    """The chosen catalogue, or None with its problems added (every located problem): the
+    shipped illustrative one of the base's framework, or the uploaded file."""
+    from dti.editions import base_ids, load_edition
+
+    if base not in base_ids():  # reported once, with the form's other problems
+        problems.append(Problem("admin.unknown_base", f"there is no shipped edition or method "
+                                f"{base!r} (known: {', '.join(base_ids())})",
+                                column="base_edition", value=base))
+        return None
+    framework = load_edition(base).framework.id
     if source != "upload":
-        return illustrative_catalogue()
+        shipped = illustrative_catalogue_for(framework)
+        if shipped is None:
+            problems.append(Problem("admin.no_illustrative", f"no illustrative catalogue is shipped "
+                                    f"for the framework {framework!r} of {base!r}: upload the "
+                                    "catalogue file", column="catalogue", value=base))
+        return shipped
     if upload is None or not upload.filename or not data:
         problems.append(Problem("admin.no_catalogue_file", "choose the catalogue file (XLSX or "
                                 "CSV in the ministry's layout) or the illustrative catalogue",
                                 column="catalogue"))
-        return None
-    from dti.editions import load_edition
-
-    try:
-        framework = load_edition(base).framework.id
-    except Exception:  # an unknown base edition is reported once, with the form's other problems
-        problems.append(Problem("admin.unknown_base", f"there is no shipped edition {base!r}",
-                                column="base_edition", value=base))
         return None
     info = CatalogueInfo(id=code or "catalogue", name_vi=names[0], name_en=names[1],
                          framework_id=framework)
@@ -257,7 +274,7 @@ def results(request: Request, edition: str, ctx: UserDep, store: StoreDep):
                 "status": row.status, "snapshot_checksum": row.snapshot_checksum,
                 "illustrative": row.illustrative, "unit_set": row.unit_set}
         mains = [(m.code, m.name_vi, m.name_en) for m in catalogue_of(row).mains]
-    table = _ranking(build, info["unit_set"], [m[0] for m in mains])
+    table = _ranking(build, info["unit_set"], [m[0] for m in mains], ctx.lang)
     published = info["status"] == "published"
     if wants_json(request):
         return JSONResponse({"edition": edition, "published": published,
@@ -266,22 +283,32 @@ def results(request: Request, edition: str, ctx: UserDep, store: StoreDep):
     note = (_words(ctx.lang)["published_note"].replace("{c}", info["snapshot_checksum"] or "")
             if published else _words(ctx.lang)["not_published"])
     return render(request, ctx, "app/results.html", {
-        "edition": info, "rows": table, "mains": mains, "pillars": PILLARS, "note": note,
-        "published": published, "illustrative": info["illustrative"]}, extra_text=TEXT)
+        "edition": info, "rows": table, "mains": mains, "pillars": [p for p in PILLARS if p in build.codes], "note": note,
+        "published": published, "illustrative": info["illustrative"],
+        "grouped": any(r["group_rank"] is not None for r in table)}, extra_text=TEXT)
 
 
-def _ranking(build, unit_set: str, mains: list[str]) -> list[dict[str, Any]]:
+def _ranking(build, unit_set: str, mains: list[str], lang: str = "vi") -> list[dict[str, Any]]:
+    """One row per unit, best first.  Where the method ranks within groups (the ministries and
+    government bodies: with / without public services, as the ministry DTI is published), rows
+    go by group, then by rank in the group; a body whose group our sources do not state has no
+    rank in a group, only the overall one."""
     units = load_unit_set(unit_set)
     scores = {"DTI": build.published_score()}
     scores |= {c: build.published_score(c) for c in (*PILLARS, *mains) if c in build.codes}
-    rank = build.rank()
+    rank, in_group = build.rank(), build.group_ranks.get("group")
+    groups = build.data.groups.get("group") if in_group is not None else None
+    order, root = {g: i for i, g in enumerate(GROUPS)}, build.index(build.framework.root.code)
     rows = []
     for i, code in enumerate(build.units):
-        unit = units.get(code)
+        unit, group = units.get(code), groups[i] if groups is not None else ""
+        group_rank = in_group[i, root] if in_group is not None else float("nan")
         rows.append({"province_code": code, "name_vi": unit.name_vi, "name_en": unit.name_en,
-                     "rank": int(rank[i]),
+                     "rank": int(rank[i]), "group": group, "group_name": group_name(group, lang),
+                     "group_rank": None if group_rank != group_rank else int(group_rank),
                      **{c: (None if v[i] != v[i] else float(v[i])) for c, v in scores.items()}})
-    return sorted(rows, key=lambda r: (r["rank"], r["province_code"]))
+    return sorted(rows, key=lambda r: (order.get(r["group"], len(order)) if groups is not None else 0,
+                                       r["group_rank"] or r["rank"], r["rank"], r["province_code"]))
 
 
 @router.post("/admin/users/new")

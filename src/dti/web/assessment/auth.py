@@ -134,10 +134,13 @@ def switch_language(lang: str, next: str | None = None):
 @router.get("/")
 def home(ctx: UserDep, store: StoreDep):
     """Each role starts where its work is."""
-    from dti.store.edition_rows import all_editions
+    from dti.store.edition_rows import all_editions, unit_editions
 
     with store.reading() as session:
-        editions = [e for e in all_editions(session) if e.status != "published"] or all_editions(session)
+        editions = all_editions(session)
+        if ctx.actor.role in (Role.EDITOR, Role.APPROVER):   # only the editions of their unit's level
+            editions = unit_editions(session, ctx.actor.province_code or "")
+        editions = [e for e in editions if e.status != "published"] or editions
     if not editions:
         return RedirectResponse("/app/admin" if ctx.actor.role is Role.ADMIN else "/", 303)
     code = quote(editions[0].code)

@@ -21,7 +21,8 @@ from dti.store.accounts import PUBLIC, Actor, read_session, session_upkeep
 from dti.store.db import Store
 from dti.web.context import AppContextDep, app_context
 from dti.web.limits import UPLOAD_FILES
-from dti.web.assessment.words import local_time, page_province, points_text, text
+from dti.web.assessment.words import (local_time, page_province, points_text, role_label, text,
+                                       unit_words)
 
 FORM_FIELDS = 2000   # the what-if form has one field per rule field of every sub-indicator
 
@@ -141,8 +142,11 @@ def render(request: Request, ctx: Context, template: str, values: Mapping[str, A
         t.update(extra_text.get(ctx.lang, extra_text.get("vi", {})))
     shared = app_context(request)
     values = dict(values or {})
+    t.update(unit_words(values, ctx.lang))
     return shared.templates.TemplateResponse(request, template, {
         "ctx": ctx, "actor": ctx.actor, "lang": ctx.lang, "t": t, "csrf": ctx.csrf,
         "settings": shared.settings, "points_text": points_text, "local_time": local_time,
-        "actor_province": page_province(ctx.actor, values, ctx.lang), **values},
+        "role_label": role_label,
+        "actor_province": page_province(ctx.actor, values, ctx.lang),
+        "actor_role": role_label(ctx.actor.role.value, ctx.actor.province_code, ctx.lang), **values},
         status_code=status_code)

@@ -32,10 +32,11 @@ router = APIRouter()
 
 
 class ProvinceCode(Convertor):
-    """Province codes are two digits, so ``/app/{edition}/queue`` or ``/app/admin/users`` (other
-    routers' pages) are never taken for an assessment page."""
+    """A unit's code: a province's is two digits, a ministry's or government body's capital
+    letters (BTC, NHNN, BVHTTDL), so ``/app/{edition}/queue`` or ``/app/admin/users`` (other
+    routers' pages, in lower case) are never taken for an assessment page."""
 
-    regex = "[0-9]{2}"
+    regex = "[0-9]{2}|[A-Z]{2,12}"
 
     def convert(self, value: str) -> str:
         return value
@@ -102,7 +103,7 @@ def assessment_page(request: Request, edition: str, province: str, ctx: UserDep,
         values = page_values(session, view, ctx.actor, ctx.lang, base,
                              section=section_of(view, section, item))
     values["upload_note"] = upload_note(ctx.lang, used, quota, UPLOAD_FILES, upload_file_bytes(),
-                                        evidence.max_bytes())
+                                        evidence.max_bytes(), view.edition.unit_set)
     return render(request, ctx, "app/assessment.html", values, extra_text=TEXT)
 
 

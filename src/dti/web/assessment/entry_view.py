@@ -24,7 +24,7 @@ from dti.store.accounts import Actor
 from dti.store.assessments import AssessmentView
 from dti.store.models import Answer, Evidence, User
 from dti.units import load_unit_set
-from dti.web.assessment.words import local_time, points_text
+from dti.web.assessment.words import local_time, points_text, unit_words
 from dti.workflow import OPEN_STATES, Action, State, decide
 
 STATE_ACTIONS = (Action.SUBMIT, Action.START_REVIEW, Action.RETURN, Action.FINISH_APPRAISAL,
@@ -117,10 +117,11 @@ def value_text(item: SubIndicator, value: dict | None, lang: str) -> str:
     return "; ".join(parts) or "—"
 
 
-def upload_note(lang: str, used: int, quota: int, files: int, request: int, file: int) -> str:
+def upload_note(lang: str, used: int, quota: int, files: int, request: int, file: int,
+                unit_set: str = "") -> str:
     """The limits shown beside every evidence upload: per upload, per file, and what is left of
-    the province's quota for the edition."""
-    t = words(lang)
+    the unit's quota for the edition (a province's or a body's, said so)."""
+    t = {**words(lang), **unit_words({"unit_set": unit_set}, lang)}
     size = {k: _size(v, lang) for k, v in (("used", used), ("quota", quota),
                                              ("left", max(quota - used, 0)),
                                              ("request", request), ("file", file))}

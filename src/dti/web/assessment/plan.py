@@ -35,7 +35,9 @@ def _others(session, view):
     if edition.status == "published":
         frozen = next(e for e in published_editions(session) if e.id == edition.code)
         return frozen.dataset(), base.framework, base.recipe, "plan_others"
-    if edition.illustrative:
+    if edition.illustrative and edition.unit_set.startswith("provinces-"):
+        # the demo's other provinces follow the published 2022 ranks; there is no such record
+        # of the ministries' scores to stand in for theirs
         from dti.editions.demo import demo_dataset
 
         return demo_dataset(edition.base_edition), base.framework, base.recipe, "plan_others_demo"

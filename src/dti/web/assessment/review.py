@@ -51,6 +51,7 @@ def queue_page(request: Request, edition: str, ctx: UserDep, store: StoreDep,
         row = edition_rows.get(session, edition)
         rows = review_store.queue(session, ctx.actor, edition, state)
         counts = edition_rows.state_counts(session, edition)
+        others = [e for e in edition_rows.all_editions(session) if e.code != edition]
     if changed:
         rows = [r for r in rows if r["changed"]]
     rows = _sorted(rows, sort)
@@ -58,7 +59,7 @@ def queue_page(request: Request, edition: str, ctx: UserDep, store: StoreDep,
         return JSONResponse(jsonable({"edition": edition, "counts": counts, "rows": rows}))
     return render(request, ctx, "app/queue.html", {
         "edition": row, "rows": rows, "counts": counts, "state": state, "changed": changed,
-        "sort": sort, "sorts": SORTS, "states": [s.value for s in State],
+        "sort": sort, "sorts": SORTS, "states": [s.value for s in State], "others": others,
         "illustrative": row.illustrative}, extra_text=TEXT)
 
 

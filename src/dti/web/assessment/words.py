@@ -22,11 +22,15 @@ from dti.units.builtin import unit_set_ids
 
 ROLE_NAMES = bilingual("app.roles")
 
+BODY_ROLE_NAMES = bilingual("app.roles_body")
+
 STATE_NAMES = bilingual("app.states")
 
 TEXT = bilingual("app.common")
 
 AUDIT_ACTIONS = bilingual("app.audit_actions")
+
+MINISTRY_WORDS = bilingual("app.ministry_unit")
 
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"     # what <input type="datetime-local"> sends and shows
 
@@ -88,15 +92,27 @@ def utc_from_local(value: str) -> datetime:
 
 
 def province_label(code: str | None, lang: str, unit_set: str | None = None) -> str:
-    """A province's name for the page, from ``unit_set`` when the page knows its edition's.
-    Without one, the name is taken only when every shipped unit set agrees on it: the same code
+    """A unit's name for the page — a province's, or a ministry or government body's — from
+    ``unit_set`` when the page knows its edition's.  Without one, the name is taken only when every shipped unit set agrees on it: the same code
     names different provinces before and after the 2025 merger (24 is Bắc Giang, then Bắc Ninh),
     and then the code is shown rather than a wrong name."""
     if not code:
         return ""
+    if not code.isdigit():   # a ministry or government body (codes of letters): one name each
+        return _body_name(code, lang) or code
     names = {_unit_name(load_unit_set(s), code, lang)
              for s in ([unit_set] if unit_set else unit_set_ids())} - {None}
     return names.pop() if len(names) == 1 else code
+
+
+def _body_name(code: str, lang: str) -> str | None:
+    from dti.units.bodies import body
+
+    try:
+        found = body(code)
+    except KeyError:
+        return None
+    return found.name_en if lang == "en" and found.name_en else found.name_vi
 
 
 def _unit_name(units: Any, code: str, lang: str) -> str | None:
@@ -106,13 +122,32 @@ def _unit_name(units: Any, code: str, lang: str) -> str | None:
     return unit.name_en if lang == "en" and unit.name_en else unit.name_vi
 
 
-def page_province(actor: Any, values: dict[str, Any], lang: str) -> str:
-    """The header's name for the actor's province, in the unit set of the page's edition (an
-    edition row, a view's edition or a plain ``unit_set``) when the page has one."""
-    edition = values.get("edition")
-    unit_set = getattr(edition, "unit_set", None) or (edition.get("unit_set") if isinstance(
+def role_label(role: str, unit_code: str | None, lang: str) -> str:
+    """A role's name for a user of this unit: a ministry's editor is not a "province editor"."""
+    lang = "en" if lang == "en" else "vi"
+    body = unit_code is not None and not unit_code.isdigit()
+    return (BODY_ROLE_NAMES[lang] if body else {}).get(role) or ROLE_NAMES[lang].get(role, role)
+
+
+def page_unit_set(values: dict[str, Any]) -> str | None:
+    """The unit set of the page's edition (an edition row, an assessment view's edition or a
+    plain ``unit_set``), when the page has one."""
+    edition = values.get("edition") or getattr(values.get("view"), "edition", None)
+    return getattr(edition, "unit_set", None) or (edition.get("unit_set") if isinstance(
         edition, dict) else None) or values.get("unit_set")
-    return province_label(actor.province_code, lang, unit_set)
+
+
+def page_province(actor: Any, values: dict[str, Any], lang: str) -> str:
+    """The header's name for the actor's unit, in the unit set of the page's edition when the
+    page has one."""
+    return province_label(actor.province_code, lang, page_unit_set(values))
+
+
+def unit_words(values: dict[str, Any], lang: str) -> dict[str, str]:
+    """The words that replace "province" on the pages of a ministry edition (none elsewhere): a
+    body's editor reads "Ghi chú của bộ, cơ quan", not "Ghi chú của tỉnh"."""
+    unit_set = page_unit_set(values) or ""
+    return MINISTRY_WORDS["en" if lang == "en" else "vi"] if unit_set.startswith("ministries-") else {}
 
 
 def edition_name(row: Any, lang: str) -> str:

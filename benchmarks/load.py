@@ -61,17 +61,18 @@ PUBLIC_PATHS = {
 
 # --- the store and the sessions -------------------------------------------------------------------
 
-def review_targets(url: str, evidence: Path) -> list[str]:
-    """Provinces whose assessments a reviewer can open (submitted or in review)."""
+def review_targets(url: str, evidence: Path, edition: str) -> list[str]:
+    """Provinces whose assessments a reviewer can open (submitted or in review) in ``edition``
+    (the demo's ministry edition has bodies of its own)."""
     from sqlalchemy import select
 
     from dti.store.db import Store
-    from dti.store.models import Assessment
+    from dti.store.models import Assessment, EditionRow
 
     store = Store.open(url, evidence)
     with store.reading() as session:
-        codes = list(session.scalars(select(Assessment.province_code)
-                                     .where(Assessment.state.in_(("submitted", "in_review")))))
+        codes = list(session.scalars(select(Assessment.province_code).join(EditionRow).where(
+            EditionRow.code == edition, Assessment.state.in_(("submitted", "in_review")))))
     store.close()
     return codes
 
@@ -391,7 +392,7 @@ def main() -> None:
         edition, accounts = prepare(url, evidence, args.editors + 1)
         abuser_account = accounts.pop()
         make_abuser(url, evidence, abuser_account[1])
-        targets = review_targets(url, evidence)
+        targets = review_targets(url, evidence, edition)
         port = free_port()
         env = {**os.environ, "DTI_DATABASE_URL": url, "DTI_EVIDENCE_DIR": str(evidence),
                "DTI_REPORT_DIR": str(Path(tmp) / "reports"),

@@ -136,6 +136,20 @@ def test_a_line_rewritten_behind_the_triggers_back_is_named(store, capsys, chang
     assert err.rstrip().endswith("[audit.chain_broken]")
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_verification_pages_through_the_trail_without_missing_a_fault(store, monkeypatch, batch):
+    """The trail is read a page at a time: a rewritten line is found whether it starts, ends or
+    sits inside a page, and an intact trail counts every line once."""
+    monkeypatch.setattr(audit_chain, "_BATCH", batch)
+    _write(store, 6)
+    assert _verify(store).ok and _verify(store).lines == len(_lines(store))
+    victim = _lines(store)[3]
+    _behind_the_triggers(store, update(AuditEntry).where(AuditEntry.id == victim.id)
+                         .values(reason="sửa lén"))
+    report = _verify(store)
+    assert report.broken.id == victim.id and report.lines == 3
+
+
 def test_a_removed_line_is_named_by_the_line_after_it(store, capsys):
     _write(store, 5)
     lines = _lines(store)

@@ -487,6 +487,70 @@ def test_the_postgresql_pool_is_sized_by_its_settings_and_refuses_nonsense():
     assert (engine.pool.size(), engine.pool._max_overflow) == (POOL_SIZE, POOL_OVERFLOW)
 
 
+@pytest.fixture
+def one_connection_pg(tmp_path, monkeypatch):
+    """A PostgreSQL store whose pool holds one connection, so every session reuses it."""
+    if not os.environ.get("DTI_TEST_DATABASE_URL"):
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL store tests (DTI_TEST_DATABASE_URL unset)")
+        pytest.skip(reason="no PostgreSQL server configured (DTI_TEST_DATABASE_URL) outside CI")
+    from assessment_support import fresh_store
+
+    monkeypatch.setenv("DTI_DB_POOL_SIZE", "1")
+    monkeypatch.setenv("DTI_DB_POOL_OVERFLOW", "0")
+    store = fresh_store("postgresql", tmp_path)
+    yield store
+    store.close()
+
+
+def test_postgresql_reads_need_no_transaction_and_writes_stay_atomic(one_connection_pg):
+    """A read session runs its statements outside a transaction (no BEGIN / COMMIT round trips);
+    the same connection, back in the pool, is transactional again for the next write, which
+    still commits whole or not at all."""
+    from sqlalchemy import text
+
+    store = one_connection_pg
+    with store.reading() as session:
+        assert session.connection().connection.dbapi_connection.autocommit is True
+        first = session.scalar(text("SELECT pg_backend_pid()"))
+        assert session.scalar(text("SELECT now() = statement_timestamp()")) is True   # no open transaction
+    with pytest.raises(RuntimeError), store.transaction() as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) == first    # the same connection
+        assert session.connection().connection.dbapi_connection.autocommit is False
+        assert session.scalar(text("SELECT now() = statement_timestamp()")) is False  # in a transaction
+        create_user(session, "half", "mat-khau-dai-1", "reviewer")
+        session.flush()
+        raise RuntimeError("stop half-way")
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 0   # rolled back
+
+
+def test_postgresql_connections_idle_a_while_are_pinged_and_dead_ones_replaced(one_connection_pg,
+                                                                              monkeypatch):
+    """A connection used within the last IDLE_PING_S is not pinged (no extra round trip); one idle
+    longer is, and one the server dropped meanwhile is replaced before the request uses it."""
+    from sqlalchemy import text
+
+    from dti.store import db
+
+    store, pings = one_connection_pg, []
+    real = store.engine.dialect.do_ping
+    monkeypatch.setattr(store.engine.dialect, "do_ping", lambda c: pings.append(1) or real(c))
+    for _ in range(3):
+        with store.reading() as session:
+            pid = session.scalar(text("SELECT pg_backend_pid()"))
+    assert pings == []                                  # hot: never pinged
+    monkeypatch.setattr(db, "IDLE_PING_S", 0.0)
+    other = store.engine.dialect.dbapi.connect(os.environ["DTI_TEST_DATABASE_URL"], autocommit=True)
+    try:
+        other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    finally:
+        other.close()
+    with store.reading() as session:                    # pinged, found dead, replaced
+        assert session.scalar(text("SELECT pg_backend_pid()")) != pid
+    assert len(pings) == 1
+
+
 def test_sqlite_writers_of_every_process_wait_on_one_lock_file_not_by_polling(tmp_path):
     """A write transaction holds an exclusive flock beside the database: another process's writer
     blocks on it in the kernel until the transaction ends, however it ends."""

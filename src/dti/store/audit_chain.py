@@ -40,7 +40,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
@@ -195,6 +195,20 @@ class ChainReport:
         return self.broken is None
 
 
+def _lines_in_order(session: Session) -> Iterator[Mapping[str, Any]]:
+    """Every line in id order, a batch at a time (memory does not grow with the trail).  Pages by
+    id rather than through a server-side cursor, which PostgreSQL allows only inside a
+    transaction, and reads run outside one there."""
+    table, last = AuditEntry.__table__, None
+    while True:
+        query = select(table).order_by(table.c.id).limit(_BATCH)
+        batch = session.execute(query if last is None else query.where(table.c.id > last)).mappings().all()
+        yield from batch
+        if len(batch) < _BATCH:
+            return
+        last = batch[-1]["id"]
+
+
 def verify_chain(session: Session, expected_head: str | None = None) -> ChainReport:
     """Recompute every line's hash in id order (streamed: memory does not grow with the trail)
     and check each published edition's ``audit_head``; ``expected_head`` is a head recorded
@@ -202,9 +216,7 @@ def verify_chain(session: Session, expected_head: str | None = None) -> ChainRep
     published = _published_heads(session)
     head, count, previous = GENESIS, 0, None
     seen_head = expected_head is None or expected_head == GENESIS
-    rows = session.execute(select(AuditEntry.__table__).order_by(AuditEntry.id),
-                           execution_options={"yield_per": _BATCH}).mappings()
-    for row in rows:
+    for row in _lines_in_order(session):
         why = _fault(row, head, previous, published)
         if why:
             return ChainReport(count, head, _broken(row, why))

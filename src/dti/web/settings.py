@@ -12,8 +12,8 @@ from typing import Mapping
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
-    site_name_vi: str = "Chỉ số chuyển đổi số cấp tỉnh (DTI)"
-    site_name_en: str = "Provincial Digital Transformation Index (DTI)"
+    site_name_vi: str = "Chỉ số chuyển đổi số (DTI)"   # three levels: provinces, ministries, the nation
+    site_name_en: str = "Digital Transformation Index (DTI)"
     # Editions shown publicly: None = every shipped edition whose status is "published".
     editions: tuple[str, ...] | None = None
     extra: dict[str, str] = field(default_factory=dict)

@@ -378,3 +378,39 @@ def test_every_action_the_store_records_has_a_name_in_both_languages():
     assert {"answer.save", "user.deactivate", "edition.window", "demo.seed"} <= written
     for lang in ("vi", "en"):
         assert sorted(written - set(words.AUDIT_ACTIONS[lang])) == []
+
+
+def test_a_refusal_reads_in_the_page_language_and_the_json_keeps_english(app, world):
+    """The app's error page says why in Vietnamese (or English), with states by their names and
+    a window's end in Vietnam time; the JSON envelope keeps the store's English message."""
+    from datetime import datetime
+
+    from assessment_support import EDITION, OTHER, OWN
+    from assessment_support import signed_in as client
+
+    from dti.store import edition_rows
+
+    editor, csrf = client(app, "editor")
+    other = editor.get(f"/app/{EDITION}/{OTHER}")
+    assert other.status_code == 403
+    assert "Hồ sơ này thuộc tỉnh hoặc bộ, cơ quan khác" in other.text and "belongs" not in other.text
+    as_json = editor.get(f"/app/{EDITION}/{OTHER}", headers={"Accept": "application/json"}).json()
+    assert as_json["error"]["message"] == "this assessment belongs to another province or body"
+    assert as_json["error"]["refusal"] == "other_unit"
+    submit = editor.post(f"/app/{EDITION}/{OWN}/transition", data={"csrf": csrf, "action": "submit"})
+    assert submit.status_code == 403 and "Vai trò «Cán bộ nhập liệu (tỉnh)» không được làm việc này" in submit.text
+    reviewer, r_csrf = client(app, "reviewer")
+    early = reviewer.post(f"/app/{EDITION}/{OWN}/transition", data={"csrf": r_csrf, "action": "approve"})
+    assert early.status_code == 403
+    assert "trạng thái «Đang nhập»; chỉ làm được khi hồ sơ ở trạng thái: Đã thẩm định" in early.text
+    with world.store.transaction() as session:
+        edition_rows.set_window(session, world.actors["admin"], EDITION, None,
+                                datetime(2026, 3, 31, 10, 0))   # 17:00 in Hà Nội
+    late = editor.post(f"/app/{EDITION}/{OWN}/answers/NTS.02", data={"csrf": csrf, "version": "0",
+                                                                    "f_value": "có"})
+    assert late.status_code == 409
+    assert "Thời gian nhập liệu đã kết thúc lúc 31/03/2026 17:00 (giờ Việt Nam)" in late.text
+    editor.get("/app/lang/en")
+    late_en = editor.post(f"/app/{EDITION}/{OWN}/answers/NTS.02", data={"csrf": csrf, "version": "0",
+                                                                       "f_value": "có"})
+    assert "The assessment window closed at 31/03/2026 17:00 (Vietnam time)." in late_en.text

@@ -105,6 +105,8 @@ class Decision:
     reason: str = ""                      # why not, in words a user can act on (English; the web translates)
     to: State | None = None
     needs_reason: bool = False
+    refusal: str = ""                     # which kind of refusal (role, other_unit, state): the web's key
+    allowed_states: tuple[str, ...] = ()  # a state refusal: the states where it would be allowed
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -115,15 +117,18 @@ def decide(action: Action | str, role: Role | str, state: State | str, own: bool
     action, role, state = Action(action), Role(role), State(state)
     rules = [r for r in RULES if r.action is action and role in r.roles]
     if not rules:
-        return Decision(False, f"the role {role.value} may not {action.value.replace('_', ' ')}")
+        return Decision(False, f"the role {role.value} may not {action.value.replace('_', ' ')}",
+                        refusal="role")
     scoped = [r for r in rules if own or role not in r.own_only]
     if not scoped:
-        return Decision(False, "this assessment belongs to another province or body")
+        return Decision(False, "this assessment belongs to another province or body",
+                        refusal="other_unit")
     for r in scoped:
         if state in r.states:
             return Decision(True, to=r.to, needs_reason=r.needs_reason)
-    allowed = ", ".join(sorted(s.value for r in scoped for s in r.states))
-    return Decision(False, f"not possible while the assessment is {state.value} (only when {allowed})")
+    allowed = tuple(sorted(s.value for r in scoped for s in r.states))
+    return Decision(False, f"not possible while the assessment is {state.value} (only when "
+                    f"{', '.join(allowed)})", refusal="state", allowed_states=allowed)
 
 
 def separation_problem(action: Action | str, actor_id: int, submitted_by: int | None) -> str | None:

@@ -8,6 +8,8 @@ assessment's state, the edition's window and who submitted.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -33,26 +35,34 @@ def authorize(session: Session, actor: Actor, action: Action | str, assessment: 
     action = Action(action)
     decision = decide(action, actor.role, assessment.state, is_own(actor, assessment))
     if not decision:
-        raise NotAllowed(decision.reason, action=action.value, state=assessment.state)
+        raise NotAllowed(decision.reason, action=action.value, state=assessment.state,
+                         refusal=decision.refusal, allowed=list(decision.allowed_states),
+                         role=actor.role.value)
     duty = separation_problem(action, actor.id or -1, assessment.submitted_by)
     if duty:
-        raise NotAllowed(duty, action=action.value)
+        raise NotAllowed(duty, action=action.value, refusal="separation")
     if action in PROVINCE_WINDOW_ACTIONS:
         edition = session.get(EditionRow, assessment.edition_id)
         closed = window_problem(edition)
         if closed:
-            raise Conflict(closed, action=action.value)
+            message, refusal, at = closed
+            raise Conflict(message, action=action.value, refusal=refusal,
+                           at=at.isoformat() if at else None)
     return decision
 
 
-def window_problem(edition: EditionRow) -> str | None:
+def window_problem(edition: EditionRow) -> tuple[str, str, datetime | None] | None:
+    """Why the edition takes no answers now: (message, the kind of refusal, the moment it names
+    in UTC), or None when its window is open."""
     t = now()
     if edition.status == "published":
-        return "this edition is published; answers can no longer change"
+        return "this edition is published; answers can no longer change", "published", None
     if edition.opens_at and t < edition.opens_at:
-        return f"the assessment window opens on {edition.opens_at:%d/%m/%Y %H:%M}"
+        return (f"the assessment window opens on {edition.opens_at:%d/%m/%Y %H:%M} UTC",
+                "window_opens", edition.opens_at)
     if edition.closes_at and t > edition.closes_at:
-        return f"the assessment window closed on {edition.closes_at:%d/%m/%Y %H:%M}"
+        return (f"the assessment window closed on {edition.closes_at:%d/%m/%Y %H:%M} UTC",
+                "window_closed", edition.closes_at)
     return None
 
 

@@ -22,6 +22,7 @@ from dti.web.limits import BodyLimits, BodyTooLarge, app_limits
 from dti.web.assessment.deps import (LANG_COOKIE, Context, LoginRequired, context, render,
                                     wants_json)
 from dti.web.assessment.messages import localise
+from dti.web.assessment.words import refusal_text
 
 # Pages behind a log-in: scripts only from the site itself, never framed (clickjacking on the
 # forms), never cached by a shared proxy, no referrer sent off-site.
@@ -123,6 +124,7 @@ def _error(request: Request, store: Store, status: int, message: str, problems: 
                           **{k: v for k, v in extra.items() if _jsonable(v)}}}
         return JSONResponse(body, status)
     ctx = context(request, store)
+    message = refusal_text(extra, ctx.lang) or message   # the page's language; JSON keeps English
     return render(request, ctx, "app/error.html", {"status": status, "message": message,
                                                    "problems": problems}, status_code=status)
 

@@ -32,6 +32,8 @@ AUDIT_ACTIONS = bilingual("app.audit_actions")
 
 MINISTRY_WORDS = bilingual("app.ministry_unit")
 
+REFUSALS = bilingual("app.refusals")
+
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"     # what <input type="datetime-local"> sends and shows
 
 
@@ -153,3 +155,20 @@ def unit_words(values: dict[str, Any], lang: str) -> dict[str, str]:
 def edition_name(row: Any, lang: str) -> str:
     """An edition by its name in ``lang`` (the Vietnamese one when it has no English name)."""
     return (row.name_en if lang == "en" and row.name_en else row.name_vi) or row.code
+
+
+def refusal_text(context: dict[str, Any], lang: str) -> str | None:
+    """A refusal of the workflow in the page's language, from the kind the store names and its
+    particulars (role, state, the states that would do, the window's moment); None for a refusal
+    of another kind, which keeps its own message."""
+    lang = "en" if lang == "en" else "vi"
+    template = REFUSALS[lang].get(str(context.get("refusal") or ""))
+    if template is None:
+        return None
+    states = STATE_NAMES[lang]
+    at = context.get("at")
+    return template.format(
+        role=ROLE_NAMES[lang].get(str(context.get("role")), context.get("role") or ""),
+        state=states.get(str(context.get("state")), context.get("state") or ""),
+        allowed=", ".join(states.get(s, s) for s in context.get("allowed") or ()),
+        at=local_time(datetime.fromisoformat(at)) if at else "")

@@ -34,6 +34,7 @@ from dti.errors import Problem, UnknownUnitError
 from dti.scoring import ScoringCatalogue, SubIndicator, parse_answer
 from dti.scoring.text import nfc
 from dti.units import UnitSet, load_unit_set
+from dti.units.bodies import is_body_code
 from dti.workbook_limits import open_workbook, read_rows
 
 COVER, ANSWERS, LISTS = "Hướng dẫn", "Trả lời", "Danh sách"
@@ -89,7 +90,7 @@ def _cover(sheet, catalogue: ScoringCatalogue, edition: str, code: str, name: st
     from openpyxl.styles import Font
 
     sheet.title = COVER
-    body = not code.isdigit()   # a ministry's or government body's code (BTC), not a province's
+    body = is_body_code(code)   # a ministry's or government body's workbook, not a province's
     sheet["A1"] = ("Phiếu tự đánh giá chỉ số chuyển đổi số (DTI) cấp bộ / Ministry DTI self-assessment"
                    if body else "Phiếu tự đánh giá chỉ số chuyển đổi số cấp tỉnh (DTI) / DTI self-assessment")
     sheet["A1"].font = Font(bold=True, size=14)

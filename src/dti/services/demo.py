@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
+from typing import Callable
 
 import numpy as np
 from sqlalchemy import select, update
@@ -30,6 +31,7 @@ from dti.store.accounts import Actor, create_user, hash_password
 from dti.store.db import Store
 from dti.store.models import Assessment, EditionRow, User
 from dti.units import Unit, load_unit_set
+from dti.units.bodies import body, is_body_code
 from dti.workflow import Role, State
 
 EDITION = "dti-2022-minh-hoa"
@@ -141,41 +143,43 @@ def _display(login: DemoLogin) -> str:
 def _provinces(session, edition: EditionRow, catalogue: ScoringCatalogue, users: dict[str, User],
                rng: np.random.Generator) -> list[Province]:
     """Each province's final state, drawn answers and officials (the simulated provinces' are
-    added to ``users``), in province-code order; every assessment is labelled simulated."""
+    added to ``users``), in province-code order; every assessment is labelled simulated.  Each
+    main indicator's level follows the synthetic demo data (the published 2022 ranks)."""
     data = demo_dataset()
-    codes = list(session.scalars(select(Assessment.province_code)
-                                 .where(Assessment.edition_id == edition.id)
-                                 .order_by(Assessment.province_code)))
-    session.execute(update(Assessment).where(Assessment.edition_id == edition.id)
-                    .values(simulated=True))
-    states = _state_plan(codes, rng)
-    users.update(_officials(session, {c: s for c, s in states.items() if c not in DEMO_UNITS}))
-    provinces = []
-    for n, code in enumerate(codes):
+
+    def quality(code: str) -> dict[str, float]:
         row = data.units.index(code)
-        quality = {c: float(data.values[row, data.columns.index(c)]) for c in data.columns}
-        answers = _answers(catalogue, quality, code, states[code], rng)
-        provinces.append(Province(code, states[code], answers, quality, _cast(code, n)))
-    return provinces
+        return {c: float(data.values[row, data.columns.index(c)]) for c in data.columns}
+
+    return _simulated(session, edition, catalogue, users, rng, STATE_PLAN, quality)
 
 
 def _units_in(session, edition: EditionRow, catalogue: ScoringCatalogue, users: dict[str, User],
               rng: np.random.Generator) -> list[Province]:
-    """Each body's final state, drawn answers and officials, as :func:`_provinces` for the
-    provinces; with no published scores of the bodies to follow, each main indicator's level is
-    drawn between 0.3 and 0.9."""
+    """The bodies as :func:`_provinces` the provinces; with no published scores of the bodies to
+    follow, each main indicator's level is drawn between 0.3 and 0.9."""
+    return _simulated(session, edition, catalogue, users, rng, MINISTRY_STATE_PLAN,
+                      lambda _code: {m.code: float(rng.uniform(0.3, 0.9)) for m in catalogue.mains})
+
+
+def _simulated(session, edition: EditionRow, catalogue: ScoringCatalogue, users: dict[str, User],
+               rng: np.random.Generator, state_plan: tuple[tuple[State, int], ...],
+               quality: Callable[[str], dict[str, float]]) -> list[Province]:
+    """Every unit of the edition, in code order: its final state from ``state_plan``, its level
+    per main indicator from ``quality``, its drawn answers and its officials (the simulated
+    units' are added to ``users``); every assessment is labelled simulated."""
     codes = list(session.scalars(select(Assessment.province_code)
                                  .where(Assessment.edition_id == edition.id)
                                  .order_by(Assessment.province_code)))
     session.execute(update(Assessment).where(Assessment.edition_id == edition.id)
                     .values(simulated=True))
-    states = _state_plan(codes, rng, MINISTRY_STATE_PLAN)
+    states = _state_plan(codes, rng, state_plan)
     users.update(_officials(session, {c: s for c, s in states.items() if c not in DEMO_UNITS}))
     out = []
     for n, code in enumerate(codes):
-        quality = {m.code: float(rng.uniform(0.3, 0.9)) for m in catalogue.mains}
-        out.append(Province(code, states[code], _answers(catalogue, quality, code, states[code], rng),
-                            quality, _cast(code, n)))
+        level = quality(code)
+        out.append(Province(code, states[code], _answers(catalogue, level, code, states[code], rng),
+                            level, _cast(code, n)))
     return out
 
 
@@ -222,7 +226,7 @@ def _cast(code: str, n: int) -> Cast:
 def _username(code: str, role: Role) -> str:
     """``danang.nhaplieu``, ``hagiang.pheduyet``: the province's name without diacritics;
     ``nhnn.nhaplieu``: a body's code."""
-    slug = DEMO_UNITS.get(code) or (code.lower() if not code.isdigit() else re.sub(
+    slug = DEMO_UNITS.get(code) or (code.lower() if is_body_code(code) else re.sub(
         r"[^a-z]", "", re.sub(r" (province|city)$", "", _units()[code].name_en.lower())))
     return f"{slug}.{'nhaplieu' if role is Role.EDITOR else 'pheduyet'}"
 
@@ -233,9 +237,7 @@ def _units() -> dict[str, Unit]:
 
 
 def _unit_name(code: str) -> str:
-    from dti.units.bodies import body
-
-    return _units()[code].name_vi if code.isdigit() else body(code).name_vi
+    return body(code).name_vi if is_body_code(code) else _units()[code].name_vi
 
 
 def _state_plan(codes: list[str], rng: np.random.Generator,

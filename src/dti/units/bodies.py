@@ -64,6 +64,12 @@ class Body:
                     name_en=self.name_en, groups=groups, also_known_as=self.also_known_as)
 
 
+def is_body_code(code: str | None) -> bool:
+    """Whether a unit code is a ministry's or government body's (letters: BTC) rather than a
+    province's (GSO digits: 48): the two never collide, so a code says which level it is."""
+    return bool(code) and not code.isdigit()
+
+
 def group_name(group: str, lang: str = "vi") -> str:
     """The group's name to show ("" for a body whose group our sources do not state)."""
     names = GROUPS.get(group)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dti.formatting import format_number
 from dti.messages import bilingual
 from dti.units import load_unit_set
+from dti.units.bodies import is_body_code
 from dti.units.builtin import unit_set_ids
 
 ROLE_NAMES = bilingual("app.roles")
@@ -100,7 +101,7 @@ def province_label(code: str | None, lang: str, unit_set: str | None = None) -> 
     and then the code is shown rather than a wrong name."""
     if not code:
         return ""
-    if not code.isdigit():   # a ministry or government body (codes of letters): one name each
+    if is_body_code(code):   # a ministry or government body: one name each
         return _body_name(code, lang) or code
     names = {_unit_name(load_unit_set(s), code, lang)
              for s in ([unit_set] if unit_set else unit_set_ids())} - {None}
@@ -127,8 +128,7 @@ def _unit_name(units: Any, code: str, lang: str) -> str | None:
 def role_label(role: str, unit_code: str | None, lang: str) -> str:
     """A role's name for a user of this unit: a ministry's editor is not a "province editor"."""
     lang = "en" if lang == "en" else "vi"
-    body = unit_code is not None and not unit_code.isdigit()
-    return (BODY_ROLE_NAMES[lang] if body else {}).get(role) or ROLE_NAMES[lang].get(role, role)
+    return (BODY_ROLE_NAMES[lang] if is_body_code(unit_code) else {}).get(role) or ROLE_NAMES[lang].get(role, role)
 
 
 def page_unit_set(values: dict[str, Any]) -> str | None:
